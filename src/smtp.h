@@ -1,0 +1,48 @@
+/*
+ * smtp.h — the SMTP/LMTP client session: greeting, EHLO (HELO fallback) or
+ * LHLO, sending commands and reading their replies, QUIT. It owns the
+ * rule that after a 421 nothing more is sent. It knows nothing of argv,
+ * config files or exit policy beyond the EX_* code on each error.
+ *
+ * Error codes: those of net.c and reply.c, plus EX_UNAVAILABLE (5xx
+ * greeting or HELO) and EX_TEMPFAIL (4xx, 421).
+ */
+#ifndef MAILOUT_SMTP_H
+#define MAILOUT_SMTP_H
+
+#include <stdbool.h>
+
+#include "err.h"
+#include "net.h"
+#include "reply.h"
+
+struct smtp {
+	struct conn *conn;
+	bool lmtp;
+	bool closing;		/* server said 421: send nothing more */
+	bool idle;		/* between commands: QUIT would be understood */
+	struct caps caps;
+};
+
+void smtp_init(struct smtp *s, struct conn *c, bool lmtp);
+
+int smtp_greeting(struct smtp *s, struct err *e);
+int smtp_hello(struct smtp *s, const char *helo, struct err *e);
+
+/* Send one command line (CRLF added; CR/LF in it are refused) and read
+ * its reply. A 421 reply is turned into an EX_TEMPFAIL error. */
+int smtp_command(struct smtp *s, struct reply *r, struct err *e,
+    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+/* Read one more reply (LMTP's per-recipient replies after the data). */
+int smtp_read_reply(struct smtp *s, struct reply *r, struct err *e);
+
+/* Fail with e unless r has the expected first digit; what names the step. */
+int smtp_expect(const struct reply *r, int digit, const char *what,
+    struct err *e);
+
+/* Say goodbye without waiting for the 221; nothing after a 421, nor in
+ * the middle of a command or of the message data. */
+void smtp_quit(struct smtp *s);
+
+#endif

@@ -23,8 +23,11 @@ ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -I. -Isrc $(WARNINGS) $(CPPFLAGS) $(CFLAGS) 
 ALL_LIBS = $(GNUTLS_LIBS) $(INIH_LIBS) $(LIBS)
 SAN_FLAGS = -fsanitize=address,undefined -fno-sanitize-recover=undefined \
 	    -fno-omit-frame-pointer -g -O1
+# The sanitizer build uses clang, so make check compiles with both compilers.
+SAN_CC = clang
 
-DEB_PACKAGES = build-essential autoconf pkg-config clang libgnutls28-dev \
+DEB_PACKAGES = build-essential autoconf pkg-config clang libclang-rt-14-dev \
+	libgnutls28-dev \
 	gnutls-bin libinih-dev bats bats-assert bats-support python3 \
 	exim4-daemon-light dovecot-lmtpd msmtp
 BATS = bats
@@ -49,11 +52,11 @@ src/%.o: src/%.c config.mk
 
 # The same sources under ASan + UBSan, for make check.
 src/mailout-san: $(SAN_OBJS)
-	$(CC) $(SAN_FLAGS) $(LDFLAGS) -o $@ $(SAN_OBJS) $(ALL_LIBS)
+	$(SAN_CC) $(SAN_FLAGS) $(LDFLAGS) -o $@ $(SAN_OBJS) $(ALL_LIBS)
 
 src/san/%.o: src/%.c config.mk
 	@mkdir -p src/san
-	$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -MMD -MP -c -o $@ $<
+	$(SAN_CC) $(ALL_CFLAGS) $(SAN_FLAGS) -MMD -MP -c -o $@ $<
 
 -include $(OBJS:.o=.d) $(SAN_OBJS:.o=.d)
 

@@ -12,7 +12,8 @@ include config.mk
 endif
 
 SRCS = src/addr.c src/cli.c src/err.c src/log.c src/main.c src/message.c \
-       src/net.c src/reply.c src/report.c src/smtp.c src/submit.c
+       src/net.c src/reply.c src/report.c src/serverinfo.c src/session.c \
+       src/smtp.c src/submit.c src/tls.c
 OBJS = $(SRCS:.c=.o)
 SAN_OBJS = $(SRCS:src/%.c=src/san/%.o)
 

@@ -5,11 +5,13 @@
 #include <string.h>
 
 #include "cli.h"
+#include "tls.h"
 
 enum {
 	OPT_FILE = 256, OPT_HOST, OPT_PORT, OPT_SOCKET, OPT_PROTOCOL, OPT_HELO,
 	OPT_TIMEOUT, OPT_SOURCE, OPT_FROM, OPT_DEBUG, OPT_NO_QUEUE, OPT_REPORT,
-	OPT_HELP, OPT_VERSION, OPT_LATER,
+	OPT_HELP, OPT_VERSION, OPT_TLS, OPT_TLS_TRUST, OPT_TLS_PIN, OPT_TLS_CERT,
+	OPT_TLS_KEY, OPT_TLS_PRIORITIES, OPT_SERVERINFO, OPT_LATER,
 };
 
 /* Options that parse today and belong to a later part of mailout: they
@@ -31,16 +33,17 @@ static const struct option long_options[] = {
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ "profile", required_argument, NULL, OPT_LATER },
 	{ "config", required_argument, NULL, OPT_LATER },
-	{ "tls", required_argument, NULL, OPT_LATER },
-	{ "tls-trust-file", required_argument, NULL, OPT_LATER },
-	{ "tls-fingerprint", required_argument, NULL, OPT_LATER },
-	{ "tls-cert", required_argument, NULL, OPT_LATER },
-	{ "tls-key", required_argument, NULL, OPT_LATER },
+	{ "tls", required_argument, NULL, OPT_TLS },
+	{ "tls-trust-file", required_argument, NULL, OPT_TLS_TRUST },
+	{ "tls-fingerprint", required_argument, NULL, OPT_TLS_PIN },
+	{ "tls-cert", required_argument, NULL, OPT_TLS_CERT },
+	{ "tls-key", required_argument, NULL, OPT_TLS_KEY },
+	{ "tls-priorities", required_argument, NULL, OPT_TLS_PRIORITIES },
+	{ "serverinfo", no_argument, NULL, OPT_SERVERINFO },
 	{ "auth", required_argument, NULL, OPT_LATER },
 	{ "user", required_argument, NULL, OPT_LATER },
 	{ "password-command", required_argument, NULL, OPT_LATER },
 	{ "dry-run", no_argument, NULL, OPT_LATER },
-	{ "serverinfo", no_argument, NULL, OPT_LATER },
 	{ "flush", no_argument, NULL, OPT_LATER },
 	{ NULL, 0, NULL, 0 },
 };
@@ -66,6 +69,15 @@ cli_usage(const char *progname)
 	    "      --helo NAME      name sent with EHLO/HELO/LHLO\n"
 	    "      --timeout SEC    limit for each connect, read and write (60)\n"
 	    "      --source-address ADDR  local address to connect from\n"
+	    "      --tls off|starttls|implicit|auto\n"
+	    "                       auto: implicit on port 465, required STARTTLS\n"
+	    "                       for every host that is not loopback\n"
+	    "      --tls-trust-file FILE  CA certificates (default: system trust)\n"
+	    "      --tls-fingerprint sha256:HEX  accept only this certificate\n"
+	    "      --tls-cert FILE, --tls-key FILE  client certificate\n"
+	    "      --tls-priorities STRING  GnuTLS priority string\n"
+	    "      --serverinfo     show the server's greeting, capabilities, TLS\n"
+	    "                       session and certificate; send nothing\n"
 	    "      --no-queue       report temporary failures (exit 75)\n"
 	    "      --report text    report format\n"
 	    "      --help, --version\n"
@@ -140,6 +152,24 @@ parse_long(struct options *o, int opt, const char *name, const char *arg,
 	case OPT_NO_QUEUE: break;	/* nothing is queued yet: the default */
 	case OPT_HELP: o->action = ACTION_HELP; break;
 	case OPT_VERSION: o->action = ACTION_VERSION; break;
+	case OPT_SERVERINFO: o->action = ACTION_SERVERINFO; break;
+	case OPT_TLS_TRUST: o->tls_trust_file = arg; break;
+	case OPT_TLS_CERT: o->tls_cert = arg; break;
+	case OPT_TLS_KEY: o->tls_key = arg; break;
+	case OPT_TLS_PRIORITIES: o->tls_priorities = arg; break;
+	case OPT_TLS:
+		if (strcmp(arg, "off") != 0 && strcmp(arg, "starttls") != 0 &&
+		    strcmp(arg, "implicit") != 0 && strcmp(arg, "auto") != 0)
+			return err_set(e, EX_USAGE, "--tls: expected off, "
+			    "starttls, implicit or auto, got %s", arg);
+		o->tls = arg;
+		break;
+	case OPT_TLS_PIN:
+		if (!tls_fingerprint_valid(arg))
+			return err_set(e, EX_USAGE, "--tls-fingerprint: expected "
+			    "sha256: and 64 hex digits, got %s", arg);
+		o->tls_fingerprint = arg;
+		break;
 	case OPT_PORT:
 		if (parse_number(arg, 1, 65535, &n) < 0)
 			return err_set(e, EX_USAGE, "--port: not a port "

@@ -15,6 +15,7 @@ enum cli_action {
 	ACTION_SEND,
 	ACTION_HELP,
 	ACTION_VERSION,
+	ACTION_SERVERINFO,
 };
 
 struct options {
@@ -30,6 +31,12 @@ struct options {
 	const char *helo;
 	int timeout;			/* seconds */
 	const char *source_address;
+	const char *tls;		/* off|starttls|implicit|auto; NULL = auto */
+	const char *tls_trust_file;
+	const char *tls_fingerprint;
+	const char *tls_cert;
+	const char *tls_key;
+	const char *tls_priorities;
 	char *const *recipients;	/* the rest of argv */
 	int nrecipients;
 	/* first option given that a later part of mailout will implement */

@@ -14,6 +14,7 @@
 #include "log.h"
 #include "message.h"
 #include "report.h"
+#include "serverinfo.h"
 #include "settings.h"
 #include "submit.h"
 
@@ -102,6 +103,14 @@ settings_from_options(const struct options *o, struct settings *st)
 	st->source_address = o->source_address;
 	st->dot_ends = o->dot_ends;
 	st->file = o->file;
+	st->tls = !o->tls || strcmp(o->tls, "auto") == 0 ? TLS_AUTO :
+	    strcmp(o->tls, "off") == 0 ? TLS_OFF :
+	    strcmp(o->tls, "starttls") == 0 ? TLS_STARTTLS : TLS_IMPLICIT;
+	st->tls_options.trust_file = o->tls_trust_file;
+	st->tls_options.fingerprint = o->tls_fingerprint;
+	st->tls_options.cert_file = o->tls_cert;
+	st->tls_options.key_file = o->tls_key;
+	st->tls_options.priorities = o->tls_priorities;
 }
 
 static int
@@ -165,5 +174,11 @@ main(int argc, char **argv)
 		return fail(&e);
 	}
 	log_set_level(o.verbose);
+	if (o.action == ACTION_SERVERINFO) {
+		struct settings st;
+
+		settings_from_options(&o, &st);
+		return serverinfo(&st, &e) < 0 ? fail(&e) : EX_OK;
+	}
 	return send_message(&o);
 }

@@ -289,6 +289,19 @@ net_read_line(struct conn *c, char *line, size_t cap, size_t *len,
 	return 0;
 }
 
+int
+net_wait(struct conn *c, short events, const char *what, struct err *e)
+{
+	return wait_fd(c->fd, events, c->deadline, what, e);
+}
+
+void
+net_set_plain(struct conn *c)
+{
+	c->io = &plain_io;
+	c->io_ctx = NULL;
+}
+
 bool
 net_has_unread(struct conn *c)
 {

@@ -64,6 +64,12 @@ void net_start_deadline(struct conn *c);
 int net_read_line(struct conn *c, char *line, size_t cap, size_t *len,
     struct err *e);
 
+/* Wait for POLLIN/POLLOUT on the socket until c->deadline (TLS handshake). */
+int net_wait(struct conn *c, short events, const char *what, struct err *e);
+
+/* Go back to plain socket I/O (after the TLS layer is torn down). */
+void net_set_plain(struct conn *c);
+
 /* True when bytes the server sent are waiting unread (injection check). */
 bool net_has_unread(struct conn *c);
 

@@ -5,6 +5,7 @@
 
 static const char *const stage_names[] = {
 	[STAGE_CONNECT] = "connect",
+	[STAGE_TLS] = "TLS",
 	[STAGE_GREETING] = "greeting",
 	[STAGE_HELLO] = "hello",
 	[STAGE_MAIL] = "MAIL",

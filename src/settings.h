@@ -9,6 +9,14 @@
 #include <stdbool.h>
 
 #include "addr.h"
+#include "tls.h"
+
+enum tls_mode {
+	TLS_AUTO,		/* implicit on 465, STARTTLS unless loopback */
+	TLS_OFF,
+	TLS_STARTTLS,		/* required */
+	TLS_IMPLICIT,
+};
 
 struct settings {
 	const char *host;		/* TCP host, when socket is NULL */
@@ -20,6 +28,8 @@ struct settings {
 	const char *source_address;
 	bool dot_ends;			/* classic "." end of input (no -i) */
 	const char *file;		/* message file; NULL = stdin */
+	enum tls_mode tls;
+	struct tls_options tls_options;	/* server_name is filled in at connect */
 };
 
 struct envelope {

@@ -2,7 +2,6 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/socket.h>
 
 #include "log.h"
 #include "smtp.h"
@@ -83,36 +82,68 @@ smtp_command(struct smtp *s, struct reply *r, struct err *e,
 int
 smtp_greeting(struct smtp *s, struct err *e)
 {
-	struct reply r;
+	struct reply *r = &s->greeting;
 
-	if (smtp_read_reply(s, &r, e) < 0)
+	if (smtp_read_reply(s, r, e) < 0)
 		return -1;
-	if (r.code == 220)
+	if (r->code == 220)
 		return 0;
-	if (r.code / 100 == 2)	/* 2xx but not 220 */
-		r.code = 0;
-	return smtp_expect(&r, 2, "greeting", e);
+	if (r->code / 100 == 2) {	/* 2xx but not 220 */
+		struct reply odd = *r;
+
+		odd.code = 0;
+		return smtp_expect(&odd, 2, "greeting", e);
+	}
+	return smtp_expect(r, 2, "greeting", e);
 }
 
 int
-smtp_hello(struct smtp *s, const char *helo, struct err *e)
+smtp_hello(struct smtp *s, const char *helo, bool allow_helo, struct err *e)
 {
-	struct reply r;
+	struct reply *r = &s->hello;
 
-	if (smtp_command(s, &r, e, "%s %s", s->lmtp ? "LHLO" : "EHLO",
+	memset(&s->caps, 0, sizeof(s->caps));
+	if (smtp_command(s, r, e, "%s %s", s->lmtp ? "LHLO" : "EHLO",
 	    helo) < 0)
 		return -1;
-	if (r.code / 100 == 2) {
-		caps_parse(&r, &s->caps);
+	if (r->code / 100 == 2) {
+		caps_parse(r, &s->caps);
 		return 0;
 	}
-	if (s->lmtp || r.code / 100 != 5)
-		return smtp_expect(&r, 2, s->lmtp ? "LHLO" : "EHLO", e);
+	if (s->lmtp || r->code / 100 != 5)
+		return smtp_expect(r, 2, s->lmtp ? "LHLO" : "EHLO", e);
+	if (!allow_helo)
+		return err_set(e, EX_UNAVAILABLE, "the server does not "
+		    "support EHLO, so the required TLS is impossible");
 	/* An old server that knows only HELO: no extensions at all. */
-	memset(&s->caps, 0, sizeof(s->caps));
-	if (smtp_command(s, &r, e, "HELO %s", helo) < 0)
+	if (smtp_command(s, r, e, "HELO %s", helo) < 0)
 		return -1;
-	return smtp_expect(&r, 2, "HELO", e);
+	return smtp_expect(r, 2, "HELO", e);
+}
+
+int
+smtp_starttls(struct smtp *s, const struct tls_options *o, const char *helo,
+    struct err *e)
+{
+	char line[REPLY_ONELINE_MAX];
+	struct reply r;
+
+	if (!(s->caps.flags & CAP_STARTTLS))
+		return err_set(e, EX_UNAVAILABLE, "TLS is required but the "
+		    "server does not offer STARTTLS");
+	if (smtp_command(s, &r, e, "STARTTLS") < 0)
+		return -1;
+	if (r.code != 220) {
+		reply_oneline(&r, line, sizeof(line));
+		return err_set(e, EX_UNAVAILABLE, "TLS is required but the "
+		    "server refused STARTTLS: %s", line);
+	}
+	if (net_has_unread(s->conn))
+		return err_set(e, EX_PROTOCOL, "response injection: the server "
+		    "sent data after its STARTTLS reply, before the handshake");
+	if (tls_start(s->conn, o, e) < 0)
+		return -1;
+	return smtp_hello(s, helo, false, e);
 }
 
 void
@@ -125,7 +156,6 @@ smtp_quit(struct smtp *s)
 	log_line('C', "QUIT", 4);
 	/* RFC 5321 4.1.1.10 only asks the client to wait for 221; the
 	 * message is already safe, so do not let a slow server hold us. */
-	if (net_put(s->conn, "QUIT\r\n", 6, &ignored) == 0 &&
-	    net_flush(s->conn, &ignored) == 0)
-		shutdown(s->conn->fd, SHUT_WR);
+	if (net_put(s->conn, "QUIT\r\n", 6, &ignored) == 0)
+		net_flush(s->conn, &ignored);
 }

@@ -15,6 +15,7 @@
 #include "err.h"
 #include "net.h"
 #include "reply.h"
+#include "tls.h"
 
 struct smtp {
 	struct conn *conn;
@@ -22,12 +23,24 @@ struct smtp {
 	bool closing;		/* server said 421: send nothing more */
 	bool idle;		/* between commands: QUIT would be understood */
 	struct caps caps;
+	struct reply greeting;
+	struct reply hello;	/* the last EHLO/LHLO reply, for --serverinfo */
 };
 
 void smtp_init(struct smtp *s, struct conn *c, bool lmtp);
 
 int smtp_greeting(struct smtp *s, struct err *e);
-int smtp_hello(struct smtp *s, const char *helo, struct err *e);
+/* EHLO (LHLO); HELO only if allow_helo, i.e. no TLS or AUTH is needed. */
+int smtp_hello(struct smtp *s, const char *helo, bool allow_helo,
+    struct err *e);
+
+/*
+ * STARTTLS (RFC 3207): refuse unless offered and answered 220, refuse any
+ * byte the server sent before the handshake (response injection), then
+ * forget every pre-TLS capability and say EHLO again.
+ */
+int smtp_starttls(struct smtp *s, const struct tls_options *o,
+    const char *helo, struct err *e);
 
 /* Send one command line (CRLF added; CR/LF in it are refused) and read
  * its reply. A 421 reply is turned into an EX_TEMPFAIL error. */

@@ -3,27 +3,10 @@
 #include <string.h>
 
 #include "log.h"
-#include "net.h"
-#include "smtp.h"
+#include "session.h"
 #include "submit.h"
 
 #define INPUT_CHUNK 16384
-
-static int
-connect_server(const struct settings *st, struct conn *c, struct err *e)
-{
-	if (st->socket != NULL)
-		return net_connect_unix(c, st->socket, e);
-	if (net_connect_tcp(c, st->host, st->port, st->source_address, e) < 0)
-		return -1;
-	/* tls = auto requires STARTTLS for any host that is not loopback,
-	 * and this build has no TLS yet: refuse rather than send in clear. */
-	if (!c->loopback)
-		return err_set(e, EX_UNAVAILABLE, "%s is not a loopback host: "
-		    "TLS is required and not yet supported by this build",
-		    c->peer);
-	return 0;
-}
 
 static void
 record(struct rcpt_result *rr, enum stage stage, const struct reply *r)
@@ -154,24 +137,10 @@ void
 submit(const struct settings *st, const struct envelope *env,
     struct message_source *src, struct outcome *out)
 {
-	struct err *e = &out->session;
-	struct conn conn;
-	struct smtp s;
+	struct session ss;
 
-	net_init(&conn, st->timeout);
-	smtp_init(&s, &conn, st->lmtp);
-	out->session_stage = STAGE_CONNECT;
-	if (connect_server(st, &conn, e) < 0)
-		goto done;
-	log_note("connected to %s", conn.peer);
-	out->session_stage = STAGE_GREETING;
-	if (smtp_greeting(&s, e) < 0)
-		goto done;
-	out->session_stage = STAGE_HELLO;
-	if (smtp_hello(&s, st->helo, e) < 0)
-		goto done;
-	transaction(&s, st, env, src, out, e);
-done:
-	smtp_quit(&s);
-	net_close(&conn);
+	if (session_open(&ss, st, true, &out->session_stage,
+	    &out->session) == 0)
+		transaction(&ss.smtp, st, env, src, out, &out->session);
+	session_close(&ss);
 }

@@ -5,13 +5,15 @@
 #include <string.h>
 
 #include "cli.h"
+#include "sasl.h"
 #include "tls.h"
 
 enum {
 	OPT_FILE = 256, OPT_HOST, OPT_PORT, OPT_SOCKET, OPT_PROTOCOL, OPT_HELO,
 	OPT_TIMEOUT, OPT_SOURCE, OPT_FROM, OPT_DEBUG, OPT_NO_QUEUE, OPT_REPORT,
 	OPT_HELP, OPT_VERSION, OPT_TLS, OPT_TLS_TRUST, OPT_TLS_PIN, OPT_TLS_CERT,
-	OPT_TLS_KEY, OPT_TLS_PRIORITIES, OPT_SERVERINFO, OPT_LATER,
+	OPT_TLS_KEY, OPT_TLS_PRIORITIES, OPT_SERVERINFO, OPT_AUTH, OPT_USER,
+	OPT_PASSWORD_COMMAND, OPT_LATER,
 };
 
 /* Options that parse today and belong to a later part of mailout: they
@@ -40,9 +42,9 @@ static const struct option long_options[] = {
 	{ "tls-key", required_argument, NULL, OPT_TLS_KEY },
 	{ "tls-priorities", required_argument, NULL, OPT_TLS_PRIORITIES },
 	{ "serverinfo", no_argument, NULL, OPT_SERVERINFO },
-	{ "auth", required_argument, NULL, OPT_LATER },
-	{ "user", required_argument, NULL, OPT_LATER },
-	{ "password-command", required_argument, NULL, OPT_LATER },
+	{ "auth", required_argument, NULL, OPT_AUTH },
+	{ "user", required_argument, NULL, OPT_USER },
+	{ "password-command", required_argument, NULL, OPT_PASSWORD_COMMAND },
 	{ "dry-run", no_argument, NULL, OPT_LATER },
 	{ "flush", no_argument, NULL, OPT_LATER },
 	{ NULL, 0, NULL, 0 },
@@ -76,6 +78,11 @@ cli_usage(const char *progname)
 	    "      --tls-fingerprint sha256:HEX  accept only this certificate\n"
 	    "      --tls-cert FILE, --tls-key FILE  client certificate\n"
 	    "      --tls-priorities STRING  GnuTLS priority string\n"
+	    "      --auth on|off|MECH  SMTP AUTH; on picks the strongest offered\n"
+	    "                       (default: on when --user is given)\n"
+	    "      --user NAME      user name for AUTH\n"
+	    "      --password-command CMD  run CMD; its first output line is\n"
+	    "                       the password or OAuth token\n"
 	    "      --serverinfo     show the server's greeting, capabilities, TLS\n"
 	    "                       session and certificate; send nothing\n"
 	    "      --no-queue       report temporary failures (exit 75)\n"
@@ -157,6 +164,17 @@ parse_long(struct options *o, int opt, const char *name, const char *arg,
 	case OPT_TLS_CERT: o->tls_cert = arg; break;
 	case OPT_TLS_KEY: o->tls_key = arg; break;
 	case OPT_TLS_PRIORITIES: o->tls_priorities = arg; break;
+	case OPT_USER: o->user = arg; break;
+	case OPT_PASSWORD_COMMAND: o->password_command = arg; break;
+	case OPT_AUTH:
+		if (strcmp(arg, "on") != 0 && strcmp(arg, "off") != 0 &&
+		    sasl_lookup(arg) < 0)
+			return err_set(e, EX_USAGE, "--auth: expected on, off "
+			    "or a mechanism (SCRAM-SHA-256 SCRAM-SHA-1 CRAM-MD5 "
+			    "PLAIN LOGIN XOAUTH2 OAUTHBEARER EXTERNAL), got %s",
+			    arg);
+		o->auth = arg;
+		break;
 	case OPT_TLS:
 		if (strcmp(arg, "off") != 0 && strcmp(arg, "starttls") != 0 &&
 		    strcmp(arg, "implicit") != 0 && strcmp(arg, "auto") != 0)

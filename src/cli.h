@@ -37,6 +37,9 @@ struct options {
 	const char *tls_cert;
 	const char *tls_key;
 	const char *tls_priorities;
+	const char *auth;		/* off|on|MECHANISM; NULL: on if user set */
+	const char *user;
+	const char *password_command;
 	char *const *recipients;	/* the rest of argv */
 	int nrecipients;
 	/* first option given that a later part of mailout will implement */

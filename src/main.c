@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -111,6 +112,9 @@ settings_from_options(const struct options *o, struct settings *st)
 	st->tls_options.cert_file = o->tls_cert;
 	st->tls_options.key_file = o->tls_key;
 	st->tls_options.priorities = o->tls_priorities;
+	st->auth = o->auth ? o->auth : o->user ? "on" : "off";
+	st->user = o->user;
+	st->password_command = o->password_command;
 }
 
 static int
@@ -171,6 +175,11 @@ main(int argc, char **argv)
 	}
 	if (o.not_yet != NULL) {
 		err_set(&e, EX_USAGE, "%s is not supported yet", o.not_yet);
+		return fail(&e);
+	}
+	if (o.auth != NULL && strcmp(o.auth, "off") != 0 && o.user == NULL &&
+	    strcasecmp(o.auth, "EXTERNAL") != 0) {
+		err_set(&e, EX_USAGE, "--auth %s needs --user", o.auth);
 		return fail(&e);
 	}
 	log_set_level(o.verbose);

@@ -8,6 +8,7 @@ static const char *const stage_names[] = {
 	[STAGE_TLS] = "TLS",
 	[STAGE_GREETING] = "greeting",
 	[STAGE_HELLO] = "hello",
+	[STAGE_AUTH] = "AUTH",
 	[STAGE_MAIL] = "MAIL",
 	[STAGE_RCPT] = "RCPT",
 	[STAGE_DATA] = "DATA",

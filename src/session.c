@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "secret.h"
 #include "session.h"
 
 #define SMTPS_PORT 465
@@ -17,6 +18,40 @@ tls_policy(const struct settings *st, const struct conn *c)
 	if (st->socket == NULL && atoi(st->port) == SMTPS_PORT)
 		return TLS_IMPLICIT;
 	return c->loopback ? TLS_OFF : TLS_STARTTLS;
+}
+
+static bool
+auth_wanted(const struct settings *st)
+{
+	return st->auth != NULL && strcmp(st->auth, "off") != 0;
+}
+
+/* AUTH, but never with credentials readable on the wire. */
+static int
+authenticate(struct session *ss, const struct settings *st, struct err *e)
+{
+	static char secret[SECRET_MAX];
+	const char *wanted = strcmp(st->auth, "on") == 0 ? NULL : st->auth;
+	struct sasl_creds c = { st->user ? st->user : "", secret, st->host,
+	    st->port };
+	int rc;
+
+	if (!ss->conn.loopback && ss->conn.io_ctx == NULL)
+		return err_set(e, EX_NOPERM, "refusing to send credentials "
+		    "in clear to %s, which is not a loopback host; use TLS",
+		    ss->conn.peer);
+	secret[0] = '\0';
+	if (wanted == NULL || sasl_lookup(wanted) != SASL_EXTERNAL) {
+		if (st->password_command == NULL)
+			return err_set(e, EX_NOPERM, "AUTH needs a password: "
+			    "give --password-command");
+		if (secret_from_command(st->password_command, secret,
+		    sizeof(secret), e) < 0)
+			return -1;
+	}
+	rc = smtp_auth(&ss->smtp, wanted, &c, e);
+	explicit_bzero(secret, sizeof(secret));
+	return rc;
 }
 
 static int
@@ -50,14 +85,18 @@ session_open(struct session *ss, const struct settings *st, bool verify,
 	if (smtp_greeting(&ss->smtp, e) < 0)
 		return -1;
 	*stage = STAGE_HELLO;
-	if (smtp_hello(&ss->smtp, st->helo, ss->tls == TLS_OFF, e) < 0)
+	if (smtp_hello(&ss->smtp, st->helo, ss->tls == TLS_OFF &&
+	    !auth_wanted(st), e) < 0)
 		return -1;
-	if (ss->tls != TLS_STARTTLS)
-		return 0;
-	ss->pre_tls_hello = ss->smtp.hello;
-	ss->had_pre_tls_hello = true;
-	*stage = STAGE_TLS;
-	return smtp_starttls(&ss->smtp, &to, st->helo, e);
+	if (ss->tls == TLS_STARTTLS) {
+		ss->pre_tls_hello = ss->smtp.hello;
+		ss->had_pre_tls_hello = true;
+		*stage = STAGE_TLS;
+		if (smtp_starttls(&ss->smtp, &to, st->helo, e) < 0)
+			return -1;
+	}
+	*stage = STAGE_AUTH;
+	return auth_wanted(st) && verify ? authenticate(ss, st, e) : 0;
 }
 
 void

@@ -28,6 +28,9 @@ struct settings {
 	const char *source_address;
 	bool dot_ends;			/* classic "." end of input (no -i) */
 	const char *file;		/* message file; NULL = stdin */
+	const char *auth;		/* "off", "on" (strongest) or a mechanism */
+	const char *user;
+	const char *password_command;
 	enum tls_mode tls;
 	struct tls_options tls_options;	/* server_name is filled in at connect */
 };

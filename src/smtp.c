@@ -7,6 +7,8 @@
 #include "smtp.h"
 
 #define COMMAND_MAX 1024
+#define AUTH_LINE_MAX 12288	/* RFC 4954 4: at least 12288 octets */
+#define AUTH_ROUNDS_MAX 8	/* no mechanism here needs more than 3 */
 
 void
 smtp_init(struct smtp *s, struct conn *c, bool lmtp)
@@ -53,6 +55,25 @@ smtp_read_reply(struct smtp *s, struct reply *r, struct err *e)
 	return 0;
 }
 
+/* Send line (without CRLF) and read the reply; the transcript shows
+ * `shown` instead, so secrets never reach it. */
+static int
+send_line(struct smtp *s, const char *line, const char *shown,
+    struct reply *r, struct err *e)
+{
+	/* Defence in depth: addresses were checked, but never inject. */
+	if (strpbrk(line, "\r\n") != NULL)
+		return err_set(e, EX_DATAERR, "refusing to send a command "
+		    "containing CR or LF");
+	log_line('C', shown, strlen(shown));
+	s->idle = false;
+	if (net_put(s->conn, line, strlen(line), e) < 0 ||
+	    net_put(s->conn, "\r\n", 2, e) < 0 ||
+	    net_flush(s->conn, e) < 0)
+		return -1;
+	return smtp_read_reply(s, r, e);
+}
+
 int
 smtp_command(struct smtp *s, struct reply *r, struct err *e,
     const char *fmt, ...)
@@ -62,21 +83,11 @@ smtp_command(struct smtp *s, struct reply *r, struct err *e,
 	int n;
 
 	va_start(ap, fmt);
-	n = vsnprintf(line, sizeof(line) - 2, fmt, ap);
+	n = vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
-	if (n < 0 || (size_t)n >= sizeof(line) - 2)
+	if (n < 0 || (size_t)n >= sizeof(line))
 		return err_set(e, EX_SOFTWARE, "command too long");
-	/* Defence in depth: addresses were checked, but never inject. */
-	if (strpbrk(line, "\r\n") != NULL)
-		return err_set(e, EX_DATAERR, "refusing to send a command "
-		    "containing CR or LF");
-	log_line('C', line, (size_t)n);
-	memcpy(line + n, "\r\n", 2);
-	s->idle = false;
-	if (net_put(s->conn, line, (size_t)n + 2, e) < 0 ||
-	    net_flush(s->conn, e) < 0)
-		return -1;
-	return smtp_read_reply(s, r, e);
+	return send_line(s, line, line, r, e);
 }
 
 int
@@ -144,6 +155,105 @@ smtp_starttls(struct smtp *s, const struct tls_options *o, const char *helo,
 	if (tls_start(s->conn, o, e) < 0)
 		return -1;
 	return smtp_hello(s, helo, false, e);
+}
+
+/* The client gives up an exchange with "*" (RFC 4954 4); the caller's
+ * error already says why. */
+static int
+auth_cancel(struct smtp *s)
+{
+	struct err ignored;
+	struct reply r;
+
+	if (!s->closing)
+		send_line(s, "*", "*", &r, &ignored);
+	return -1;
+}
+
+/* The final reply to AUTH: 235, or a failure with RFC 4954's meaning. */
+static int
+auth_result(struct sasl *sasl, const struct reply *r, struct err *e)
+{
+	char line[REPLY_ONELINE_MAX];
+
+	if (r->code == 235)
+		return sasl_finish(sasl, e);
+	reply_oneline(r, line, sizeof(line));
+	if (r->code / 100 == 4)	/* 454 temporary failure, 432 ... */
+		return err_set(e, EX_TEMPFAIL, "AUTH %s: %s",
+		    sasl_name(sasl->mech), line);
+	return err_set(e, EX_NOPERM, "authentication failed (AUTH %s): %s",
+	    sasl_name(sasl->mech), line);
+}
+
+int
+smtp_auth(struct smtp *s, const char *wanted, const struct sasl_creds *c,
+    struct err *e)
+{
+	static char raw[SASL_DATA_MAX], line[AUTH_LINE_MAX];
+	char shown[64];
+	struct sasl sasl;
+	struct reply r;
+	size_t n;
+	int rc, rounds;
+
+	if (!(s->caps.flags & CAP_AUTH))
+		return err_set(e, EX_NOPERM, "authentication is required but "
+		    "the server offers no AUTH");
+	if (sasl_choose(s->caps.auth, wanted, &sasl.mech, e) < 0)
+		return -1;
+	sasl_begin(&sasl, sasl.mech, c);
+	snprintf(line, sizeof(line), "AUTH %s", sasl_name(sasl.mech));
+	snprintf(shown, sizeof(shown), "AUTH %s", sasl_name(sasl.mech));
+	if ((rc = sasl_initial(&sasl, raw, &n, e)) < 0)
+		goto out;
+	if (rc == 1) {	/* an initial response; "=" is the empty one */
+		size_t used = strlen(line);
+
+		line[used++] = ' ';
+		if (n == 0)
+			strcpy(line + used, "=");
+		else if (b64_encode(raw, n, line + used, sizeof(line) - used) < 0) {
+			rc = err_set(e, EX_SOFTWARE, "AUTH line too long");
+			goto out;
+		}
+		snprintf(shown, sizeof(shown), "AUTH %s <redacted>",
+		    sasl_name(sasl.mech));
+	}
+	if ((rc = send_line(s, line, shown, &r, e)) < 0)
+		goto out;
+	for (rounds = 0; r.code == 334; rounds++) {
+		/* r.text is one line of base64 (the server's challenge). */
+		if (rounds == AUTH_ROUNDS_MAX) {
+			err_set(e, EX_NOPERM, "AUTH %s: the server keeps "
+			    "sending challenges; giving up",
+			    sasl_name(sasl.mech));
+			rc = auth_cancel(s);
+			goto out;
+		}
+		if (b64_decode(r.text, raw, sizeof(raw) - 1, &n) < 0) {
+			err_set(e, EX_NOPERM, "AUTH %s: the server's challenge "
+			    "is not base64", sasl_name(sasl.mech));
+			rc = auth_cancel(s);
+			goto out;
+		}
+		if (sasl_respond(&sasl, raw, n, raw, &n, e) < 0) {
+			rc = auth_cancel(s);
+			goto out;
+		}
+		if (b64_encode(raw, n, line, sizeof(line)) < 0) {
+			rc = err_set(e, EX_SOFTWARE, "AUTH response too long");
+			goto out;
+		}
+		if ((rc = send_line(s, line, n ? "<redacted>" : "", &r, e)) < 0)
+			goto out;
+	}
+	rc = auth_result(&sasl, &r, e);
+out:
+	sasl_end(&sasl);
+	explicit_bzero(raw, sizeof(raw));
+	explicit_bzero(line, sizeof(line));
+	return rc;
 }
 
 void

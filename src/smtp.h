@@ -15,6 +15,7 @@
 #include "err.h"
 #include "net.h"
 #include "reply.h"
+#include "sasl.h"
 #include "tls.h"
 
 struct smtp {
@@ -41,6 +42,15 @@ int smtp_hello(struct smtp *s, const char *helo, bool allow_helo,
  */
 int smtp_starttls(struct smtp *s, const struct tls_options *o,
     const char *helo, struct err *e);
+
+/*
+ * AUTH (RFC 4954) with the named mechanism, or the strongest offered when
+ * wanted is NULL. Secrets never reach the transcript. Error codes:
+ * EX_NOPERM (refused, nothing usable offered, bad challenge, SCRAM server
+ * not proven), EX_TEMPFAIL (4xx such as 454).
+ */
+int smtp_auth(struct smtp *s, const char *wanted, const struct sasl_creds *c,
+    struct err *e);
 
 /* Send one command line (CRLF added; CR/LF in it are refused) and read
  * its reply. A 421 reply is turned into an EX_TEMPFAIL error. */

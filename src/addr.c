@@ -16,6 +16,7 @@ struct mailbox {
 	bool words;		/* two bare words: a phrase, not an address */
 	bool gap;		/* whitespace since the last plain octet */
 	bool too_long;
+	bool malformed;		/* unclosed <, text after >, @ in the name */
 };
 
 static bool
@@ -154,7 +155,11 @@ read_angle(const char *s, struct mailbox *mb)
 		}
 		s++;
 	}
-	return *s == '>' ? s + 1 : s;
+	if (*s != '>') {
+		mb->malformed = true;	/* "<" never closed */
+		return s;
+	}
+	return s + 1;
 }
 
 static void
@@ -183,6 +188,12 @@ finish_mailbox(struct addr_list *list, struct mailbox *mb, int allow_null,
 	if (!mb->has_angle && mb->words)
 		return err_set(e, EX_DATAERR, "\"%s\" is not an address "
 		    "(a name needs <address>)", mb->plain);
+	/* A display name cannot hold an unquoted "@": "a@b<c@d>" is two
+	 * addresses run together, not a name and an address. */
+	if (mb->malformed || (mb->has_angle && memchr(mb->plain, '@',
+	    mb->plain_len) != NULL))
+		return err_set(e, EX_DATAERR, "malformed address: unbalanced "
+		    "< > or stray text around <address>");
 	if (addr[0] == '\0' && !allow_null)
 		return err_set(e, EX_DATAERR, "empty address <>");
 	if (addr_check(addr, e) < 0 || list_add(list, addr, e) < 0)
@@ -217,8 +228,13 @@ addr_parse_list(struct addr_list *list, const char *text, int allow_null,
 			    &mb.too_long);
 			continue;
 		case '<':
+			if (mb.has_angle)
+				mb.malformed = true;
 			s = read_angle(s, &mb);
 			continue;
+		case '>':
+			mb.malformed = true;
+			break;
 		case ':':	/* "group:" — the name is not an address */
 			memset(&mb, 0, sizeof(mb));
 			break;
@@ -232,7 +248,9 @@ addr_parse_list(struct addr_list *list, const char *text, int allow_null,
 			mb.gap = true;
 			break;
 		default:
-			if (!mb.has_angle)
+			if (mb.has_angle)
+				mb.malformed = true;	/* "<a@b>junk" */
+			else
 				add_plain(&mb, *s);
 			break;
 		}

@@ -5,7 +5,8 @@
 #   teardown_file() { exim_stop; }         # runs even when tests fail
 #
 # exim_start exports EXIM_PORT EXIM_TLS_PORT EXIM_MAILDIR EXIM_LOG EXIM_CERTS
-#   EXIM_DIR and EXIM_{UNTRUSTED,EXPIRED,WRONGNAME,SELFSIGNED}_PORT
+#   EXIM_DIR, EXIM_{UNTRUSTED,EXPIRED,WRONGNAME,SELFSIGNED}_PORT (STARTTLS)
+#   and EXIM_{UNTRUSTED,EXPIRED,WRONGNAME,SELFSIGNED}_TLS_PORT (implicit TLS)
 #   (see tests/servers/exim.sh for the server's behaviour).
 # dovecot_start exports DOVECOT_PORT DOVECOT_SOCKET DOVECOT_MAILROOT
 #   DOVECOT_LOG DOVECOT_DIR (see tests/servers/dovecot.sh).

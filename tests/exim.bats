@@ -128,7 +128,7 @@ assert_return_path() {
 
 @test "exim: a recipient deferred at RCPT: exit 75, the good one gets the message" {
 	write_message deferred
-	run -75 --separate-stderr mailout_exim busy1@example.org alice@example.org
+	run -75 --separate-stderr mailout_exim --no-queue busy1@example.org alice@example.org
 	assert_stderr_line "mailout: <busy1@example.org>: deferred at RCPT: 451 4.2.1 Try again later"
 	refute_stderr_line --partial "alice@example.org"
 

@@ -617,7 +617,7 @@ send 250 2.0.0 Ok: queued
 expect QUIT
 send 221 Bye
 EOF
-	mailout_run good@example.com later@example.com
+	mailout_run --no-queue good@example.com later@example.com
 	assert_failure 75
 	assert_line 'mailout: <later@example.com>: deferred at RCPT: 451 4.2.1 Try later'
 	refute_output --partial 'good@example.com>:'

@@ -1,5 +1,4 @@
 /* submit.c — one message through one session. */
-#include <stdio.h>
 #include <string.h>
 
 #include "log.h"

@@ -151,7 +151,7 @@ caps_add(struct caps *caps, const char *line, size_t len)
 	size_t kw = 0, i;
 	const char *params;
 
-	while (kw < len && line[kw] != ' ')
+	while (kw < len && line[kw] != ' ' && line[kw] != '=')
 		kw++;
 	params = line + kw + (kw < len);
 	for (i = 0; i < sizeof(cap_keywords) / sizeof(cap_keywords[0]); i++) {
@@ -161,7 +161,10 @@ caps_add(struct caps *caps, const char *line, size_t len)
 		caps->flags |= cap_keywords[i].flag;
 		if (cap_keywords[i].flag == CAP_SIZE)
 			caps->size_max = strtoull(params, NULL, 10);
-		if (cap_keywords[i].flag == CAP_AUTH)
+		/* "AUTH=LOGIN PLAIN" is the pre-RFC 2554 form some servers
+		 * still send; the standard "AUTH ..." line wins if both come. */
+		if (cap_keywords[i].flag == CAP_AUTH &&
+		    (line[kw] != '=' || caps->auth[0] == '\0'))
 			snprintf(caps->auth, sizeof(caps->auth), "%.*s",
 			    (int)(len - (size_t)(params - line)), params);
 	}

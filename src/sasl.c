@@ -120,9 +120,9 @@ too_long(struct err *e)
 	return err_set(e, EX_NOPERM, "AUTH response too long");
 }
 
-/* RFC 5802 5.1: "=" and "," in a user name are escaped. */
+/* RFC 5801/5802 saslname: "=" and "," in a user name are escaped. */
 static void
-scram_saslname(const char *user, char *out, size_t cap)
+gs2_saslname(const char *user, char *out, size_t cap)
 {
 	size_t o = 0;
 
@@ -161,7 +161,7 @@ scram_first(struct sasl *s, char *out, size_t *len, struct err *e)
 
 	if (scram_nonce(s, e) < 0)
 		return -1;
-	scram_saslname(s->creds->user, name, sizeof(name));
+	gs2_saslname(s->creds->user, name, sizeof(name));
 	snprintf(s->client_first_bare, sizeof(s->client_first_bare),
 	    "n=%s,r=%s", name, s->nonce);
 	if (put(out, len, "n,,%s", s->client_first_bare) < 0)
@@ -307,6 +307,7 @@ int
 sasl_initial(struct sasl *s, char *out, size_t *len, struct err *e)
 {
 	const struct sasl_creds *c = s->creds;
+	char authzid[400];
 	int rc = 0;
 
 	switch (s->mech) {
@@ -318,8 +319,9 @@ sasl_initial(struct sasl *s, char *out, size_t *len, struct err *e)
 		    c->secret, 1, 1);
 		break;
 	case SASL_OAUTHBEARER:
+		gs2_saslname(c->user, authzid, sizeof(authzid));
 		rc = put(out, len, "n,a=%s,%chost=%s%cport=%s%cauth=Bearer "
-		    "%s%c%c", c->user, 1, c->host ? c->host : "", 1,
+		    "%s%c%c", authzid, 1, c->host ? c->host : "", 1,
 		    c->port ? c->port : "", 1, c->secret, 1, 1);
 		break;
 	case SASL_EXTERNAL:

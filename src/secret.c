@@ -20,9 +20,10 @@ run_child(const char *command, int out)
 	_exit(127);
 }
 
-/* Read all the child's output, keeping the first line in buf. */
+/* Read all the child's output, keeping the first line in buf; *cut says
+ * the line did not fit. */
 static size_t
-read_first_line(int fd, char *buf, size_t cap)
+read_first_line(int fd, char *buf, size_t cap, bool *cut)
 {
 	char chunk[512];
 	size_t len = 0;
@@ -42,8 +43,10 @@ read_first_line(int fd, char *buf, size_t cap)
 				;
 			done = i < take;
 			take = i;
-			if (len + take >= cap)
+			if (len + take >= cap) {
+				*cut = true;
 				take = cap - 1 - len;
+			}
 			memcpy(buf + len, chunk, take);
 			len += take;
 		}
@@ -60,6 +63,7 @@ secret_from_command(const char *command, char *buf, size_t cap,
     struct err *e)
 {
 	int fds[2], status;
+	bool cut = false;
 	pid_t pid;
 	size_t len;
 
@@ -74,7 +78,7 @@ secret_from_command(const char *command, char *buf, size_t cap,
 	if (pid == 0)
 		run_child(command, fds[1]);
 	close(fds[1]);
-	len = read_first_line(fds[0], buf, cap);
+	len = read_first_line(fds[0], buf, cap, &cut);
 	close(fds[0]);
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
@@ -86,5 +90,10 @@ secret_from_command(const char *command, char *buf, size_t cap,
 	}
 	if (len == 0)
 		return err_set(e, EX_NOPERM, "password_command printed nothing");
+	if (cut) {
+		explicit_bzero(buf, cap);
+		return err_set(e, EX_NOPERM, "password_command printed a line "
+		    "longer than %zu octets", cap - 1);
+	}
 	return 0;
 }

@@ -85,8 +85,9 @@ session_open(struct session *ss, const struct settings *st, bool verify,
 	if (smtp_greeting(&ss->smtp, e) < 0)
 		return -1;
 	*stage = STAGE_HELLO;
-	if (smtp_hello(&ss->smtp, st->helo, ss->tls == TLS_OFF &&
-	    !auth_wanted(st), e) < 0)
+	if (smtp_hello(&ss->smtp, st->helo, ss->tls != TLS_OFF ?
+	    HELLO_NEEDS_TLS : auth_wanted(st) ? HELLO_NEEDS_AUTH :
+	    HELLO_NEEDS_NOTHING, e) < 0)
 		return -1;
 	if (ss->tls == TLS_STARTTLS) {
 		ss->pre_tls_hello = ss->smtp.hello;

@@ -8,7 +8,6 @@
 
 #define COMMAND_MAX 1024
 #define AUTH_LINE_MAX 12288	/* RFC 4954 4: at least 12288 octets */
-#define AUTH_ROUNDS_MAX 8	/* no mechanism here needs more than 3 */
 
 void
 smtp_init(struct smtp *s, struct conn *c, bool lmtp)
@@ -109,7 +108,8 @@ smtp_greeting(struct smtp *s, struct err *e)
 }
 
 int
-smtp_hello(struct smtp *s, const char *helo, bool allow_helo, struct err *e)
+smtp_hello(struct smtp *s, const char *helo, enum hello_need need,
+    struct err *e)
 {
 	struct reply *r = &s->hello;
 
@@ -123,9 +123,12 @@ smtp_hello(struct smtp *s, const char *helo, bool allow_helo, struct err *e)
 	}
 	if (s->lmtp || r->code / 100 != 5)
 		return smtp_expect(r, 2, s->lmtp ? "LHLO" : "EHLO", e);
-	if (!allow_helo)
+	if (need == HELLO_NEEDS_TLS)
 		return err_set(e, EX_UNAVAILABLE, "the server does not "
 		    "support EHLO, so the required TLS is impossible");
+	if (need == HELLO_NEEDS_AUTH)
+		return err_set(e, EX_NOPERM, "the server does not support "
+		    "EHLO, so the required AUTH is impossible");
 	/* An old server that knows only HELO: no extensions at all. */
 	if (smtp_command(s, r, e, "HELO %s", helo) < 0)
 		return -1;
@@ -154,7 +157,7 @@ smtp_starttls(struct smtp *s, const struct tls_options *o, const char *helo,
 		    "sent data after its STARTTLS reply, before the handshake");
 	if (tls_start(s->conn, o, e) < 0)
 		return -1;
-	return smtp_hello(s, helo, false, e);
+	return smtp_hello(s, helo, HELLO_NEEDS_TLS, e);
 }
 
 /* The client gives up an exchange with "*" (RFC 4954 4); the caller's
@@ -195,7 +198,7 @@ smtp_auth(struct smtp *s, const char *wanted, const struct sasl_creds *c,
 	struct sasl sasl;
 	struct reply r;
 	size_t n;
-	int rc, rounds;
+	int rc;
 
 	if (!(s->caps.flags & CAP_AUTH))
 		return err_set(e, EX_NOPERM, "authentication is required but "
@@ -222,15 +225,10 @@ smtp_auth(struct smtp *s, const char *wanted, const struct sasl_creds *c,
 	}
 	if ((rc = send_line(s, line, shown, &r, e)) < 0)
 		goto out;
-	for (rounds = 0; r.code == 334; rounds++) {
+	/* Each mechanism knows how many challenges it takes (3 at most) and
+	 * refuses one more, so a server looping on 334 is cut off there. */
+	while (r.code == 334) {
 		/* r.text is one line of base64 (the server's challenge). */
-		if (rounds == AUTH_ROUNDS_MAX) {
-			err_set(e, EX_NOPERM, "AUTH %s: the server keeps "
-			    "sending challenges; giving up",
-			    sasl_name(sasl.mech));
-			rc = auth_cancel(s);
-			goto out;
-		}
 		if (b64_decode(r.text, raw, sizeof(raw) - 1, &n) < 0) {
 			err_set(e, EX_NOPERM, "AUTH %s: the server's challenge "
 			    "is not base64", sasl_name(sasl.mech));

@@ -31,8 +31,16 @@ struct smtp {
 void smtp_init(struct smtp *s, struct conn *c, bool lmtp);
 
 int smtp_greeting(struct smtp *s, struct err *e);
-/* EHLO (LHLO); HELO only if allow_helo, i.e. no TLS or AUTH is needed. */
-int smtp_hello(struct smtp *s, const char *helo, bool allow_helo,
+/* What the session needs from EHLO: with TLS or AUTH required, an old
+ * HELO-only server cannot do, so there is no HELO fallback. */
+enum hello_need {
+	HELLO_NEEDS_NOTHING,
+	HELLO_NEEDS_TLS,	/* fails with EX_UNAVAILABLE */
+	HELLO_NEEDS_AUTH,	/* fails with EX_NOPERM */
+};
+
+/* EHLO (LHLO), with HELO as the fallback only when nothing is needed. */
+int smtp_hello(struct smtp *s, const char *helo, enum hello_need need,
     struct err *e);
 
 /*

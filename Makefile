@@ -11,9 +11,7 @@ ifneq ($(wildcard config.mk),)
 include config.mk
 endif
 
-SRCS = src/addr.c src/cli.c src/err.c src/log.c src/main.c src/message.c \
-       src/net.c src/reply.c src/report.c src/serverinfo.c src/session.c \
-       src/sasl.c src/secret.c src/settings.c src/smtp.c src/submit.c src/tls.c
+SRCS = $(sort $(wildcard src/*.c))
 OBJS = $(SRCS:.c=.o)
 SAN_OBJS = $(SRCS:src/%.c=src/san/%.o)
 

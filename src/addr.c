@@ -65,8 +65,8 @@ addr_equal(const char *a, const char *b)
 	return at_a == NULL || strcasecmp(at_a, at_b) == 0;
 }
 
-static int
-list_add(struct addr_list *list, const char *addr, struct err *e)
+int
+addr_list_add(struct addr_list *list, const char *addr, struct err *e)
 {
 	size_t i;
 
@@ -196,7 +196,7 @@ finish_mailbox(struct addr_list *list, struct mailbox *mb, int allow_null,
 		    "< > or stray text around <address>");
 	if (addr[0] == '\0' && !allow_null)
 		return err_set(e, EX_DATAERR, "empty address <>");
-	if (addr_check(addr, e) < 0 || list_add(list, addr, e) < 0)
+	if (addr_check(addr, e) < 0 || addr_list_add(list, addr, e) < 0)
 		return -1;
 done:
 	memset(mb, 0, sizeof(*mb));

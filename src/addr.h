@@ -29,6 +29,9 @@ struct addr_list {
 int addr_parse_list(struct addr_list *list, const char *text, int allow_null,
     struct err *e);
 
+/* Append one checked address unless it is already there. */
+int addr_list_add(struct addr_list *list, const char *addr, struct err *e);
+
 /* An envelope address safe to put between < and > in a command. */
 int addr_check(const char *addr, struct err *e);
 

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "cli.h"
 #include "sasl.h"
@@ -242,13 +243,24 @@ parse_short(struct options *o, int opt, const char *arg, struct err *e)
 	case 'A': case 'G': case 'h': case 'L': case 'n': case 'O': case 'U':
 	case 'X':
 		break;
-	case 't': later(o, "-t"); break;
+	case 't': o->from_headers = true; break;
 	case 'q': later(o, "-q"); break;
-	case 'F': later(o, "-F"); break;
+	case 'F':
+		if (strpbrk(arg, "\r\n") != NULL)	/* it goes into From: */
+			return err_set(e, EX_DATAERR, "-F: the name must be "
+			    "one line");
+		o->full_name = arg;
+		break;
 	case 'N': later(o, "-N"); break;
 	case 'R': later(o, "-R"); break;
 	case 'V': later(o, "-V"); break;
-	case 'B': later(o, "-B"); break;
+	case 'B':
+		if (strcasecmp(arg, "7BIT") != 0 &&
+		    strcasecmp(arg, "8BITMIME") != 0)
+			return err_set(e, EX_USAGE, "-B: expected 7BIT or "
+			    "8BITMIME, got %s", arg);
+		o->body = arg;
+		break;
 	case 'C': later(o, "-C"); break;
 	case 'a': later(o, "-a"); break;
 	default:

@@ -40,6 +40,9 @@ struct options {
 	const char *auth;		/* off|on|MECHANISM; NULL: on if user set */
 	const char *user;
 	const char *password_command;
+	bool from_headers;		/* -t */
+	const char *full_name;		/* -F */
+	const char *body;		/* -B 7BIT|8BITMIME */
 	char *const *recipients;	/* the rest of argv */
 	int nrecipients;
 	/* first option given that a later part of mailout will implement */

@@ -2,7 +2,6 @@
  * main.c — wiring: argv → settings and envelope → submit → report → exit.
  * The only place that prints a fatal error or chooses the exit status.
  */
-#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +11,8 @@
 #include "config.h"
 #include "addr.h"
 #include "cli.h"
+#include "envelope.h"
+#include "header.h"
 #include "log.h"
 #include "message.h"
 #include "report.h"
@@ -28,73 +29,10 @@ fail(const struct err *e)
 	return e->code;
 }
 
-static const char *
-local_hostname(void)
-{
-	static char name[256];
-
-	if (gethostname(name, sizeof(name) - 1) < 0 || name[0] == '\0')
-		strcpy(name, "localhost");
-	return name;
-}
-
-/* user@host, the sender when nothing else names one. */
-static int
-default_sender(char *buf, size_t n, struct err *e)
-{
-	struct passwd *pw = getpwuid(getuid());
-
-	if (pw == NULL)
-		return err_set(e, EX_NOUSER, "cannot find the current user; "
-		    "give the sender with -f");
-	snprintf(buf, n, "%s@%s", pw->pw_name, local_hostname());
-	return 0;
-}
-
-/* -f: one address, or "<>" / "" for the null sender. */
-static int
-resolve_sender(const char *arg, char *buf, size_t n, struct err *e)
-{
-	struct addr_list one = { 0 };
-
-	if (arg == NULL)
-		return default_sender(buf, n, e);
-	if (addr_parse_list(&one, arg, 1, e) < 0)
-		goto bad;
-	if (one.n > 1) {
-		err_set(e, EX_DATAERR, "more than one sender address");
-		goto bad;
-	}
-	snprintf(buf, n, "%s", one.n ? one.v[0] : "");
-	addr_list_free(&one);
-	return 0;
-bad:
-	addr_list_free(&one);
-	err_prefix(e, "sender");
-	return -1;
-}
-
-static int
-resolve_recipients(const struct options *o, struct addr_list *rcpts,
-    struct err *e)
-{
-	int i;
-
-	for (i = 0; i < o->nrecipients; i++) {
-		if (addr_parse_list(rcpts, o->recipients[i], 0, e) < 0) {
-			err_prefix(e, "recipient");
-			return -1;
-		}
-	}
-	if (rcpts->n == 0)
-		return err_set(e, EX_USAGE, "no recipients given");
-	return 0;
-}
-
 static void
 settings_from_options(const struct options *o, struct settings *st)
 {
-	memset(st, 0, sizeof(*st));
+	settings_defaults(st);
 	st->host = o->host ? o->host : "localhost";
 	st->port = o->port ? o->port : (o->lmtp ? "24" : "25");
 	st->socket = o->socket;
@@ -117,41 +55,71 @@ settings_from_options(const struct options *o, struct settings *st)
 	st->password_command = o->password_command;
 }
 
+/*
+ * Everything decided before connecting: the header block is read, the
+ * envelope built (with -t from the headers), Bcc removed and missing
+ * headers added, and the edited block put back in front of the body.
+ */
+static int
+prepare(const struct options *o, const struct settings *st,
+    struct message_source *src, struct header_block *hb,
+    struct envelope *env, struct err *e)
+{
+	struct envelope_request req = { o->sender, o->recipients,
+	    o->nrecipients, o->from_headers, o->body };
+	char mailer_daemon[ADDR_MAX + 1];
+	const char *domain = st->domain ? st->domain : local_hostname();
+
+	if (message_open(src, st->file, e) < 0 || header_read(hb, src, e) < 0 ||
+	    envelope_build(env, &req, st, hb, e) < 0)
+		return -1;
+	if (st->remove_bcc)
+		header_remove_bcc(hb);
+	/* A bounce (null sender) is From: MAILER-DAEMON, as sendmail does. */
+	snprintf(mailer_daemon, sizeof(mailer_daemon), "MAILER-DAEMON@%s",
+	    domain);
+	if (st->add_missing_headers && header_add_missing(hb, env->sender[0] ?
+	    env->sender : mailer_daemon, o->full_name, domain, e) < 0)
+		return -1;
+	return header_attach(hb, src, e);
+}
+
 static int
 send_message(const struct options *o)
 {
-	char sender[ADDR_MAX + 1];
 	struct settings st;
-	struct envelope env = { sender, { 0 } };
-	struct message_source src;
+	struct envelope env;
+	struct header_block hb;
+	struct message_source src = { -1, NULL, NULL, 0, 0 };
 	struct outcome out;
 	struct err e = { 0, "" };
 	size_t i;
 	int status;
 
 	settings_from_options(o, &st);
-	if (resolve_sender(o->sender, sender, sizeof(sender), &e) < 0 ||
-	    resolve_recipients(o, &env.rcpts, &e) < 0 ||
-	    message_open(&src, st.file, &e) < 0) {
-		addr_list_free(&env.rcpts);
-		return fail(&e);
-	}
+	memset(&env, 0, sizeof(env));
+	memset(&hb, 0, sizeof(hb));
 	memset(&out, 0, sizeof(out));
+	if (prepare(o, &st, &src, &hb, &env, &e) < 0) {
+		status = fail(&e);
+		goto out;
+	}
 	out.n = env.rcpts.n;
-	out.rcpts = calloc(out.n, sizeof(*out.rcpts));
-	if (out.rcpts == NULL) {
+	if ((out.rcpts = calloc(out.n, sizeof(*out.rcpts))) == NULL) {
 		err_set(&e, EX_SOFTWARE, "out of memory");
-		addr_list_free(&env.rcpts);
-		return fail(&e);
+		status = fail(&e);
+		goto out;
 	}
 	for (i = 0; i < out.n; i++)
 		out.rcpts[i].addr = env.rcpts.v[i];
 	submit(&st, &env, &src, &out);
-	message_close(&src);
 	report_text(&out);
 	status = report_exit_code(&out);
+out:
+	message_close(&src);
+	header_free(&hb);
 	free(out.rcpts);
-	addr_list_free(&env.rcpts);
+	envelope_free(&env);
 	return status;
 }
 

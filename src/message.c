@@ -1,6 +1,7 @@
 /* message.c — input, and the wire-format body filter. */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -107,6 +108,7 @@ body_filter_finish(struct body_filter *f, char *out)
 int
 message_open(struct message_source *src, const char *path, struct err *e)
 {
+	memset(src, 0, sizeof(*src));
 	if (path == NULL) {
 		src->fd = STDIN_FILENO;
 		src->name = "standard input";
@@ -123,6 +125,15 @@ message_open(struct message_source *src, const char *path, struct err *e)
 ssize_t
 message_read(struct message_source *src, char *buf, size_t len, struct err *e)
 {
+	if (src->front_pos < src->front_len) {
+		size_t n = src->front_len - src->front_pos;
+
+		if (n > len)
+			n = len;
+		memcpy(buf, src->front + src->front_pos, n);
+		src->front_pos += n;
+		return (ssize_t)n;
+	}
 	for (;;) {
 		ssize_t n = read(src->fd, buf, len);
 
@@ -135,8 +146,19 @@ message_read(struct message_source *src, char *buf, size_t len, struct err *e)
 }
 
 void
+message_unread(struct message_source *src, char *buf, size_t len)
+{
+	free(src->front);
+	src->front = buf;
+	src->front_len = len;
+	src->front_pos = 0;
+}
+
+void
 message_close(struct message_source *src)
 {
+	free(src->front);
+	src->front = NULL;
 	if (src->fd > STDIN_FILENO)
 		close(src->fd);
 	src->fd = -1;

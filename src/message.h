@@ -52,12 +52,16 @@ size_t body_filter_finish(struct body_filter *f, char *out);
 struct message_source {
 	int fd;
 	const char *name;	/* for error messages */
+	char *front;		/* bytes to give before reading fd (owned) */
+	size_t front_len, front_pos;
 };
 
 int message_open(struct message_source *src, const char *path, struct err *e);
 /* Read up to len octets; returns the count (0 at end), or -1 (EX_IOERR). */
 ssize_t message_read(struct message_source *src, char *buf, size_t len,
     struct err *e);
+/* Give buf (malloc'ed; src takes it) before anything still unread. */
+void message_unread(struct message_source *src, char *buf, size_t len);
 void message_close(struct message_source *src);
 
 #endif

@@ -71,8 +71,4 @@ int sasl_finish(struct sasl *s, struct err *e);
 /* Forget the secrets and state. */
 void sasl_end(struct sasl *s);
 
-/* Base64 without line breaks; return -1 on bad input or no room. */
-int b64_encode(const char *in, size_t len, char *out, size_t cap);
-int b64_decode(const char *in, char *out, size_t cap, size_t *len);
-
 #endif

@@ -57,9 +57,4 @@ struct settings {
  * added, Bcc removed, pipelining and chunking on, queue on for 5 days. */
 void settings_defaults(struct settings *st);
 
-struct envelope {
-	const char *sender;		/* "" = null sender <> */
-	struct addr_list rcpts;
-};
-
 #endif

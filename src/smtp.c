@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "base64.h"
 #include "log.h"
 #include "smtp.h"
 

@@ -99,16 +99,35 @@ read_lmtp_replies(struct smtp *s, struct outcome *out, struct err *e)
 	return 0;
 }
 
+/* MAIL FROM parameters from the envelope and what the server offers. */
+static int
+mail_parameters(const struct smtp *s, const struct envelope *env,
+    char *buf, size_t n, struct err *e)
+{
+	buf[0] = '\0';
+	if (env->needs_smtputf8 && !(s->caps.flags & CAP_SMTPUTF8))
+		return err_set(e, EX_DATAERR, "an address is not ASCII and the "
+		    "server does not offer SMTPUTF8 (RFC 6531)");
+	if (env->body != BODY_UNDECLARED && (s->caps.flags & CAP_8BITMIME))
+		snprintf(buf, n, " BODY=%s", env->body == BODY_7BIT ? "7BIT" :
+		    "8BITMIME");
+	if (env->needs_smtputf8)
+		strncat(buf, " SMTPUTF8", n - strlen(buf) - 1);
+	return 0;
+}
+
 static int
 transaction(struct smtp *s, const struct settings *st,
     const struct envelope *env, struct message_source *src,
     struct outcome *out, struct err *e)
 {
+	char params[64];
 	struct reply r;
 	size_t accepted, i;
 
 	out->session_stage = STAGE_MAIL;
-	if (smtp_command(s, &r, e, "MAIL FROM:<%s>", env->sender) < 0 ||
+	if (mail_parameters(s, env, params, sizeof(params), e) < 0 ||
+	    smtp_command(s, &r, e, "MAIL FROM:<%s>%s", env->sender, params) < 0 ||
 	    smtp_expect(&r, 2, "MAIL FROM", e) < 0)
 		return -1;
 	out->session_stage = STAGE_RCPT;

@@ -7,6 +7,7 @@
 #ifndef MAILOUT_SUBMIT_H
 #define MAILOUT_SUBMIT_H
 
+#include "envelope.h"
 #include "message.h"
 #include "result.h"
 #include "settings.h"

@@ -28,7 +28,7 @@ SAN_CC = clang
 DEB_PACKAGES = build-essential autoconf pkg-config clang libclang-rt-14-dev \
 	libgnutls28-dev \
 	gnutls-bin libinih-dev bats bats-assert bats-support python3 \
-	exim4-daemon-light dovecot-lmtpd msmtp
+	exim4-daemon-light dovecot-lmtpd msmtp bsd-mailx git git-email
 BATS = bats
 
 .PHONY: all build deps demo check check-build bench fuzz install uninstall \

@@ -51,6 +51,16 @@ TEXT arguments understand the C escapes \\r \\n \\t \\0 \\\\ and \\xHH.
                       --tail-seconds), then close.  Ends the connection.
   reset               abort the connection with a TCP RST (SO_LINGER 0).
                       Ends the connection.
+  starttls CERT KEY   server side of a TLS handshake (Python ssl) with the PEM
+                      certificate (chain) CERT and key KEY, then carry on over
+                      TLS: send/expect/data/... see and write plaintext, the
+                      capture records what the client sent before the
+                      handshake raw and after it decrypted (the handshake
+                      itself is not recorded).  Bytes the client sent after
+                      its STARTTLS line and before the handshake, or a failed
+                      or timed-out (--read-timeout) handshake, are script
+                      failures.  After starttls, close sends a TCP FIN without
+                      a TLS close_notify.
   connection          starts the script section for the next connection:
                       connection i runs section i; when there are fewer
                       sections than connections the last one is repeated.
@@ -74,6 +84,7 @@ import re
 import select
 import signal
 import socket
+import ssl
 import sys
 import time
 
@@ -161,6 +172,21 @@ def p_trickle(arg):
     return (p_seconds(delay), unescape(text))
 
 
+def p_starttls(arg):
+    """CERT KEY -> a server SSLContext (a bad file is a parse error)."""
+    files = arg.split()
+    if len(files) != 2:
+        raise ScriptError("needs CERT KEY")
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    # a client that closes without close_notify just reads as EOF
+    ctx.options |= getattr(ssl, "OP_IGNORE_UNEXPECTED_EOF", 0)
+    try:
+        ctx.load_cert_chain(files[0], files[1])
+    except (OSError, ssl.SSLError) as e:
+        raise ScriptError("cannot load %s / %s: %s" % (files[0], files[1], e))
+    return ctx
+
+
 # name -> (argument parser, Session method name)
 COMMANDS = {
     "send": (p_text, "do_send"),
@@ -174,6 +200,7 @@ COMMANDS = {
     "expect-eof": (p_opt_seconds, "do_expect_eof"),
     "close": (p_none, "do_close"),
     "reset": (p_none, "do_reset"),
+    "starttls": (p_starttls, "do_starttls"),
 }
 SECTION = "connection"
 
@@ -275,6 +302,7 @@ class Session:
         self.eof = False
         self.closed = False
         self.peer_gone = False
+        self.tls = False
 
     # -- low-level I/O -----------------------------------------------------
 
@@ -449,7 +477,9 @@ class Session:
     def do_close(self, _):
         self.log.event("close (half-close, then read until the client closes)")
         try:
-            self.sock.shutdown(socket.SHUT_WR)
+            # on a TLS socket: the TCP FIN only, the TLS layer stays usable
+            # for reading (SSLSocket.shutdown would drop it)
+            socket.socket.shutdown(self.sock, socket.SHUT_WR)
         except OSError:
             pass
         if self.drain(self.opts.tail_seconds):
@@ -469,6 +499,28 @@ class Session:
             pass
         self.hard_close()
         raise ConnectionEnded()
+
+    def do_starttls(self, ctx):
+        if self.tls:
+            raise Fail("starttls: TLS is already on")
+        if self.buf:
+            self._log_lines(bytes(self.buf))
+            raise Fail("the client sent %r after STARTTLS, before the TLS "
+                       "handshake" % bytes(self.buf))
+        self.log.event("starttls: TLS handshake")
+        self.sock.settimeout(self.opts.read_timeout)
+        self.sock = ctx.wrap_socket(self.sock, server_side=True,
+                                    do_handshake_on_connect=False)
+        self.tls = True
+        try:
+            self.sock.do_handshake()
+        except socket.timeout:
+            raise Fail("timeout (%gs) in the TLS handshake"
+                       % self.opts.read_timeout)
+        except (OSError, ValueError) as e:
+            raise Fail("TLS handshake failed: %s" % e)
+        self.log.event("TLS handshake done: %s, %s"
+                       % (self.sock.version(), self.sock.cipher()[0]))
 
     # -- driver ----------------------------------------------------------------
 

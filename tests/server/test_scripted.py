@@ -7,6 +7,7 @@ import os
 import shutil
 import smtplib
 import socket
+import ssl
 import subprocess
 import sys
 import tempfile
@@ -481,6 +482,102 @@ sendraw  two spaces
             s.close()
         self.assertEqual(srv.wait(), 0, srv.stderr)
         self.assertEqual(srv.captured(), b"first\r\nsecond\r\n")
+
+
+CERTS_SH = os.path.join(HERE, "..", "servers", "certs.sh")
+
+STARTTLS_OK = r"""
+send 220 server.test ESMTP
+expect (?i)EHLO client\.test
+send 250-server.test
+send 250 STARTTLS
+expect (?i)STARTTLS
+send 220 2.0.0 go ahead
+starttls {certs}/server.pem {certs}/server.key
+expect (?i)EHLO client\.test
+send 250-server.test
+send 250 AUTH PLAIN
+expect (?i)MAIL FROM:<sender@example\.org>
+send 250 2.1.0 ok
+expect (?i)QUIT
+send 221 bye
+"""
+
+
+@unittest.skipUnless(shutil.which("certtool"), "certtool (gnutls-bin) missing")
+class StarttlsTests(unittest.TestCase):
+    """The starttls command, against smtplib and ssl."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.certs = tempfile.mkdtemp(prefix="scripted-certs-")
+        subprocess.run([CERTS_SH, cls.certs], check=True)
+
+    @classmethod
+    def tearDownClass(cls):
+        shutil.rmtree(cls.certs, ignore_errors=True)
+
+    start = ScriptedTests.start
+
+    def test_smtplib_starttls_and_decrypted_capture(self):
+        srv = self.start(STARTTLS_OK.format(certs=self.certs))
+        ctx = ssl.create_default_context(
+            cafile=os.path.join(self.certs, "ca.pem"))
+        with smtplib.SMTP("127.0.0.1", srv.port, local_hostname="client.test",
+                          timeout=5) as c:
+            c.ehlo()
+            self.assertTrue(c.has_extn("starttls"))
+            self.assertEqual(c.starttls(context=ctx)[0], 220)
+            c.ehlo()
+            self.assertTrue(c.has_extn("auth"))
+            self.assertFalse(c.has_extn("starttls"))
+            self.assertEqual(c.mail("sender@example.org")[0], 250)
+        self.assertEqual(srv.wait(), 0, srv.stderr)
+        # raw before the handshake, decrypted after; no handshake bytes
+        self.assertEqual(srv.captured(),
+                         b"ehlo client.test\r\nSTARTTLS\r\n"
+                         b"ehlo client.test\r\n"
+                         b"mail FROM:<sender@example.org>\r\nQUIT\r\n")
+        self.assertIn("TLS handshake done: TLSv1.", srv.logged())
+
+    def test_bytes_before_the_handshake_fail(self):
+        srv = self.start("expect STARTTLS\nsend 220 go\n"
+                         "starttls {c}/server.pem {c}/server.key\n"
+                         .format(c=self.certs))
+        s = srv.connect()
+        s.sendall(b"STARTTLS\r\nEHLO early\r\n")
+        self.assertEqual(recv_line(s), b"220 go\r\n")
+        self.assertEqual(srv.wait(), 1)
+        self.assertIn("after STARTTLS, before the TLS handshake",
+                      srv.logged())
+
+    def test_client_without_tls_fails_the_handshake(self):
+        srv = self.start("send 220 go\nstarttls {c}/server.pem {c}/server.key\n"
+                         .format(c=self.certs))
+        s = srv.connect()
+        self.assertEqual(recv_line(s), b"220 go\r\n")
+        s.sendall(b"QUIT\r\n")
+        self.assertEqual(srv.wait(), 1)
+        self.assertIn("TLS handshake failed", srv.logged())
+
+    def test_handshake_timeout_fails(self):
+        srv = self.start("starttls {c}/server.pem {c}/server.key\n"
+                         .format(c=self.certs), "--read-timeout", "0.3")
+        srv.connect()
+        t = time.monotonic()
+        self.assertEqual(srv.wait(), 1)
+        self.assertLess(time.monotonic() - t, 3)
+        self.assertIn("timeout (0.3s) in the TLS handshake", srv.logged())
+
+    def test_bad_certificate_file_is_a_parse_error(self):
+        srv = Server("starttls /nonexistent.pem /nonexistent.key\n")
+        self.addCleanup(srv.kill)
+        self.assertEqual(srv.wait(), 2)
+        self.assertIn("starttls: cannot load", srv.stderr)
+        srv2 = Server("starttls onlyone\n")
+        self.addCleanup(srv2.kill)
+        self.assertEqual(srv2.wait(), 2)
+        self.assertIn("needs CERT KEY", srv2.stderr)
 
 
 if __name__ == "__main__":

@@ -305,10 +305,11 @@ net_set_plain(struct conn *c)
 bool
 net_has_unread(struct conn *c)
 {
-	struct pollfd pfd = { c->fd, POLLIN, 0 };
+	char byte;
 
+	/* Peek rather than poll: POLLIN is also what a closed peer shows. */
 	return c->rpos < c->rlen || c->io->pending(c) > 0 ||
-	    poll(&pfd, 1, 0) > 0;
+	    recv(c->fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT) > 0;
 }
 
 int

@@ -153,11 +153,15 @@ smtp_starttls(struct smtp *s, const struct tls_options *o, const char *helo,
 		return err_set(e, EX_UNAVAILABLE, "TLS is required but the "
 		    "server refused STARTTLS: %s", line);
 	}
+	/* From here the server expects a handshake: a QUIT in clear would
+	 * be garbage to it, so nothing is sent until TLS is up. */
+	s->idle = false;
 	if (net_has_unread(s->conn))
 		return err_set(e, EX_PROTOCOL, "response injection: the server "
 		    "sent data after its STARTTLS reply, before the handshake");
 	if (tls_start(s->conn, o, e) < 0)
 		return -1;
+	s->idle = true;
 	return smtp_hello(s, helo, HELLO_NEEDS_TLS, e);
 }
 

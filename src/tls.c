@@ -304,8 +304,14 @@ tls_start(struct conn *c, const struct tls_options *o, struct err *e)
 		return err_set(e, EX_SOFTWARE, "out of memory");
 	c->io_ctx = t;	/* tls_end frees it, whatever happens next */
 	if (load_credentials(t, o, e) < 0 || setup_session(t, c, o, e) < 0 ||
-	    handshake(t, c, e) < 0 || verify(t, o, e) < 0)
+	    handshake(t, c, e) < 0)
 		return -1;
+	if (verify(t, o, e) < 0) {
+		/* Tell the server why we leave; best effort, never waits. */
+		gnutls_alert_send(t->session, GNUTLS_AL_FATAL,
+		    GNUTLS_A_BAD_CERTIFICATE);
+		return -1;
+	}
 	c->io = &tls_io;
 	desc = gnutls_session_get_desc(t->session);
 	snprintf(t->desc, sizeof(t->desc), "%s", desc ? desc : "?");

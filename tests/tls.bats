@@ -1,0 +1,580 @@
+#!/usr/bin/env bats
+# TLS (issue 4, SPEC §5): STARTTLS and implicit TLS against a real Exim
+# (tests/servers/exim.sh) with good and bad certificates, pinning,
+# --serverinfo; injection, stripping and timeouts against the scripted
+# server (tests/server/scripted.py, command "starttls CERT KEY").
+#
+# Against 127.0.0.1 --tls auto means no TLS, so every run names the mode.
+
+bats_require_minimum_version 1.5.0
+load helpers
+
+setup_file() {
+	exim_start
+}
+
+teardown_file() {
+	exim_stop
+}
+
+setup() {
+	maildir_clear "$EXIM_MAILDIR"
+	# where this test's part of Exim's log starts
+	EXIM_LOG_START=$(($(stat -c %s "$EXIM_LOG") + 1))
+	write_message
+}
+
+teardown() {
+	scripted_teardown
+}
+
+FROM=sender@example.org
+
+write_message() {
+	printf '%s\n' \
+		"From: Sender <sender@example.org>" \
+		"To: alice@example.org" \
+		"Subject: tls test $BATS_TEST_NUMBER" \
+		"Date: Mon, 01 Jan 2024 12:00:00 +0000" \
+		"Message-ID: <tls.$BATS_TEST_NUMBER@example.org>" \
+		"" \
+		"Hello over TLS." >"$BATS_TEST_TMPDIR/message"
+}
+
+# mailout_exim PORT ARGS...: mailout against Exim's PORT, bounded in time.
+mailout_exim() {
+	local port=$1
+	shift
+	timeout 60 "$MAILOUT" --host 127.0.0.1 --port "$port" --timeout 20 \
+		--helo client.test -f "$FROM" "$@" <"$BATS_TEST_TMPDIR/message"
+}
+
+# assert_line / refute_line on the stderr of `run --separate-stderr`.
+assert_stderr_line() {
+	local output=$stderr
+	local -a lines=("${stderr_lines[@]}")
+	assert_line "$@"
+}
+
+# The lines Exim logged since setup().
+exim_log_since() {
+	tail -c "+$EXIM_LOG_START" "$EXIM_LOG"
+}
+
+# assert_exim_nothing_received: Exim saw our connection end without a MAIL
+# command (its ACL logs every one as "MAIL FROM:<...>") or a received
+# message ("<="), and the maildir stays empty.
+assert_exim_nothing_received() {
+	local i log
+	for ((i = 0; i < 100; i++)); do
+		log=$(exim_log_since)
+		if grep -Eq 'SMTP connection from .*(lost|closed by)' <<<"$log"; then break; fi
+		sleep 0.05
+	done
+	grep -Eq 'SMTP connection from .*(lost|closed by)' <<<"$log" ||
+		fail "Exim did not log the end of the connection within 5 s:
+$log" || return
+	if grep -Eq 'MAIL FROM|<= ' <<<"$log"; then
+		fail "Exim got a MAIL command or a message:
+$log"
+		return
+	fi
+	maildir_wait 0 "$EXIM_MAILDIR"
+}
+
+# assert_exim_delivered: exactly our message is in the maildir, and Exim
+# received it over TLS (P=esmtps).
+assert_exim_delivered() {
+	local file
+	maildir_wait 1 "$EXIM_MAILDIR" || return
+	file=$(maildir_find_for alice@example.org "$EXIM_MAILDIR") || return
+	assert_equal "$(mail_header Message-ID "$file")" "<tls.$BATS_TEST_NUMBER@example.org>"
+	assert_equal "$(mail_body "$file")" "Hello over TLS."
+	exim_log_since | grep -q "<= $FROM .* P=esmtps " ||
+		fail "Exim's log shows no message received over TLS:
+$(exim_log_since)"
+}
+
+# sha256_of PEM: the certificate's SHA-256 fingerprint (lower-case hex).
+sha256_of() {
+	certtool --fingerprint --hash sha256 --infile "$1"
+}
+
+# ---------------------------------------------------------------------------
+# Exim: delivery with a trusted CA
+
+@test "exim STARTTLS: trusted CA, delivered; -v shows the TLS session and the verification" {
+	run -0 --separate-stderr mailout_exim "$EXIM_PORT" --tls starttls \
+		--tls-trust-file "$EXIM_CERTS/ca.pem" -v alice@example.org
+	assert_stderr_line "C: STARTTLS"
+	assert_stderr_line --regexp '^-- TLS session \(TLS1\.[23]\)-'
+	assert_stderr_line "-- certificate verified for 127.0.0.1"
+	assert_exim_delivered
+}
+
+@test "exim implicit TLS: trusted CA, delivered; -v shows the TLS session" {
+	run -0 --separate-stderr mailout_exim "$EXIM_TLS_PORT" --tls implicit \
+		--tls-trust-file "$EXIM_CERTS/ca.pem" -v alice@example.org
+	assert_stderr_line --regexp '^-- TLS session \(TLS1\.[23]\)-'
+	assert_stderr_line "-- certificate verified for 127.0.0.1"
+	local output=$stderr
+	refute_output --partial "C: STARTTLS"
+	assert_exim_delivered
+}
+
+@test "exim STARTTLS: without -v a successful delivery is silent" {
+	run -0 --separate-stderr mailout_exim "$EXIM_PORT" --tls starttls \
+		--tls-trust-file "$EXIM_CERTS/ca.pem" alice@example.org
+	assert_equal "$stderr" ""
+	assert_equal "$output" ""
+	assert_exim_delivered
+}
+
+# ---------------------------------------------------------------------------
+# Exim: bad certificates, both modes -> 69, the reason, nothing delivered
+
+# bad_cert MODE PORT REASON
+bad_cert() {
+	run -69 --separate-stderr mailout_exim "$2" --tls "$1" \
+		--tls-trust-file "$EXIM_CERTS/ca.pem" alice@example.org
+	assert_equal "$stderr" "mailout: TLS certificate check failed: $3"
+	assert_equal "$output" ""
+	assert_exim_nothing_received
+}
+
+@test "exim STARTTLS: certificate from an untrusted CA -> 69, nothing delivered" {
+	bad_cert starttls "$EXIM_UNTRUSTED_PORT" "certificate issuer is unknown"
+}
+
+@test "exim implicit TLS: certificate from an untrusted CA -> 69, nothing delivered" {
+	bad_cert implicit "$EXIM_UNTRUSTED_TLS_PORT" "certificate issuer is unknown"
+}
+
+@test "exim STARTTLS: certificate for another host name -> 69, nothing delivered" {
+	bad_cert starttls "$EXIM_WRONGNAME_PORT" "certificate does not match the host name 127.0.0.1"
+}
+
+@test "exim implicit TLS: certificate for another host name -> 69, nothing delivered" {
+	bad_cert implicit "$EXIM_WRONGNAME_TLS_PORT" "certificate does not match the host name 127.0.0.1"
+}
+
+@test "exim STARTTLS: expired certificate -> 69, nothing delivered" {
+	bad_cert starttls "$EXIM_EXPIRED_PORT" "certificate has expired"
+}
+
+@test "exim implicit TLS: expired certificate -> 69, nothing delivered" {
+	bad_cert implicit "$EXIM_EXPIRED_TLS_PORT" "certificate has expired"
+}
+
+@test "exim STARTTLS: self-signed certificate -> 69, nothing delivered" {
+	bad_cert starttls "$EXIM_SELFSIGNED_PORT" "certificate is self-signed"
+}
+
+@test "exim implicit TLS: self-signed certificate -> 69, nothing delivered" {
+	bad_cert implicit "$EXIM_SELFSIGNED_TLS_PORT" "certificate is self-signed"
+}
+
+@test "exim STARTTLS: default (system) trust does not know the test CA -> 69" {
+	run -69 --separate-stderr mailout_exim "$EXIM_PORT" --tls starttls alice@example.org
+	assert_equal "$stderr" "mailout: TLS certificate check failed: certificate issuer is unknown"
+	assert_exim_nothing_received
+}
+
+@test "exim implicit TLS: default (system) trust does not know the test CA -> 69" {
+	run -69 --separate-stderr mailout_exim "$EXIM_TLS_PORT" --tls implicit alice@example.org
+	assert_equal "$stderr" "mailout: TLS certificate check failed: certificate issuer is unknown"
+	assert_exim_nothing_received
+}
+
+# ---------------------------------------------------------------------------
+# Exim: pinning
+
+@test "exim STARTTLS: --tls-fingerprint with the self-signed cert's SHA-256 -> delivered" {
+	local fp
+	fp=$(sha256_of "$EXIM_CERTS/selfsigned.pem")
+	run -0 --separate-stderr mailout_exim "$EXIM_SELFSIGNED_PORT" --tls starttls \
+		--tls-fingerprint "sha256:$fp" alice@example.org
+	assert_equal "$stderr" ""
+	assert_exim_delivered
+}
+
+@test "exim implicit TLS: --tls-fingerprint with the self-signed cert's SHA-256 -> delivered" {
+	local fp
+	fp=$(sha256_of "$EXIM_CERTS/selfsigned.pem")
+	# the pin replaces the trust file: a trust file that does not know the
+	# certificate changes nothing
+	run -0 --separate-stderr mailout_exim "$EXIM_SELFSIGNED_TLS_PORT" --tls implicit \
+		--tls-trust-file "$EXIM_CERTS/ca.pem" --tls-fingerprint "sha256:$fp" alice@example.org
+	assert_equal "$stderr" ""
+	assert_exim_delivered
+}
+
+@test "exim STARTTLS: a wrong pin -> 69, mismatch shown, nothing delivered" {
+	local fp
+	fp=$(sha256_of "$EXIM_CERTS/selfsigned.pem")
+	run -69 --separate-stderr mailout_exim "$EXIM_SELFSIGNED_PORT" --tls starttls \
+		--tls-fingerprint "sha256:$(sha256_of "$EXIM_CERTS/server.pem")" alice@example.org
+	assert_equal "$stderr" "mailout: TLS certificate check failed: certificate fingerprint mismatch: server has sha256:$fp"
+	assert_exim_nothing_received
+}
+
+@test "exim implicit TLS: a wrong pin on a CA-signed certificate -> 69 even with the trusted CA" {
+	local fp
+	fp=$(sha256_of "$EXIM_CERTS/server.pem")
+	run -69 --separate-stderr mailout_exim "$EXIM_TLS_PORT" --tls implicit \
+		--tls-trust-file "$EXIM_CERTS/ca.pem" \
+		--tls-fingerprint "sha256:$(sha256_of "$EXIM_CERTS/selfsigned.pem")" alice@example.org
+	assert_equal "$stderr" "mailout: TLS certificate check failed: certificate fingerprint mismatch: server has sha256:$fp"
+	assert_exim_nothing_received
+}
+
+# ---------------------------------------------------------------------------
+# Exim: --serverinfo
+
+@test "exim --serverinfo STARTTLS: greeting, capabilities before/after TLS, certificate; no mail" {
+	local fp
+	fp=$(sha256_of "$EXIM_CERTS/server.pem")
+	run -0 --separate-stderr mailout_exim "$EXIM_PORT" --tls starttls \
+		--tls-trust-file "$EXIM_CERTS/ca.pem" --serverinfo
+	assert_equal "$stderr" ""
+	assert_line "Greeting:"
+	assert_line "  mail.test ESMTP Exim test server"
+	assert_line "TLS session:"
+	assert_line --regexp '^  \(TLS1\.[23]\)-'
+	assert_line "Server certificate:"
+	assert_line --regexp '^  subject: +CN=localhost,O=mailout tests$'
+	assert_line --regexp '^  issuer: +CN=mailout test CA,O=mailout tests$'
+	assert_line --regexp '^  SAN DNS: +mail\.test$'
+	assert_line --regexp '^  SAN IP: +127\.0\.0\.1$'
+	assert_line --regexp '^  valid from: '
+	assert_line --regexp '^  valid until: '
+	assert_line --regexp "^  SHA-256: +sha256:$fp\$"
+	assert_line --regexp '^  verification: +certificate verified for 127\.0\.0\.1$'
+	# STARTTLS among the capabilities before TLS, not after; AUTH after
+	local before after
+	before=$(sed -n '/^Capabilities before TLS:$/,/^[^ ]/p' <<<"$output")
+	after=$(sed -n '/^Capabilities after TLS:$/,/^[^ ]/p' <<<"$output")
+	grep -qx '  STARTTLS' <<<"$before" || fail "no STARTTLS before TLS: $output"
+	grep -qx '  PIPELINING' <<<"$before" || fail "no PIPELINING before TLS: $output"
+	grep -q '^  AUTH .*PLAIN' <<<"$after" || fail "no AUTH after TLS: $output"
+	grep -qx '  STARTTLS' <<<"$after" && fail "STARTTLS after TLS: $output"
+	assert_exim_nothing_received
+}
+
+@test "exim --serverinfo implicit TLS on an untrusted port: certificate shown, exit 69, no mail" {
+	local fp
+	fp=$(sha256_of "$EXIM_CERTS/untrusted.pem")
+	run -69 --separate-stderr mailout_exim "$EXIM_UNTRUSTED_TLS_PORT" --tls implicit \
+		--tls-trust-file "$EXIM_CERTS/ca.pem" --serverinfo
+	assert_line "  mail.test ESMTP Exim test server"
+	assert_line "Server certificate:"
+	assert_line --regexp '^  issuer: +CN=mailout other CA,O=mailout tests$'
+	assert_line --regexp "^  SHA-256: +sha256:$fp\$"
+	assert_line --regexp '^  verification: +certificate issuer is unknown$'
+	refute_line "Capabilities before TLS:"
+	assert [ -n "$stderr" ]
+	assert_exim_nothing_received
+}
+
+# ---------------------------------------------------------------------------
+# Scripted server (tests/server/scripted.py): the server side of STARTTLS
+# uses Exim's certificates (server.pem: CN localhost, IP SAN 127.0.0.1).
+
+# mailout_scripted ARGS...: mailout against the scripted server with
+# required STARTTLS and the test CA; sets status/output/stderr, ELAPSED_MS.
+mailout_scripted() {
+	local t0=${EPOCHREALTIME/./}
+	run --separate-stderr timeout 60 "$MAILOUT" --host 127.0.0.1 --port "$SERVER_PORT" \
+		--helo client.test -f "$FROM" --tls starttls \
+		--tls-trust-file "$EXIM_CERTS/ca.pem" "$@" <"$BATS_TEST_TMPDIR/message"
+	ELAPSED_MS=$(((${EPOCHREALTIME/./} - t0) / 1000))
+}
+
+# the script line that turns on TLS on the server side
+starttls_line() {
+	echo "starttls $EXIM_CERTS/server.pem $EXIM_CERTS/server.key"
+}
+
+# The server's part up to the client's STARTTLS: it offers PIPELINING,
+# SIZE, AUTH and STARTTLS.
+before_starttls() {
+	cat <<'S'
+send 220 server.test ESMTP
+expect EHLO client\.test
+send 250-server.test
+send 250-PIPELINING
+send 250-SIZE 100
+send 250-AUTH PLAIN LOGIN
+send 250 STARTTLS
+expect STARTTLS
+S
+}
+
+# assert_nothing_after_starttls: the client's plaintext ended with its
+# STARTTLS line: after it the capture holds at most TLS handshake bytes,
+# no SMTP command (no QUIT, HELO, EHLO, AUTH, MAIL ...).
+assert_nothing_after_starttls() {
+	assert_capture_prefix_printf 'EHLO client.test\r\nSTARTTLS\r\n' || return
+	local rest
+	rest=$(tail -c +29 "$SERVER_CAPTURE" |
+		LC_ALL=C grep -a -o -E '(QUIT|HELO|EHLO|AUTH|MAIL FROM|RCPT TO|DATA|RSET|STARTTLS)[ -~]*') || true
+	if [ -n "$rest" ]; then
+		_scripted_show_log
+		fail "the client sent in clear after STARTTLS: $rest"
+	fi
+}
+
+# assert_stderr_is LINE: stderr is exactly this one line
+assert_stderr_is() {
+	assert_equal "$stderr" "$1"
+}
+
+@test "scripted: after STARTTLS the client says EHLO again and uses only the post-TLS capabilities" {
+	{
+		before_starttls
+		echo 'send 220 2.0.0 Ready to start TLS'
+		starttls_line
+		cat <<'S'
+expect EHLO client\.test
+send 250-server.test
+send 250-8BITMIME
+send 250 STARTTLS
+expect MAIL FROM:<sender@example\.org>
+send 250 2.1.0 Ok
+expect RCPT TO:<rcpt@example\.com>
+send 250 2.1.5 Ok
+expect DATA
+send 354 go ahead
+data
+send 250 2.0.0 queued
+expect QUIT
+send 221 bye
+S
+	} >"$BATS_TEST_TMPDIR/script.in"
+	scripted_start <"$BATS_TEST_TMPDIR/script.in"
+	mailout_scripted -v rcpt@example.com
+	assert_success
+	assert_stderr_line --regexp '^-- TLS session \(TLS1\.3\)-'
+	assert_stderr_line '-- certificate verified for 127.0.0.1'
+	# the pre-TLS SIZE 100 (the message is bigger) and AUTH are forgotten,
+	# STARTTLS is not repeated: exactly this dialogue
+	{
+		printf 'EHLO client.test\r\nSTARTTLS\r\n'
+		printf 'EHLO client.test\r\nMAIL FROM:<sender@example.org>\r\n'
+		printf 'RCPT TO:<rcpt@example.com>\r\nDATA\r\n'
+		sed 's/$/\r/' "$BATS_TEST_TMPDIR/message"
+		printf '.\r\nQUIT\r\n'
+	} >"$BATS_TEST_TMPDIR/expected"
+	assert_capture "$BATS_TEST_TMPDIR/expected"
+	grep -q -- '-- .*TLS handshake done: TLSv1.3' "$SERVER_LOG" ||
+		fail "the server log shows no TLS handshake"
+}
+
+@test "scripted: AUTH offered only before TLS and gone after it: exit 77, no credentials sent" {
+	printf 'pw-that-must-not-leak\n' >"$BATS_TEST_TMPDIR/pw"
+	{
+		before_starttls
+		echo 'send 220 2.0.0 Ready to start TLS'
+		starttls_line
+		cat <<'S'
+expect EHLO client\.test
+send 250-server.test
+send 250 8BITMIME
+S
+	} >"$BATS_TEST_TMPDIR/script.in"
+	scripted_start <"$BATS_TEST_TMPDIR/script.in"
+	mailout_scripted -v --user alice --password-command "cat $BATS_TEST_TMPDIR/pw" \
+		rcpt@example.com
+	[ "$status" -eq 77 ] || fail "expected exit 77, got $status: $stderr"
+	assert_stderr_line 'mailout: authentication is required but the server offers no AUTH'
+	# the pre-TLS "AUTH PLAIN LOGIN" is forgotten: no AUTH, no MAIL
+	assert_capture_printf --allow-quit 'EHLO client.test\r\nSTARTTLS\r\nEHLO client.test\r\n'
+	refute_output --partial 'pw-that-must-not-leak'
+	[[ $stderr != *pw-that-must-not-leak* ]] || fail "the password is in stderr"
+}
+
+@test "scripted: implicit TLS: greeting and EHLO over TLS, no STARTTLS inside TLS" {
+	{
+		starttls_line
+		cat <<'S'
+send 220 server.test ESMTP
+expect EHLO client\.test
+send 250-server.test
+send 250 STARTTLS
+expect MAIL FROM:<sender@example\.org>
+send 250 2.1.0 Ok
+expect RCPT TO:<rcpt@example\.com>
+send 250 2.1.5 Ok
+expect DATA
+send 354 go ahead
+data
+send 250 2.0.0 queued
+expect QUIT
+send 221 bye
+S
+	} >"$BATS_TEST_TMPDIR/script.in"
+	scripted_start <"$BATS_TEST_TMPDIR/script.in"
+	mailout_scripted --tls implicit rcpt@example.com
+	assert_success
+	assert_capture_prefix_printf 'EHLO client.test\r\nMAIL FROM:<sender@example.org>\r\n'
+}
+
+@test "scripted: EHLO refused after TLS: exit 69, no HELO" {
+	{
+		before_starttls
+		echo 'send 220 2.0.0 go'
+		starttls_line
+		echo 'expect EHLO client\.test'
+		echo 'send 502 5.5.2 not now'
+		echo 'expect-eof 5'
+	} >"$BATS_TEST_TMPDIR/script.in"
+	scripted_start <"$BATS_TEST_TMPDIR/script.in"
+	mailout_scripted rcpt@example.com
+	assert_failure 69
+	assert_capture_printf --allow-quit 'EHLO client.test\r\nSTARTTLS\r\nEHLO client.test\r\n'
+}
+
+# -- response injection: bytes after the 220, before the handshake -> 76
+
+# injection SENDRAW-ARG: the server answers STARTTLS with these bytes
+injection() {
+	{
+		before_starttls
+		echo "sendraw $1"
+		echo 'expect-eof 5'
+	} >"$BATS_TEST_TMPDIR/script.in"
+	scripted_start <"$BATS_TEST_TMPDIR/script.in"
+	mailout_scripted rcpt@example.com
+	assert_failure 76
+	assert_stderr_is "mailout: response injection: the server sent data after its STARTTLS reply, before the handshake"
+	# not even a QUIT: the server is owed a TLS handshake, not plaintext
+	assert_capture_printf 'EHLO client.test\r\nSTARTTLS\r\n'
+}
+
+@test "scripted injection: a reply pipelined after the 220 (with CRLF) -> 76, nothing sent after STARTTLS" {
+	injection '220 2.0.0 go\r\n250 injected\r\n'
+}
+
+@test "scripted injection: bytes without a trailing CRLF after the 220 -> 76, nothing sent after STARTTLS" {
+	injection '220 2.0.0 go\r\n250 injected'
+}
+
+@test "scripted injection: fake capabilities after the 220 -> 76, nothing sent after STARTTLS" {
+	injection '220 2.0.0 go\r\n250-server.test\r\n250-AUTH PLAIN LOGIN\r\n250 PIPELINING\r\n'
+}
+
+@test "scripted injection: one stray byte after the 220 -> 76" {
+	injection '220 2.0.0 go\r\nX'
+}
+
+@test "scripted injection: bytes just after the 220, in their own segment -> fails, nothing in clear after STARTTLS" {
+	{
+		before_starttls
+		echo 'send 220 2.0.0 go'
+		printf '%s\n' 'sendraw 250 injected\r\n'
+		echo 'expect-eof 5'
+	} >"$BATS_TEST_TMPDIR/script.in"
+	scripted_start <"$BATS_TEST_TMPDIR/script.in"
+	mailout_scripted rcpt@example.com
+	# 76 when both arrived before the handshake, else the handshake fails
+	[[ $status == 69 || $status == 76 ]] ||
+		fail "exit status $status, expected 69 or 76 (stderr: $stderr)"
+	assert_nothing_after_starttls
+}
+
+# -- stripping: required TLS not to be had -> 69 before MAIL/AUTH/HELO
+
+@test "scripted stripping: STARTTLS not advertised -> 69, only EHLO sent" {
+	scripted_start <<'EOF'
+send 220 server.test ESMTP
+expect EHLO client\.test
+send 250-server.test
+send 250-PIPELINING
+send 250 AUTH PLAIN LOGIN
+expect-eof 5
+EOF
+	mailout_scripted rcpt@example.com
+	assert_failure 69
+	assert_stderr_is "mailout: TLS is required but the server does not offer STARTTLS"
+	assert_capture_printf --allow-quit 'EHLO client.test\r\n'
+}
+
+# refused REPLY: the server answers STARTTLS with REPLY (and stays plaintext)
+refused() {
+	{
+		before_starttls
+		echo "send $1"
+		echo 'expect-eof 5'
+	} >"$BATS_TEST_TMPDIR/script.in"
+	scripted_start <"$BATS_TEST_TMPDIR/script.in"
+	mailout_scripted rcpt@example.com
+	assert_failure 69
+	assert_stderr_is "mailout: TLS is required but the server refused STARTTLS: $1"
+	assert_capture_printf --allow-quit 'EHLO client.test\r\nSTARTTLS\r\n'
+}
+
+@test "scripted stripping: STARTTLS answered 454 -> 69, no MAIL/AUTH" {
+	refused '454 4.7.0 TLS not available due to local problem'
+}
+
+@test "scripted stripping: STARTTLS answered 502 -> 69, no MAIL/AUTH" {
+	refused '502 5.5.1 Command not implemented'
+}
+
+@test "scripted stripping: STARTTLS answered with an odd 2xx (250) -> 69" {
+	refused '250 2.0.0 Ok'
+}
+
+@test "scripted stripping: STARTTLS answered with an odd 5xx (554) -> 69" {
+	refused '554 5.7.0 no'
+}
+
+@test "scripted: STARTTLS answered 421 -> 75, nothing more" {
+	{
+		before_starttls
+		echo 'send 421 4.3.2 Service shutting down'
+		echo 'expect-eof 5'
+	} >"$BATS_TEST_TMPDIR/script.in"
+	scripted_start <"$BATS_TEST_TMPDIR/script.in"
+	mailout_scripted --no-queue rcpt@example.com
+	assert_failure 75
+	assert_capture_printf --allow-quit 'EHLO client.test\r\nSTARTTLS\r\n'
+}
+
+@test "scripted stripping: HELO-only server (EHLO 502) while TLS is required -> 69, no HELO" {
+	scripted_start <<'EOF'
+send 220 server.test SMTP
+expect EHLO client\.test
+send 502 5.5.2 Error: command not recognized
+expect-eof 5
+EOF
+	mailout_scripted rcpt@example.com
+	assert_failure 69
+	assert_capture_printf --allow-quit 'EHLO client.test\r\n'
+}
+
+@test "scripted stripping: 220 to STARTTLS, then the server closes -> 69, nothing in clear after" {
+	{
+		before_starttls
+		echo 'send 220 2.0.0 go'
+		echo 'close'
+	} >"$BATS_TEST_TMPDIR/script.in"
+	scripted_start <"$BATS_TEST_TMPDIR/script.in"
+	mailout_scripted rcpt@example.com
+	assert_failure 69
+	[[ $stderr == "mailout: TLS handshake failed"* ]] || fail "stderr: $stderr"
+	assert_nothing_after_starttls
+}
+
+@test "scripted: handshake silence past --timeout -> 75 in bounded time" {
+	{
+		before_starttls
+		echo 'send 220 2.0.0 go'
+		echo 'sleep 1.8'
+	} >"$BATS_TEST_TMPDIR/script.in"
+	scripted_start <"$BATS_TEST_TMPDIR/script.in"
+	mailout_scripted --timeout 1 --no-queue rcpt@example.com
+	assert_failure 75
+	[ "$ELAPSED_MS" -lt 2800 ] || fail "mailout took $ELAPSED_MS ms with --timeout 1"
+	assert_nothing_after_starttls
+}

@@ -28,7 +28,7 @@ SAN_CC = clang
 DEB_PACKAGES = build-essential autoconf pkg-config clang libclang-rt-14-dev \
 	libgnutls28-dev \
 	gnutls-bin libinih-dev bats bats-assert bats-support python3 \
-	exim4-daemon-light dovecot-lmtpd msmtp bsd-mailx git git-email
+	exim4-daemon-light dovecot-lmtpd msmtp bsd-mailx git git-email time
 BATS = bats
 
 .PHONY: all build deps demo check check-build bench fuzz install uninstall \
@@ -86,10 +86,16 @@ bench:
 fuzz:
 	@echo "make fuzz: not implemented yet (the hardening issue adds it)" >&2; exit 1
 
+# The example goes next to where mailout.conf belongs. mailout itself looks
+# in the sysconfdir given to configure (config.h), so change it there.
 install: all
-	install -d $(DESTDIR)$(bindir) $(DESTDIR)$(mandir)/man1
+	install -d $(DESTDIR)$(bindir) $(DESTDIR)$(mandir)/man1 \
+		$(DESTDIR)$(mandir)/man5 $(DESTDIR)$(sysconfdir)
 	install -m 755 src/mailout $(DESTDIR)$(bindir)/mailout
 	install -m 644 man/mailout.1 $(DESTDIR)$(mandir)/man1/mailout.1
+	install -m 644 man/mailout.conf.5 $(DESTDIR)$(mandir)/man5/mailout.conf.5
+	install -m 644 etc/mailout.conf.example \
+		$(DESTDIR)$(sysconfdir)/mailout.conf.example
 
 install-sendmail: install
 	install -d $(DESTDIR)$(sbindir)
@@ -97,7 +103,9 @@ install-sendmail: install
 	ln -sf $(bindir)/mailout $(DESTDIR)$(bindir)/mailq
 
 uninstall:
-	rm -f $(DESTDIR)$(bindir)/mailout $(DESTDIR)$(mandir)/man1/mailout.1
+	rm -f $(DESTDIR)$(bindir)/mailout $(DESTDIR)$(mandir)/man1/mailout.1 \
+		$(DESTDIR)$(mandir)/man5/mailout.conf.5 \
+		$(DESTDIR)$(sysconfdir)/mailout.conf.example
 	for l in $(DESTDIR)$(sbindir)/sendmail $(DESTDIR)$(bindir)/mailq; do \
 		[ "$$(readlink $$l)" = "$(bindir)/mailout" ] && rm -f $$l || true; \
 	done

@@ -6,50 +6,78 @@
 #include <strings.h>
 
 #include "cli.h"
-#include "sasl.h"
-#include "tls.h"
+#include "settings.h"
+
+#define nitems(a) (sizeof(a) / sizeof((a)[0]))
 
 enum {
-	OPT_FILE = 256, OPT_HOST, OPT_PORT, OPT_SOCKET, OPT_PROTOCOL, OPT_HELO,
-	OPT_TIMEOUT, OPT_SOURCE, OPT_FROM, OPT_DEBUG, OPT_NO_QUEUE, OPT_REPORT,
-	OPT_HELP, OPT_VERSION, OPT_TLS, OPT_TLS_TRUST, OPT_TLS_PIN, OPT_TLS_CERT,
-	OPT_TLS_KEY, OPT_TLS_PRIORITIES, OPT_SERVERINFO, OPT_AUTH, OPT_USER,
-	OPT_PASSWORD_COMMAND, OPT_LATER,
+	OPT_FILE = 256, OPT_FROM, OPT_DEBUG, OPT_REPORT, OPT_HELP, OPT_VERSION,
+	OPT_SERVERINFO, OPT_CONFIG, OPT_PROFILE, OPT_DRY_RUN, OPT_SETTING,
+	OPT_LATER,
 };
 
-/* Options that parse today and belong to a later part of mailout: they
- * fail with "not yet supported" rather than being silently ignored. */
+/* OPT_SETTING: the option sets a key of mailout.conf(5); see
+ * setting_options[]. OPT_LATER: it parses today and belongs to a later
+ * part of mailout, so it fails with "not yet supported" rather than
+ * being silently ignored. */
 static const struct option long_options[] = {
 	{ "file", required_argument, NULL, OPT_FILE },
-	{ "host", required_argument, NULL, OPT_HOST },
-	{ "port", required_argument, NULL, OPT_PORT },
-	{ "socket", required_argument, NULL, OPT_SOCKET },
-	{ "protocol", required_argument, NULL, OPT_PROTOCOL },
-	{ "helo", required_argument, NULL, OPT_HELO },
-	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
-	{ "source-address", required_argument, NULL, OPT_SOURCE },
+	{ "host", required_argument, NULL, OPT_SETTING },
+	{ "port", required_argument, NULL, OPT_SETTING },
+	{ "socket", required_argument, NULL, OPT_SETTING },
+	{ "protocol", required_argument, NULL, OPT_SETTING },
+	{ "helo", required_argument, NULL, OPT_SETTING },
+	{ "timeout", required_argument, NULL, OPT_SETTING },
+	{ "source-address", required_argument, NULL, OPT_SETTING },
 	{ "from", required_argument, NULL, OPT_FROM },
 	{ "debug", optional_argument, NULL, OPT_DEBUG },
-	{ "no-queue", no_argument, NULL, OPT_NO_QUEUE },
+	{ "no-queue", no_argument, NULL, OPT_SETTING },
 	{ "report", required_argument, NULL, OPT_REPORT },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ "version", no_argument, NULL, OPT_VERSION },
-	{ "profile", required_argument, NULL, OPT_LATER },
-	{ "config", required_argument, NULL, OPT_LATER },
-	{ "tls", required_argument, NULL, OPT_TLS },
-	{ "tls-trust-file", required_argument, NULL, OPT_TLS_TRUST },
-	{ "tls-fingerprint", required_argument, NULL, OPT_TLS_PIN },
-	{ "tls-cert", required_argument, NULL, OPT_TLS_CERT },
-	{ "tls-key", required_argument, NULL, OPT_TLS_KEY },
-	{ "tls-priorities", required_argument, NULL, OPT_TLS_PRIORITIES },
+	{ "profile", required_argument, NULL, OPT_PROFILE },
+	{ "config", required_argument, NULL, OPT_CONFIG },
+	{ "tls", required_argument, NULL, OPT_SETTING },
+	{ "tls-trust-file", required_argument, NULL, OPT_SETTING },
+	{ "tls-fingerprint", required_argument, NULL, OPT_SETTING },
+	{ "tls-cert", required_argument, NULL, OPT_SETTING },
+	{ "tls-key", required_argument, NULL, OPT_SETTING },
+	{ "tls-priorities", required_argument, NULL, OPT_SETTING },
 	{ "serverinfo", no_argument, NULL, OPT_SERVERINFO },
-	{ "auth", required_argument, NULL, OPT_AUTH },
-	{ "user", required_argument, NULL, OPT_USER },
-	{ "password-command", required_argument, NULL, OPT_PASSWORD_COMMAND },
-	{ "dry-run", no_argument, NULL, OPT_LATER },
+	{ "auth", required_argument, NULL, OPT_SETTING },
+	{ "user", required_argument, NULL, OPT_SETTING },
+	{ "password-command", required_argument, NULL, OPT_SETTING },
+	{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
 	{ "flush", no_argument, NULL, OPT_LATER },
 	{ NULL, 0, NULL, 0 },
 };
+
+/* The key each OPT_SETTING option sets, and the value of those that take
+ * none. The command line beats the configuration files (main.c). */
+static const struct {
+	const char *option, *key, *value;
+} setting_options[] = {
+	{ "host", "host", NULL },
+	{ "port", "port", NULL },
+	{ "socket", "socket", NULL },
+	{ "protocol", "protocol", NULL },
+	{ "helo", "helo", NULL },
+	{ "timeout", "timeout", NULL },
+	{ "source-address", "source_address", NULL },
+	{ "no-queue", "queue", "off" },
+	{ "tls", "tls", NULL },
+	{ "tls-trust-file", "tls_trust_file", NULL },
+	{ "tls-fingerprint", "tls_fingerprint", NULL },
+	{ "tls-cert", "tls_cert_file", NULL },
+	{ "tls-key", "tls_key_file", NULL },
+	{ "tls-priorities", "tls_priorities", NULL },
+	{ "auth", "auth", NULL },
+	{ "user", "user", NULL },
+	{ "password-command", "password_command", NULL },
+};
+
+_Static_assert(nitems(setting_options) <= CLI_SETTINGS_MAX,
+    "struct options cannot hold every setting option");
 
 static const char short_options[] = "a:A:B:b:C:F:f:Gh:iL:N:nO:o:q::R:r:tUvV:X:";
 
@@ -64,10 +92,15 @@ cli_usage(const char *progname)
 	    "  -i, -oi              a line with a single '.' does not end input\n"
 	    "  -v                   show the SMTP dialogue on stderr\n"
 	    "      --debug[=1|2]    the same; 2 adds timestamps\n"
+	    "  -C, --config FILE    read only this configuration file\n"
+	    "  -a, --profile NAME   use this profile of the configuration\n"
+	    "      --dry-run        show the profile and settings that would be\n"
+	    "                       used; connect to nothing\n"
 	    "      --file PATH      read the message from PATH\n"
 	    "      --host HOST      server (default localhost)\n"
-	    "      --port PORT      port (default 25; 24 for LMTP)\n"
-	    "      --socket PATH    connect to a unix socket instead\n"
+	    "      --port PORT      port (default 25; 24 for LMTP, 465 for\n"
+	    "                       --tls implicit)\n"
+	    "      --socket PATH    connect to a unix socket instead of --host\n"
 	    "      --protocol smtp|lmtp\n"
 	    "      --helo NAME      name sent with EHLO/HELO/LHLO\n"
 	    "      --timeout SEC    limit for each connect, read and write (60)\n"
@@ -91,7 +124,8 @@ cli_usage(const char *progname)
 	    "      --help, --version\n"
 	    "\n"
 	    "sendmail flags -oem -oee -oep -oeq -oew -om -oX -O -Am -Ac -G -U -L\n"
-	    "-h -n -X -odi -odb -bm are accepted. See mailout(1).\n", progname);
+	    "-h -n -X -odi -odb -bm are accepted. Options given here override the\n"
+	    "configuration file; see mailout(1) and mailout.conf(5).\n", progname);
 }
 
 static int
@@ -144,6 +178,57 @@ parse_b(struct options *o, const char *arg, struct err *e)
 	    "only submits mail (it is not a mail server)", arg);
 }
 
+/* An option that sets a configuration key: checked now by the key's
+ * parser, kept in command-line order for main.c to apply over the
+ * configuration files. Given again, it moves to its new place. */
+static int
+add_setting(struct options *o, const char *option, const char *arg,
+    struct err *e)
+{
+	struct settings scratch;
+	struct cli_setting *set = o->settings;
+	size_t i;
+	int j;
+
+	for (i = 0; i < nitems(setting_options) &&
+	    strcmp(setting_options[i].option, option) != 0; i++)
+		;
+	if (i == nitems(setting_options))	/* the two tables disagree */
+		return err_set(e, EX_SOFTWARE, "--%s: no key", option);
+	if (setting_options[i].value != NULL)
+		arg = setting_options[i].value;
+	settings_defaults(&scratch);
+	if (settings_set(&scratch, setting_options[i].key, arg, e) < 0) {
+		err_prefix(e, "--%s", option);
+		e->code = EX_USAGE;
+		return -1;
+	}
+	for (j = 0; j < o->nsettings; j++) {
+		if (strcmp(set[j].key, setting_options[i].key) == 0) {
+			memmove(&set[j], &set[j + 1],
+			    (size_t)(o->nsettings - j - 1) * sizeof(*set));
+			o->nsettings--;
+			break;
+		}
+	}
+	set[o->nsettings].key = setting_options[i].key;
+	set[o->nsettings].value = arg;
+	set[o->nsettings].option = setting_options[i].option;
+	o->nsettings++;
+	return 0;
+}
+
+const char *
+cli_setting(const struct options *o, const char *key)
+{
+	int i;
+
+	for (i = 0; i < o->nsettings; i++)
+		if (strcmp(o->settings[i].key, key) == 0)
+			return o->settings[i].value;
+	return NULL;
+}
+
 static int
 parse_long(struct options *o, int opt, const char *name, const char *arg,
     struct err *e)
@@ -151,62 +236,15 @@ parse_long(struct options *o, int opt, const char *name, const char *arg,
 	long n;
 
 	switch (opt) {
+	case OPT_SETTING: return add_setting(o, name, arg, e);
 	case OPT_FILE: o->file = arg; break;
-	case OPT_HOST: o->host = arg; break;
-	case OPT_SOCKET: o->socket = arg; break;
-	case OPT_HELO: o->helo = arg; break;
-	case OPT_SOURCE: o->source_address = arg; break;
 	case OPT_FROM: o->sender = arg; break;
-	case OPT_NO_QUEUE: break;	/* nothing is queued yet: the default */
 	case OPT_HELP: o->action = ACTION_HELP; break;
 	case OPT_VERSION: o->action = ACTION_VERSION; break;
 	case OPT_SERVERINFO: o->action = ACTION_SERVERINFO; break;
-	case OPT_TLS_TRUST: o->tls_trust_file = arg; break;
-	case OPT_TLS_CERT: o->tls_cert = arg; break;
-	case OPT_TLS_KEY: o->tls_key = arg; break;
-	case OPT_TLS_PRIORITIES: o->tls_priorities = arg; break;
-	case OPT_USER: o->user = arg; break;
-	case OPT_PASSWORD_COMMAND: o->password_command = arg; break;
-	case OPT_AUTH:
-		if (strcmp(arg, "on") != 0 && strcmp(arg, "off") != 0 &&
-		    sasl_lookup(arg) < 0)
-			return err_set(e, EX_USAGE, "--auth: expected on, off "
-			    "or a mechanism (SCRAM-SHA-256 SCRAM-SHA-1 CRAM-MD5 "
-			    "PLAIN LOGIN XOAUTH2 OAUTHBEARER EXTERNAL), got %s",
-			    arg);
-		o->auth = arg;
-		break;
-	case OPT_TLS:
-		if (strcmp(arg, "off") != 0 && strcmp(arg, "starttls") != 0 &&
-		    strcmp(arg, "implicit") != 0 && strcmp(arg, "auto") != 0)
-			return err_set(e, EX_USAGE, "--tls: expected off, "
-			    "starttls, implicit or auto, got %s", arg);
-		o->tls = arg;
-		break;
-	case OPT_TLS_PIN:
-		if (!tls_fingerprint_valid(arg))
-			return err_set(e, EX_USAGE, "--tls-fingerprint: expected "
-			    "sha256: and 64 hex digits, got %s", arg);
-		o->tls_fingerprint = arg;
-		break;
-	case OPT_PORT:
-		if (parse_number(arg, 1, 65535, &n) < 0)
-			return err_set(e, EX_USAGE, "--port: not a port "
-			    "number: %s", arg);
-		o->port = arg;
-		break;
-	case OPT_TIMEOUT:
-		if (parse_number(arg, 1, 86400, &n) < 0)
-			return err_set(e, EX_USAGE, "--timeout: expected "
-			    "seconds from 1 to 86400, got %s", arg);
-		o->timeout = (int)n;
-		break;
-	case OPT_PROTOCOL:
-		if (strcmp(arg, "smtp") != 0 && strcmp(arg, "lmtp") != 0)
-			return err_set(e, EX_USAGE, "--protocol: expected "
-			    "smtp or lmtp, got %s", arg);
-		o->lmtp = arg[0] == 'l';
-		break;
+	case OPT_CONFIG: o->config = arg; break;
+	case OPT_PROFILE: o->profile = arg; break;
+	case OPT_DRY_RUN: o->dry_run = true; break;
 	case OPT_DEBUG:
 		if (arg == NULL)
 			n = 1;
@@ -261,8 +299,8 @@ parse_short(struct options *o, int opt, const char *arg, struct err *e)
 			    "8BITMIME, got %s", arg);
 		o->body = arg;
 		break;
-	case 'C': later(o, "-C"); break;
-	case 'a': later(o, "-a"); break;
+	case 'C': o->config = arg; break;
+	case 'a': o->profile = arg; break;
 	default:
 		return err_set(e, EX_USAGE, "unknown option -%c", opt);
 	}
@@ -277,7 +315,6 @@ cli_parse(int argc, char **argv, const char *progname, struct options *o,
 
 	memset(o, 0, sizeof(*o));
 	o->dot_ends = true;
-	o->timeout = 60;
 	if (strcmp(progname, "mailq") == 0)
 		o->not_yet = "-bp (mailq)";
 	opterr = 0;

@@ -1,6 +1,7 @@
 /*
  * cli.h — argv to struct options: sendmail's flags and mailout's long
- * options. Knows nothing of config files or sockets.
+ * options. Knows nothing of config files or sockets; an option that sets
+ * a configuration key is checked by that key's parser (settings.h).
  *
  * Error code: EX_USAGE.
  */
@@ -10,6 +11,16 @@
 #include <stdbool.h>
 
 #include "err.h"
+
+/* An option that sets a configuration key, checked by the key's own
+ * parser (settings.c) as if it were a line of mailout.conf. */
+struct cli_setting {
+	const char *key;		/* "tls_cert_file" */
+	const char *value;
+	const char *option;		/* "tls-cert", for messages */
+};
+
+#define CLI_SETTINGS_MAX 24		/* >= the options that set a key */
 
 enum cli_action {
 	ACTION_SEND,
@@ -24,22 +35,13 @@ struct options {
 	const char *file;		/* --file; NULL = stdin */
 	bool dot_ends;			/* false with -i / -oi */
 	int verbose;			/* -v = 1, --debug=N */
-	const char *host;
-	const char *port;
-	const char *socket;
-	bool lmtp;			/* --protocol lmtp */
-	const char *helo;
-	int timeout;			/* seconds */
-	const char *source_address;
-	const char *tls;		/* off|starttls|implicit|auto; NULL = auto */
-	const char *tls_trust_file;
-	const char *tls_fingerprint;
-	const char *tls_cert;
-	const char *tls_key;
-	const char *tls_priorities;
-	const char *auth;		/* off|on|MECHANISM; NULL: on if user set */
-	const char *user;
-	const char *password_command;
+	const char *config;		/* --config / -C: the only file read */
+	const char *profile;		/* --profile / -a */
+	bool dry_run;			/* --dry-run: print, send nothing */
+	/* options that set a key of mailout.conf(5) (--host, --no-queue...),
+	 * in command-line order, a repeated key only at its last place */
+	struct cli_setting settings[CLI_SETTINGS_MAX];
+	int nsettings;
 	bool from_headers;		/* -t */
 	const char *full_name;		/* -F */
 	const char *body;		/* -B 7BIT|8BITMIME */
@@ -54,5 +56,8 @@ int cli_parse(int argc, char **argv, const char *progname,
     struct options *o, struct err *e);
 
 void cli_usage(const char *progname);
+
+/* The value the command line gave for a configuration key, or NULL. */
+const char *cli_setting(const struct options *o, const char *key);
 
 #endif

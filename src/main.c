@@ -11,11 +11,13 @@
 #include "config.h"
 #include "addr.h"
 #include "cli.h"
+#include "conf.h"
 #include "envelope.h"
 #include "header.h"
 #include "log.h"
 #include "message.h"
 #include "report.h"
+#include "sasl.h"
 #include "serverinfo.h"
 #include "settings.h"
 #include "submit.h"
@@ -29,30 +31,72 @@ fail(const struct err *e)
 	return e->code;
 }
 
+/* -f's address, for match_from; "" when there is none to match (a bad
+ * -f is reported when the envelope is built). */
 static void
-settings_from_options(const struct options *o, struct settings *st)
+match_sender(const char *arg, char *buf, size_t n)
 {
-	settings_defaults(st);
-	st->host = o->host ? o->host : "localhost";
-	st->port = o->port ? o->port : (o->lmtp ? "24" : "25");
-	st->socket = o->socket;
-	st->lmtp = o->lmtp;
-	st->helo = o->helo ? o->helo : local_hostname();
-	st->timeout = o->timeout;
-	st->source_address = o->source_address;
-	st->dot_ends = o->dot_ends;
+	struct addr_list one = { 0 };
+	struct err ignored;
+
+	buf[0] = '\0';
+	if (arg != NULL && addr_parse_list(&one, arg, 1, &ignored) == 0 &&
+	    one.n == 1)
+		snprintf(buf, n, "%s", one.v[0]);
+	addr_list_free(&one);
+}
+
+/* AUTH needs a user name, except EXTERNAL (the certificate says who). */
+static int
+check_auth_user(const struct options *o, const struct settings *st,
+    struct err *e)
+{
+	const char *given = cli_setting(o, "auth");
+
+	if (strcmp(st->auth, "off") == 0 || st->user != NULL ||
+	    sasl_lookup(st->auth) == SASL_EXTERNAL)
+		return 0;
+	if (given != NULL)
+		return err_set(e, EX_USAGE, "--auth %s needs --user", given);
+	return err_set(e, EX_CONFIG, "auth = %s needs a user: set user in "
+	    "%s%s or give --user", st->auth, st->profile ? "profile " :
+	    "the configuration", st->profile ? st->profile : "");
+}
+
+/*
+ * Built-in defaults < [defaults] < inherited profiles < the profile <
+ * the command line, then what depends on the rest (port, helo, auth).
+ * The strings of st point into *cf: free it after st's last use.
+ */
+static int
+settings_from_options(const struct options *o, struct conf **cf,
+    struct settings *st, struct conf_choice *ch, struct err *e)
+{
+	char sender[ADDR_MAX + 1];
+	int i;
+
+	if (conf_load(cf, o->config, e) < 0)
+		return -1;
+	match_sender(o->sender, sender, sizeof(sender));
+	if (conf_choose(*cf, o->profile, *sender ? sender : NULL, ch, e) < 0)
+		return -1;
+	conf_apply(*cf, ch, st);
+	for (i = 0; i < o->nsettings; i++)
+		if (settings_set(st, o->settings[i].key, o->settings[i].value,
+		    e) < 0)
+			return -1;	/* cli_parse checked them: never */
 	st->file = o->file;
-	st->tls = !o->tls || strcmp(o->tls, "auto") == 0 ? TLS_AUTO :
-	    strcmp(o->tls, "off") == 0 ? TLS_OFF :
-	    strcmp(o->tls, "starttls") == 0 ? TLS_STARTTLS : TLS_IMPLICIT;
-	st->tls_options.trust_file = o->tls_trust_file;
-	st->tls_options.fingerprint = o->tls_fingerprint;
-	st->tls_options.cert_file = o->tls_cert;
-	st->tls_options.key_file = o->tls_key;
-	st->tls_options.priorities = o->tls_priorities;
-	st->auth = o->auth ? o->auth : o->user ? "on" : "off";
-	st->user = o->user;
-	st->password_command = o->password_command;
+	st->dot_ends = o->dot_ends;
+	settings_finish(st, local_hostname());
+	return check_auth_user(o, st, e);
+}
+
+/* --dry-run: what would be used; nothing is sent. */
+static int
+dry_run(const struct settings *st, const struct conf_choice *ch)
+{
+	conf_print(st, ch, stdout);
+	return EX_OK;
 }
 
 /*
@@ -85,9 +129,8 @@ prepare(const struct options *o, const struct settings *st,
 }
 
 static int
-send_message(const struct options *o)
+send_message(const struct options *o, const struct settings *st)
 {
-	struct settings st;
 	struct envelope env;
 	struct header_block hb;
 	struct message_source src = { -1, NULL, NULL, 0, 0 };
@@ -96,11 +139,10 @@ send_message(const struct options *o)
 	size_t i;
 	int status;
 
-	settings_from_options(o, &st);
 	memset(&env, 0, sizeof(env));
 	memset(&hb, 0, sizeof(hb));
 	memset(&out, 0, sizeof(out));
-	if (prepare(o, &st, &src, &hb, &env, &e) < 0) {
+	if (prepare(o, st, &src, &hb, &env, &e) < 0) {
 		status = fail(&e);
 		goto out;
 	}
@@ -112,7 +154,7 @@ send_message(const struct options *o)
 	}
 	for (i = 0; i < out.n; i++)
 		out.rcpts[i].addr = env.rcpts.v[i];
-	submit(&st, &env, &src, &out);
+	submit(st, &env, &src, &out);
 	report_text(&out);
 	status = report_exit_code(&out);
 out:
@@ -128,7 +170,11 @@ main(int argc, char **argv)
 {
 	const char *progname = strrchr(argv[0], '/');
 	struct options o;
+	struct settings st;
+	struct conf_choice ch;
+	struct conf *cf = NULL;
 	struct err e = { 0, "" };
+	int status;
 
 	progname = progname ? progname + 1 : argv[0];
 	if (cli_parse(argc, argv, progname, &o, &e) < 0)
@@ -145,17 +191,15 @@ main(int argc, char **argv)
 		err_set(&e, EX_USAGE, "%s is not supported yet", o.not_yet);
 		return fail(&e);
 	}
-	if (o.auth != NULL && strcmp(o.auth, "off") != 0 && o.user == NULL &&
-	    strcasecmp(o.auth, "EXTERNAL") != 0) {
-		err_set(&e, EX_USAGE, "--auth %s needs --user", o.auth);
-		return fail(&e);
-	}
 	log_set_level(o.verbose);
-	if (o.action == ACTION_SERVERINFO) {
-		struct settings st;
-
-		settings_from_options(&o, &st);
-		return serverinfo(&st, &e) < 0 ? fail(&e) : EX_OK;
-	}
-	return send_message(&o);
+	if (settings_from_options(&o, &cf, &st, &ch, &e) < 0)
+		status = fail(&e);
+	else if (o.dry_run)
+		status = dry_run(&st, &ch);
+	else if (o.action == ACTION_SERVERINFO)
+		status = serverinfo(&st, &e) < 0 ? fail(&e) : EX_OK;
+	else
+		status = send_message(&o, &st);
+	conf_free(cf);
+	return status;
 }

@@ -1,4 +1,5 @@
 /* session.c — connect, TLS policy, greeting and EHLO. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -42,10 +43,13 @@ authenticate(struct session *ss, const struct settings *st, struct err *e)
 		    ss->conn.peer);
 	secret[0] = '\0';
 	if (wanted == NULL || sasl_lookup(wanted) != SASL_EXTERNAL) {
-		if (st->password_command == NULL)
+		if (st->password != NULL)
+			snprintf(secret, sizeof(secret), "%s", st->password);
+		else if (st->password_command == NULL)
 			return err_set(e, EX_NOPERM, "AUTH needs a password: "
-			    "give --password-command");
-		if (secret_from_command(st->password_command, secret,
+			    "give --password-command, or password or "
+			    "password_command in the configuration");
+		else if (secret_from_command(st->password_command, secret,
 		    sizeof(secret), e) < 0)
 			return -1;
 	}

@@ -16,7 +16,8 @@ struct mailbox {
 	bool words;		/* two bare words: a phrase, not an address */
 	bool gap;		/* whitespace since the last plain octet */
 	bool too_long;
-	bool malformed;		/* unclosed <, text after >, @ in the name */
+	bool malformed;		/* unclosed <, text after > */
+	bool bare_at;		/* an unquoted @ outside <> */
 };
 
 static bool
@@ -171,6 +172,7 @@ add_plain(struct mailbox *mb, char ch)
 	    ch != '@' && ch != '.')
 		mb->words = true;
 	mb->gap = false;
+	mb->bare_at |= ch == '@';
 	append(mb->plain, &mb->plain_len, ch, &mb->too_long);
 }
 
@@ -190,8 +192,7 @@ finish_mailbox(struct addr_list *list, struct mailbox *mb, int allow_null,
 		    "(a name needs <address>)", mb->plain);
 	/* A display name cannot hold an unquoted "@": "a@b<c@d>" is two
 	 * addresses run together, not a name and an address. */
-	if (mb->malformed || (mb->has_angle && memchr(mb->plain, '@',
-	    mb->plain_len) != NULL))
+	if (mb->malformed || (mb->has_angle && mb->bare_at))
 		return err_set(e, EX_DATAERR, "malformed address: unbalanced "
 		    "< > or stray text around <address>");
 	if (addr[0] == '\0' && !allow_null)

@@ -56,7 +56,8 @@ static int
 take_line(struct header_block *hb, const char *line, size_t len,
     struct err *e)
 {
-	size_t name_len;
+	size_t name_len = 0;
+	bool continuation;
 
 	if (len > 0 && line[len - 1] == '\r')
 		len--;
@@ -64,9 +65,19 @@ take_line(struct header_block *hb, const char *line, size_t len,
 		hb->blank_seen = true;
 		return 1;
 	}
+	continuation = (line[0] == ' ' || line[0] == '\t') && hb->nfields > 0;
+	if (!continuation && hb->nfields == 0 && hb->text_len == 0 &&
+	    len >= 5 && memcmp(line, "From ", 5) == 0)
+		return 0;	/* mbox separator: not part of the message */
+	if (!continuation && (name_len = field_name_len(line, len)) == 0)
+		return 1;	/* the body starts here, without a blank line */
 	if (memchr(line, '\0', len) != NULL)
 		return err_set(e, EX_DATAERR, "NUL octet in the header");
-	if ((line[0] == ' ' || line[0] == '\t') && hb->nfields > 0) {
+	/* The wire filter would make a lone CR a line end: a field that
+	 * hides a second one ("Subject: x\rBcc: y") must not pass. */
+	if (memchr(line, '\r', len) != NULL)
+		return err_set(e, EX_DATAERR, "lone CR in the header");
+	if (continuation) {
 		struct header_field *f = &hb->fields[hb->nfields - 1];
 
 		hb->text[hb->text_len++] = '\n';
@@ -75,11 +86,6 @@ take_line(struct header_block *hb, const char *line, size_t len,
 		f->len += 1 + len;
 		return 0;
 	}
-	if (hb->nfields == 0 && hb->text_len == 0 && len >= 5 &&
-	    memcmp(line, "From ", 5) == 0)
-		return 0;	/* mbox separator: not part of the message */
-	if ((name_len = field_name_len(line, len)) == 0)
-		return 1;	/* the body starts here, without a blank line */
 	if (add_field(hb, hb->text_len, name_len, e) < 0)
 		return -1;
 	memcpy(hb->text + hb->text_len, line, len);
@@ -212,6 +218,22 @@ is_recipient_field(const struct header_block *hb, const struct header_field *f,
 	    field_is(hb, f, "Bcc");
 }
 
+/* Does field j repeat the name of one in [first, j)? A block has each
+ * Resent-* field once, so a repeat starts the next (older) block. */
+static bool
+name_seen(const struct header_block *hb, size_t first, size_t j)
+{
+	const struct header_field *f = &hb->fields[j];
+	size_t k;
+
+	for (k = first; k < j; k++)
+		if (hb->fields[k].name_len == f->name_len &&
+		    strncasecmp(hb->text + hb->fields[k].off,
+		    hb->text + f->off, f->name_len) == 0)
+			return true;
+	return false;
+}
+
 /* RFC 5322 3.6.6: each resend prepends a block of Resent-* fields, so the
  * first run of them is the latest. [*first, *last) is that run. */
 static bool
@@ -225,7 +247,8 @@ latest_resent_block(const struct header_block *hb, size_t *first,
 		if (strncasecmp(hb->text + hb->fields[i].off, "Resent-", 7) == 0)
 			break;
 	for (j = i; j < hb->nfields &&
-	    strncasecmp(hb->text + hb->fields[j].off, "Resent-", 7) == 0; j++)
+	    strncasecmp(hb->text + hb->fields[j].off, "Resent-", 7) == 0 &&
+	    !name_seen(hb, i, j); j++)
 		names_rcpt |= is_recipient_field(hb, &hb->fields[j], true);
 	*first = i;
 	*last = j;
@@ -261,6 +284,34 @@ header_remove_bcc(struct header_block *hb)
 			hb->fields[i].removed = true;
 }
 
+/* RFC 2047 B encoded words, each at most 75 octets (2): 45 octets of
+ * UTF-8 make 60 of base64; a character is never cut in two. */
+static int
+encode_words(const char *name, char *out, size_t cap)
+{
+	size_t len = strlen(name), o = 0;
+
+	out[0] = '\0';
+	while (len > 0) {
+		size_t take = len < 45 ? len : 45;
+
+		while (take < len && ((unsigned char)name[take] & 0xc0) == 0x80)
+			take--;	/* back to the start of a character */
+		if (o + 16 >= cap)
+			return -1;
+		o += (size_t)snprintf(out + o, cap - o, "%s=?UTF-8?B?",
+		    o ? " " : "");
+		if (b64_encode(name, take, out + o, cap - o - 2) < 0)
+			return -1;
+		o += strlen(out + o);
+		memcpy(out + o, "?=", 3);
+		o += 2;
+		name += take;
+		len -= take;
+	}
+	return 0;
+}
+
 /* A display name as RFC 5322 wants it: atoms as they are, a quoted
  * string when it has specials, RFC 2047 base64 when it is not ASCII. */
 static int
@@ -274,14 +325,8 @@ format_name(const char *name, char *out, size_t cap)
 		ascii &= (unsigned char)*p < 0x80;
 		plain &= isalnum((unsigned char)*p) || strchr(" !#$%&'*+-/=?^_`{|}~", *p);
 	}
-	if (!ascii) {
-		if (snprintf(out, cap, "=?UTF-8?B?") >= (int)cap)
-			return -1;
-		if (b64_encode(name, strlen(name), out + 10, cap - 12) < 0)
-			return -1;
-		strcat(out, "?=");
-		return 0;
-	}
+	if (!ascii)
+		return encode_words(name, out, cap);
 	if (plain)
 		return snprintf(out, cap, "%s", name) < (int)cap ? 0 : -1;
 	out[o++] = '"';
@@ -399,7 +444,8 @@ header_attach(struct header_block *hb, struct message_source *src,
 	if (s.buf == NULL)
 		return err_set(e, EX_SOFTWARE, "out of memory");
 	render(hb, put_buffer, &s);
-	put_buffer(hb->rest, hb->rest_len, &s);
+	if (hb->rest_len > 0)
+		put_buffer(hb->rest, hb->rest_len, &s);
 	message_unread(src, s.buf, s.len);
 	return 0;
 }

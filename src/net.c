@@ -103,9 +103,18 @@ bind_source(int fd, int family, const char *source, struct err *e)
 	hints.ai_family = family;
 	hints.ai_socktype = SOCK_STREAM;
 	rc = getaddrinfo(source, NULL, &hints, &res);
-	if (rc != 0)
+	if (rc != 0) {
+		/* A source of the other family: skip this server address
+		 * (EX_TEMPFAIL lets the caller try the next one). */
+		hints.ai_family = AF_UNSPEC;
+		if (getaddrinfo(source, NULL, &hints, &res) == 0) {
+			freeaddrinfo(res);
+			return err_set(e, EX_TEMPFAIL, "source address %s is "
+			    "not of this address family", source);
+		}
 		return err_set(e, EX_NOHOST, "source address %s: %s", source,
 		    gai_strerror(rc));
+	}
 	rc = bind(fd, res->ai_addr, res->ai_addrlen);
 	freeaddrinfo(res);
 	if (rc < 0)
@@ -183,6 +192,7 @@ net_connect_tcp(struct conn *c, const char *host, const char *port,
 		describe_peer(c, host, ai);
 		if (connect_one(c, ai, source_address, e) == 0) {
 			rc = 0;
+			memset(e, 0, sizeof(*e));	/* earlier tries failed */
 			break;
 		}
 		if (e->code != EX_TEMPFAIL)

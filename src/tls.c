@@ -118,8 +118,9 @@ load_credentials(struct tls *t, const struct tls_options *o, struct err *e)
 		rc = gnutls_certificate_set_x509_key_file(t->cred, o->cert_file,
 		    o->key_file, GNUTLS_X509_FMT_PEM);
 		if (rc < 0)
-			return err_set(e, EX_CONFIG, "client certificate %s: %s",
-			    o->cert_file, gnutls_strerror(rc));
+			return err_set(e, EX_CONFIG, "client certificate %s with "
+			    "key %s: %s", o->cert_file, o->key_file,
+			    gnutls_strerror(rc));
 	}
 	return 0;
 }

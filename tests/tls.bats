@@ -83,14 +83,14 @@ $log"
 }
 
 # assert_exim_delivered: exactly our message is in the maildir, and Exim
-# received it over TLS (P=esmtps).
+# received it over TLS (P=esmtps, or esmtpsa when authenticated).
 assert_exim_delivered() {
 	local file
 	maildir_wait 1 "$EXIM_MAILDIR" || return
 	file=$(maildir_find_for alice@example.org "$EXIM_MAILDIR") || return
 	assert_equal "$(mail_header Message-ID "$file")" "<tls.$BATS_TEST_NUMBER@example.org>"
 	assert_equal "$(mail_body "$file")" "Hello over TLS."
-	exim_log_since | grep -q "<= $FROM .* P=esmtps " ||
+	exim_log_since | grep -Eq "<= $FROM .* P=esmtpsa? " ||
 		fail "Exim's log shows no message received over TLS:
 $(exim_log_since)"
 }
@@ -274,6 +274,253 @@ bad_cert() {
 	refute_line "Capabilities before TLS:"
 	assert [ -n "$stderr" ]
 	assert_exim_nothing_received
+}
+
+# ---------------------------------------------------------------------------
+# Exim: client certificates. Exim asks every client for a certificate
+# (optional), verifies it against the test CA and shows the result on the
+# "<=" line of its log: CV=yes|no and DN="<subject>" (tests/servers/exim.sh).
+
+# exim_received_line: Exim's "<=" log line(s) since setup().
+exim_received_line() {
+	exim_log_since | grep "<= $FROM "
+}
+
+# assert_exim_no_mail: no MAIL command and no message reached Exim and the
+# maildir stays empty. Unlike assert_exim_nothing_received it does not
+# require a connection: a client that finds a local error before connecting
+# passes too.
+assert_exim_no_mail() {
+	local i log
+	for ((i = 0; i < 100; i++)); do
+		log=$(exim_log_since)
+		if ! grep -q 'SMTP connection from' <<<"$log"; then
+			# no connection logged yet: give one that did happen a moment
+			sleep 0.2
+			log=$(exim_log_since)
+			grep -q 'SMTP connection from' <<<"$log" || break
+		fi
+		if grep -Eq 'SMTP connection from .*(lost|closed by)' <<<"$log"; then break; fi
+		sleep 0.05
+	done
+	if grep -Eq 'MAIL FROM|<= ' <<<"$log"; then
+		fail "Exim got a MAIL command or a message:
+$log"
+		return
+	fi
+	maildir_wait 0 "$EXIM_MAILDIR"
+}
+
+# the client certificate and key (certs.sh: CN client.test, signed by ca.pem)
+client_cert() {
+	printf '%s\n' --tls-cert "$EXIM_CERTS/client.pem" --tls-key "$EXIM_CERTS/client.key"
+}
+
+# assert_client_dn_logged: Exim verified our client certificate and logged its DN
+assert_client_dn_logged() {
+	local line
+	line=$(exim_received_line)
+	[[ $line =~ \ CV=yes\ DN=\"[^\"]*CN=client\.test[^\"]*\"\  ]] ||
+		fail "Exim did not log a verified client certificate (CV=yes DN=\"...CN=client.test...\"):
+$line"
+}
+
+@test "exim STARTTLS: --tls-cert/--tls-key: delivered; Exim verified the client certificate and logged its DN" {
+	local -a cert
+	mapfile -t cert < <(client_cert)
+	run -0 --separate-stderr mailout_exim "$EXIM_PORT" --tls starttls \
+		--tls-trust-file "$EXIM_CERTS/ca.pem" "${cert[@]}" alice@example.org
+	assert_equal "$stderr" ""
+	assert_exim_delivered
+	assert_client_dn_logged
+}
+
+@test "exim implicit TLS: --tls-cert/--tls-key: delivered; Exim logged the client DN" {
+	local -a cert
+	mapfile -t cert < <(client_cert)
+	run -0 --separate-stderr mailout_exim "$EXIM_TLS_PORT" --tls implicit \
+		--tls-trust-file "$EXIM_CERTS/ca.pem" "${cert[@]}" alice@example.org
+	assert_equal "$stderr" ""
+	assert_exim_delivered
+	assert_client_dn_logged
+}
+
+@test "exim STARTTLS: without --tls-cert no client certificate: CV=no, no DN logged" {
+	run -0 --separate-stderr mailout_exim "$EXIM_PORT" --tls starttls \
+		--tls-trust-file "$EXIM_CERTS/ca.pem" alice@example.org
+	assert_exim_delivered
+	local line
+	line=$(exim_received_line)
+	[[ $line == *" CV=no "* && $line != *" DN="* ]] ||
+		fail "Exim logged a client certificate although none was given:
+$line"
+}
+
+# bad_client_cert CERT KEY TEXT: exit 78, one error line that contains TEXT,
+# nothing on stdout, no mail.
+bad_client_cert() {
+	run -78 --separate-stderr mailout_exim "$EXIM_PORT" --tls starttls \
+		--tls-trust-file "$EXIM_CERTS/ca.pem" --tls-cert "$1" --tls-key "$2" alice@example.org
+	assert_equal "$output" ""
+	assert_equal "${#stderr_lines[@]}" 1
+	[[ $stderr == "mailout: "*"$3"* ]] ||
+		fail "expected one error line naming '$3', got: $stderr"
+	assert_exim_no_mail
+}
+
+@test "exim: --tls-cert names a missing file -> 78, the message names it, no mail" {
+	bad_client_cert "$BATS_TEST_TMPDIR/no-such-cert.pem" "$EXIM_CERTS/client.key" \
+		"$BATS_TEST_TMPDIR/no-such-cert.pem"
+}
+
+@test "exim: --tls-key names a missing file -> 78, the message names it, no mail" {
+	bad_client_cert "$EXIM_CERTS/client.pem" "$BATS_TEST_TMPDIR/no-such-key.pem" \
+		"$BATS_TEST_TMPDIR/no-such-key.pem"
+}
+
+@test "exim: --tls-key that does not belong to --tls-cert -> 78, no mail" {
+	bad_client_cert "$EXIM_CERTS/client.pem" "$EXIM_CERTS/server.key" "do not match"
+}
+
+@test "exim: --tls-cert without --tls-key -> 78, no mail" {
+	run -78 --separate-stderr mailout_exim "$EXIM_PORT" --tls starttls \
+		--tls-trust-file "$EXIM_CERTS/ca.pem" --tls-cert "$EXIM_CERTS/client.pem" alice@example.org
+	assert_equal "${#stderr_lines[@]}" 1
+	[[ $stderr == "mailout: "*"must be given together"* ]] || fail "stderr: $stderr"
+	assert_exim_no_mail
+}
+
+# Exim offers AUTH EXTERNAL only to a client with a verified certificate; the
+# identity is the certificate's CN.
+
+@test "exim AUTH EXTERNAL with the client certificate: authenticated as its CN, delivered" {
+	local -a cert
+	mapfile -t cert < <(client_cert)
+	run -0 --separate-stderr mailout_exim "$EXIM_PORT" --tls starttls \
+		--tls-trust-file "$EXIM_CERTS/ca.pem" "${cert[@]}" --auth EXTERNAL -v alice@example.org
+	assert_stderr_line --regexp '^C: AUTH EXTERNAL( |$)'
+	assert_stderr_line --regexp '^S: 235 '
+	assert_exim_delivered
+	assert_client_dn_logged
+	local line
+	line=$(exim_received_line)
+	[[ $line == *" P=esmtpsa "*" A=EXTERNAL:client.test "* ]] ||
+		fail "Exim did not log an EXTERNAL authentication as client.test:
+$line"
+}
+
+@test "exim AUTH EXTERNAL without a client certificate: not offered -> 77, no mail" {
+	run -77 --separate-stderr mailout_exim "$EXIM_PORT" --tls starttls \
+		--tls-trust-file "$EXIM_CERTS/ca.pem" --auth EXTERNAL alice@example.org
+	assert_equal "$stderr" "mailout: the server does not offer AUTH EXTERNAL (it offers: PLAIN LOGIN CRAM-MD5)"
+	assert_exim_nothing_received
+}
+
+# ---------------------------------------------------------------------------
+# Exim: --tls-priorities
+
+# assert_exim_tls_version V: Exim received the message over TLS V (1.2, 1.3)
+assert_exim_tls_version() {
+	local line
+	line=$(exim_received_line)
+	[[ $line == *" X=TLS$1:"* ]] || fail "Exim did not receive over TLS$1:
+$line"
+}
+
+@test "exim STARTTLS: default priorities: a TLS 1.3 session" {
+	run -0 --separate-stderr mailout_exim "$EXIM_PORT" --tls starttls \
+		--tls-trust-file "$EXIM_CERTS/ca.pem" -v alice@example.org
+	assert_stderr_line --regexp '^-- TLS session \(TLS1\.3\)-'
+	assert_exim_delivered
+	assert_exim_tls_version 1.3
+}
+
+@test "exim STARTTLS: --tls-priorities NORMAL:-VERS-TLS1.3: a TLS 1.2 session" {
+	run -0 --separate-stderr mailout_exim "$EXIM_PORT" --tls starttls \
+		--tls-trust-file "$EXIM_CERTS/ca.pem" --tls-priorities NORMAL:-VERS-TLS1.3 \
+		-v alice@example.org
+	assert_stderr_line --regexp '^-- TLS session \(TLS1\.2\)-'
+	assert_exim_delivered
+	assert_exim_tls_version 1.2
+}
+
+@test "exim implicit TLS: --tls-priorities NORMAL:-VERS-TLS1.3: a TLS 1.2 session" {
+	run -0 --separate-stderr mailout_exim "$EXIM_TLS_PORT" --tls implicit \
+		--tls-trust-file "$EXIM_CERTS/ca.pem" --tls-priorities NORMAL:-VERS-TLS1.3 \
+		-v alice@example.org
+	assert_stderr_line --regexp '^-- TLS session \(TLS1\.2\)-'
+	assert_exim_delivered
+	assert_exim_tls_version 1.2
+}
+
+@test "exim: a malformed --tls-priorities -> 78 \"tls_priorities: ...\" naming the bad part, no mail" {
+	run -78 --separate-stderr mailout_exim "$EXIM_PORT" --tls starttls \
+		--tls-trust-file "$EXIM_CERTS/ca.pem" --tls-priorities 'NORMAL:-NO-SUCH-THING' \
+		alice@example.org
+	assert_equal "$output" ""
+	assert_equal "${#stderr_lines[@]}" 1
+	[[ $stderr == "mailout: tls_priorities: "*NO-SUCH-THING* ]] || fail "stderr: $stderr"
+	assert_exim_no_mail
+}
+
+# ---------------------------------------------------------------------------
+# Exim: --debug
+
+TS='[0-2][0-9]:[0-5][0-9]:[0-5][0-9]\.[0-9]{3}'
+
+# exim_transcript ARGS...: mailout (STARTTLS, test CA) with ARGS must deliver;
+# prints its stderr with Exim's queue ids masked (they change every time).
+exim_transcript() {
+	run -0 --separate-stderr mailout_exim "$EXIM_PORT" --tls starttls \
+		--tls-trust-file "$EXIM_CERTS/ca.pem" "$@" alice@example.org || return
+	sed -E 's/id=[0-9A-Za-z-]+/id=QUEUEID/' <<<"$stderr"
+}
+
+@test "exim --debug=2: timestamped transcript lines, the certificate block after the TLS session" {
+	local fp
+	fp=$(sha256_of "$EXIM_CERTS/server.pem")
+	run -0 --separate-stderr mailout_exim "$EXIM_PORT" --tls starttls \
+		--tls-trust-file "$EXIM_CERTS/ca.pem" --debug=2 alice@example.org
+	assert_equal "$output" ""
+	assert_stderr_line --regexp "^$TS -- connected to 127\\.0\\.0\\.1 \\[127\\.0\\.0\\.1\\]:$EXIM_PORT\$"
+	assert_stderr_line --regexp "^$TS S: 220 mail\\.test ESMTP Exim test server\$"
+	assert_stderr_line --regexp "^$TS C: EHLO client\\.test\$"
+	assert_stderr_line --regexp "^$TS C: STARTTLS\$"
+	assert_stderr_line --regexp "^$TS -- TLS session \\(TLS1\\.3\\)-"
+	assert_stderr_line --regexp "^$TS -- certificate verified for 127\\.0\\.0\\.1\$"
+	assert_stderr_line --regexp "^$TS C: QUIT\$"
+	# no transcript line without its timestamp
+	local output=$stderr
+	local -a lines=("${stderr_lines[@]}")
+	refute_line --regexp '^(C: |S: |-- )'
+	# the certificate block, between the TLS session and the EHLO over TLS
+	local block
+	block=$(sed -E "s/^$TS //" <<<"$stderr" |
+		sed -n '/^-- TLS session /,/^C: EHLO/p')
+	grep -Eq '^  subject: +CN=localhost,O=mailout tests$' <<<"$block" &&
+		grep -Eq '^  issuer: +CN=mailout test CA,O=mailout tests$' <<<"$block" &&
+		grep -Eq "^  SHA-256: +sha256:$fp\$" <<<"$block" ||
+		fail "no certificate block (subject, issuer, SHA-256) after the TLS session:
+$stderr"
+	assert_exim_delivered
+}
+
+@test "exim --debug=2 without timestamps and certificate block is the -v transcript" {
+	local v d2
+	v=$(exim_transcript -v) || return
+	d2=$(exim_transcript --debug=2) || return
+	# drop the timestamps, then the certificate block (indented lines and
+	# their "Title:" lines)
+	d2=$(sed -E "s/^$TS //" <<<"$d2" | grep -Ev '^(  |[A-Z][A-Za-z -]*:$)')
+	assert_equal "$d2" "$v"
+}
+
+@test "exim --debug=1 is -v: the same transcript, no timestamps" {
+	local v d1
+	v=$(exim_transcript -v) || return
+	d1=$(exim_transcript --debug=1) || return
+	assert_equal "$d1" "$v"
+	grep -q '^C: STARTTLS$' <<<"$v" || fail "no transcript from -v: $v"
 }
 
 # ---------------------------------------------------------------------------

@@ -11,6 +11,8 @@
 #   expired.pem  expired.key       signed by ca.pem, right names, expired in 2020
 #   wrongname.pem  wrongname.key   signed by ca.pem, only DNS:wrong.test
 #   selfsigned.pem  selfsigned.key self-signed, right names
+#   client.pem  client.key         client certificate signed by ca.pem:
+#                                  CN client.test, email alice@example.org
 # Idempotent: if everything is already there it does nothing.
 set -euo pipefail
 
@@ -23,7 +25,7 @@ cd "$dir"
 
 all="ca.pem ca.key server.pem server.key other-ca.pem other-ca.key untrusted.pem
 untrusted.key expired.pem expired.key wrongname.pem wrongname.key selfsigned.pem
-selfsigned.key"
+selfsigned.key client.pem client.key"
 done=1
 for f in $all; do [ -s "$f" ] || done=0; done
 [ $done = 1 ] && exit 0
@@ -51,13 +53,14 @@ T
 		--template "$tmp/$1.tmpl" --outfile "$1.pem" 2>/dev/null
 }
 
-# leaf NAME SIGNER(ca|other-ca|self) "template lines"
+# leaf NAME SIGNER(ca|other-ca|self) "template lines" [PURPOSE]
+# PURPOSE: tls_www_server (default) or tls_www_client
 leaf() {
-	local name=$1 signer=$2 extra=$3
+	local name=$1 signer=$2 extra=$3 purpose=${4:-tls_www_server}
 	{
 		echo "organization = \"mailout tests\""
 		echo "serial = $RANDOM$RANDOM"
-		echo "tls_www_server"
+		echo "$purpose"
 		echo "signing_key"
 		echo "encryption_key"
 		printf '%s\n' "$extra"
@@ -92,6 +95,9 @@ dns_name = "wrong.test"
 expiration_days = 3650'
 leaf selfsigned self "$good_names
 expiration_days = 3650"
+leaf client ca 'cn = "client.test"
+email = "alice@example.org"
+expiration_days = 3650' tls_www_client
 
 # Exim (running as Debian-exim) and Dovecot must read the keys.
 chmod 0644 ./*.pem ./*.key

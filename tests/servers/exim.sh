@@ -28,6 +28,10 @@
 #   every MAIL command is logged to EXIM_LOG as "MAIL FROM:<sender>"
 #   EHLO offers SIZE 8BITMIME PIPELINING CHUNKING DSN SMTPUTF8 STARTTLS and
 #   AUTH PLAIN LOGIN CRAM-MD5 (user alice, password secret-pw).
+#   Client certificates are asked for (optional) and verified against
+#   certs/ca.pem; with a verified one (certs/client.pem, CN client.test)
+#   EHLO also offers AUTH EXTERNAL (identity: the CN).  The "<=" log line
+#   shows CV=yes|no and DN="<client certificate subject>".
 #   Set EXIM_AUTH_AFTER_TLS=1 when starting to offer AUTH only after TLS.
 set -uo pipefail
 
@@ -140,6 +144,10 @@ auth_advertise_hosts = $auth_hosts
 tls_certificate = ${dir}/certs/$cert_name.pem
 tls_privatekey = ${dir}/certs/$cert_name.key
 tls_require_ciphers = NORMAL
+# client certificates: asked for on every port, optional, checked against
+# the test CA; the <= log line shows CV=yes|no and DN="<subject>"
+tls_verify_certificates = ${dir}/certs/ca.pem
+tls_try_verify_hosts = *
 
 acl_smtp_mail = acl_check_mail
 acl_smtp_rcpt = acl_check_rcpt
@@ -207,6 +215,16 @@ CRAM:
   public_name = CRAM-MD5
   server_secret = \${if eq{\$auth1}{alice}{secret-pw}fail}
   server_set_id = \$auth1
+
+# offered only over TLS with a verified client certificate; the identity is
+# the certificate's CN (an authorization identity, if any, must equal it)
+EXTERNAL:
+  driver = external
+  public_name = EXTERNAL
+  server_advertise_condition = \${if eq{\$tls_in_certificate_verified}{1}}
+  server_param2 = \${certextract{subject,CN}{\$tls_in_peercert}}
+  server_condition = \${if and{{eq{\$tls_in_certificate_verified}{1}}{or{{eq{\$auth1}{}}{eq{\$auth1}{\$auth2}}}}}}
+  server_set_id = \$auth2
 EOF
 	chmod 0644 "$dir/exim.conf"
 }

@@ -91,12 +91,17 @@ settings_from_options(const struct options *o, struct conf **cf,
 	return check_auth_user(o, st, e);
 }
 
-/* --dry-run: what would be used; nothing is sent. */
-static int
-dry_run(const struct settings *st, const struct conf_choice *ch)
+/* --dry-run, after the settings: the envelope and the header block. */
+static void
+print_plan(const struct envelope *env, const struct header_block *hb)
 {
-	conf_print(st, ch, stdout);
-	return EX_OK;
+	size_t i;
+
+	printf("envelope sender: <%s>\n", env->sender);
+	for (i = 0; i < env->rcpts.n; i++)
+		printf("envelope recipient: <%s>\n", env->rcpts.v[i]);
+	printf("header:\n");
+	header_print(hb, stdout);
 }
 
 /*
@@ -128,12 +133,14 @@ prepare(const struct options *o, const struct settings *st,
 	return header_attach(hb, src, e);
 }
 
+/* Send the message, or with --dry-run show what would be sent. */
 static int
-send_message(const struct options *o, const struct settings *st)
+send_message(const struct options *o, const struct settings *st,
+    const struct conf_choice *ch)
 {
 	struct envelope env;
 	struct header_block hb;
-	struct message_source src = { -1, NULL, NULL, 0, 0 };
+	struct message_source src = { .fd = -1 };
 	struct outcome out;
 	struct err e = { 0, "" };
 	size_t i;
@@ -142,8 +149,15 @@ send_message(const struct options *o, const struct settings *st)
 	memset(&env, 0, sizeof(env));
 	memset(&hb, 0, sizeof(hb));
 	memset(&out, 0, sizeof(out));
+	if (o->dry_run)
+		conf_print(st, ch, stdout);
 	if (prepare(o, st, &src, &hb, &env, &e) < 0) {
 		status = fail(&e);
+		goto out;
+	}
+	if (o->dry_run) {
+		print_plan(&env, &hb);
+		status = EX_OK;
 		goto out;
 	}
 	out.n = env.rcpts.n;
@@ -194,12 +208,10 @@ main(int argc, char **argv)
 	log_set_level(o.verbose);
 	if (settings_from_options(&o, &cf, &st, &ch, &e) < 0)
 		status = fail(&e);
-	else if (o.dry_run)
-		status = dry_run(&st, &ch);
-	else if (o.action == ACTION_SERVERINFO)
+	else if (o.action == ACTION_SERVERINFO && !o.dry_run)
 		status = serverinfo(&st, &e) < 0 ? fail(&e) : EX_OK;
 	else
-		status = send_message(&o, &st);
+		status = send_message(&o, &st, &ch);
 	conf_free(cf);
 	return status;
 }

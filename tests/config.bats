@@ -962,3 +962,25 @@ EOF
 	assert_success
 	scripted_wait
 }
+
+@test "--dry-run shows the envelope (-t, Bcc) and the header that would be sent, and connects nowhere" {
+	run --separate-stderr "$MAILOUT" --dry-run --host 192.0.2.1 -f me@example.org \
+		-t bob@example.org <<'MSG'
+Subject: hi
+To: carol@example.org
+Bcc: dave@example.org
+
+body
+MSG
+	assert_success
+	assert_line 'envelope sender: <me@example.org>'
+	assert_line 'envelope recipient: <bob@example.org>'
+	assert_line 'envelope recipient: <carol@example.org>'
+	assert_line 'envelope recipient: <dave@example.org>'
+	assert_line 'header:'
+	assert_line 'To: carol@example.org'
+	assert_line --regexp '^Message-ID: <.+@example\.org>$'
+	assert_line 'From: me@example.org'
+	refute_line --partial 'Bcc:'
+	refute_line 'body'
+}

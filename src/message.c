@@ -1,8 +1,10 @@
 /* message.c — input, and the wire-format body filter. */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "message.h"
@@ -146,6 +148,81 @@ message_read(struct message_source *src, char *buf, size_t len, struct err *e)
 }
 
 void
+message_mark(struct message_source *src)
+{
+	struct stat sb;
+
+	src->body_offset = lseek(src->fd, 0, SEEK_CUR);
+	src->seekable = src->body_offset >= 0 && fstat(src->fd, &sb) == 0 &&
+	    S_ISREG(sb.st_mode);
+}
+
+int
+message_rewind(struct message_source *src, struct err *e)
+{
+	src->front_pos = 0;
+	if (lseek(src->fd, src->body_offset, SEEK_SET) < 0)
+		return err_set(e, EX_IOERR, "cannot reread %s: %s", src->name,
+		    strerror(errno));
+	return 0;
+}
+
+long long
+message_size(const struct message_source *src)
+{
+	struct stat sb;
+
+	if (!src->seekable || fstat(src->fd, &sb) < 0)
+		return -1;
+	return (long long)src->front_len + (sb.st_size - src->body_offset);
+}
+
+static int
+spool_file(struct err *e)
+{
+	const char *dir = getenv("TMPDIR");
+	char path[4096];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/mailout.XXXXXX", dir && *dir ? dir :
+	    "/tmp");
+	if ((fd = mkstemp(path)) < 0)
+		return err_set(e, EX_IOERR, "cannot create a spool file in %s: "
+		    "%s", dir && *dir ? dir : "/tmp", strerror(errno));
+	unlink(path);	/* gone when we exit, whatever happens */
+	return fd;
+}
+
+int
+message_spool(struct message_source *src, struct err *e)
+{
+	char buf[65536];
+	int fd = spool_file(e);
+	ssize_t n;
+
+	if (fd < 0)
+		return -1;
+	while ((n = message_read(src, buf, sizeof(buf), e)) > 0) {
+		if (write(fd, buf, (size_t)n) != n) {
+			close(fd);
+			return err_set(e, EX_IOERR, "cannot write the spool "
+			    "file: %s", strerror(errno));
+		}
+	}
+	if (n < 0) {
+		close(fd);
+		return -1;
+	}
+	message_close(src);
+	src->fd = fd;
+	src->name = "the spooled message";
+	if (lseek(fd, 0, SEEK_SET) < 0)
+		return err_set(e, EX_IOERR, "spool file: %s", strerror(errno));
+	message_mark(src);
+	return 0;
+}
+
+void
 message_unread(struct message_source *src, char *buf, size_t len)
 {
 	free(src->front);
@@ -159,6 +236,7 @@ message_close(struct message_source *src)
 {
 	free(src->front);
 	src->front = NULL;
+	src->front_len = src->front_pos = 0;
 	if (src->fd > STDIN_FILENO)
 		close(src->fd);
 	src->fd = -1;

@@ -54,12 +54,28 @@ struct message_source {
 	const char *name;	/* for error messages */
 	char *front;		/* bytes to give before reading fd (owned) */
 	size_t front_len, front_pos;
+	bool seekable;		/* fd can be read again from body_offset */
+	off_t body_offset;	/* fd offset where front ends */
 };
 
 int message_open(struct message_source *src, const char *path, struct err *e);
 /* Read up to len octets; returns the count (0 at end), or -1 (EX_IOERR). */
 ssize_t message_read(struct message_source *src, char *buf, size_t len,
     struct err *e);
+/* Remember this point (after header_attach) so the message can be sent
+ * again in a further transaction; the fd must be a regular file. */
+void message_mark(struct message_source *src);
+
+/* Back to the marked point; EX_IOERR on failure. */
+int message_rewind(struct message_source *src, struct err *e);
+
+/* Copy everything still unread to an unlinked temporary file and read
+ * from there, so a pipe can be sent more than once (EX_IOERR). */
+int message_spool(struct message_source *src, struct err *e);
+
+/* Octets left from the marked point (front + file), or -1 for a pipe. */
+long long message_size(const struct message_source *src);
+
 /* Give buf (malloc'ed; src takes it) before anything still unread. */
 void message_unread(struct message_source *src, char *buf, size_t len);
 void message_close(struct message_source *src);

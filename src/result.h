@@ -31,6 +31,8 @@ struct rcpt_result {
 	const char *addr;
 	enum rcpt_state state;
 	bool rcpt_ok;		/* RCPT got 2xx: this one is in the transaction */
+	bool tried;		/* it was in a transaction */
+	bool retry;		/* 452 too many recipients: in the next one */
 	enum stage stage;	/* where state was decided */
 	int code;		/* the deciding reply code, 0 if none */
 	char reply[REPLY_ONELINE_MAX];	/* that reply on one line */

@@ -51,6 +51,7 @@ struct settings {
 	bool chunking;			/* use CHUNKING/BDAT when offered */
 	const char *dsn_notify;		/* "never" or "success,failure,delay" */
 	const char *dsn_return;		/* "full" or "hdrs" */
+	const char *dsn_envid;		/* -V */
 	bool refused_abort;		/* refused = abort: all or nothing */
 	bool queue;			/* queue temporary failures */
 	long queue_lifetime;		/* seconds */

@@ -55,11 +55,11 @@ smtp_read_reply(struct smtp *s, struct reply *r, struct err *e)
 	return 0;
 }
 
-/* Send line (without CRLF) and read the reply; the transcript shows
- * `shown` instead, so secrets never reach it. */
+/* Queue line (without CRLF) for sending; the transcript shows `shown`
+ * instead, so secrets never reach it. */
 static int
-send_line(struct smtp *s, const char *line, const char *shown,
-    struct reply *r, struct err *e)
+queue_line(struct smtp *s, const char *line, const char *shown,
+    struct err *e)
 {
 	/* Defence in depth: addresses were checked, but never inject. */
 	if (strpbrk(line, "\r\n") != NULL)
@@ -68,10 +68,29 @@ send_line(struct smtp *s, const char *line, const char *shown,
 	log_line('C', shown, strlen(shown));
 	s->idle = false;
 	if (net_put(s->conn, line, strlen(line), e) < 0 ||
-	    net_put(s->conn, "\r\n", 2, e) < 0 ||
-	    net_flush(s->conn, e) < 0)
+	    net_put(s->conn, "\r\n", 2, e) < 0)
+		return -1;
+	return 0;
+}
+
+static int
+send_line(struct smtp *s, const char *line, const char *shown,
+    struct reply *r, struct err *e)
+{
+	if (queue_line(s, line, shown, e) < 0 || net_flush(s->conn, e) < 0)
 		return -1;
 	return smtp_read_reply(s, r, e);
+}
+
+static int
+format_command(char *line, size_t n, const char *fmt, va_list ap,
+    struct err *e)
+{
+	int len = vsnprintf(line, n, fmt, ap);
+
+	if (len < 0 || (size_t)len >= n)
+		return err_set(e, EX_SOFTWARE, "command too long");
+	return 0;
 }
 
 int
@@ -80,14 +99,31 @@ smtp_command(struct smtp *s, struct reply *r, struct err *e,
 {
 	char line[COMMAND_MAX];
 	va_list ap;
-	int n;
+	int rc;
 
 	va_start(ap, fmt);
-	n = vsnprintf(line, sizeof(line), fmt, ap);
+	rc = format_command(line, sizeof(line), fmt, ap, e);
 	va_end(ap);
-	if (n < 0 || (size_t)n >= sizeof(line))
-		return err_set(e, EX_SOFTWARE, "command too long");
-	return send_line(s, line, line, r, e);
+	return rc < 0 ? -1 : send_line(s, line, line, r, e);
+}
+
+int
+smtp_queue(struct smtp *s, struct err *e, const char *fmt, ...)
+{
+	char line[COMMAND_MAX];
+	va_list ap;
+	int rc;
+
+	va_start(ap, fmt);
+	rc = format_command(line, sizeof(line), fmt, ap, e);
+	va_end(ap);
+	return rc < 0 ? -1 : queue_line(s, line, line, e);
+}
+
+int
+smtp_flush(struct smtp *s, struct err *e)
+{
+	return net_flush(s->conn, e);
 }
 
 int

@@ -65,7 +65,14 @@ int smtp_auth(struct smtp *s, const char *wanted, const struct sasl_creds *c,
 int smtp_command(struct smtp *s, struct reply *r, struct err *e,
     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
-/* Read one more reply (LMTP's per-recipient replies after the data). */
+/* PIPELINING (RFC 2920): queue a command without sending it; smtp_flush
+ * sends everything queued in one write; the replies are then read in
+ * order with smtp_read_reply. */
+int smtp_queue(struct smtp *s, struct err *e, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+int smtp_flush(struct smtp *s, struct err *e);
+
+/* Read one more reply (pipelined commands, LMTP's per-recipient replies). */
 int smtp_read_reply(struct smtp *s, struct reply *r, struct err *e);
 
 /* Fail with e unless r has the expected first digit; what names the step. */

@@ -74,6 +74,8 @@ static const struct {
 	{ "auth", "auth", NULL },
 	{ "user", "user", NULL },
 	{ "password-command", "password_command", NULL },
+	{ "N", "dsn_notify", NULL },	/* sendmail's -N and -R */
+	{ "R", "dsn_return", NULL },
 };
 
 _Static_assert(nitems(setting_options) <= CLI_SETTINGS_MAX,
@@ -199,7 +201,7 @@ add_setting(struct options *o, const char *option, const char *arg,
 		arg = setting_options[i].value;
 	settings_defaults(&scratch);
 	if (settings_set(&scratch, setting_options[i].key, arg, e) < 0) {
-		err_prefix(e, "--%s", option);
+		err_prefix(e, "%s%s", option[1] ? "--" : "-", option);
 		e->code = EX_USAGE;
 		return -1;
 	}
@@ -289,9 +291,15 @@ parse_short(struct options *o, int opt, const char *arg, struct err *e)
 			    "one line");
 		o->full_name = arg;
 		break;
-	case 'N': later(o, "-N"); break;
-	case 'R': later(o, "-R"); break;
-	case 'V': later(o, "-V"); break;
+	case 'N': return add_setting(o, "N", arg, e);
+	case 'R': return add_setting(o, "R", arg, e);
+	case 'V':
+		/* RFC 3461 4.4: at most 100 printable characters */
+		if (strlen(arg) > 100 || strpbrk(arg, "\r\n") != NULL)
+			return err_set(e, EX_USAGE, "-V: an envelope id is at "
+			    "most 100 characters on one line");
+		o->envid = arg;
+		break;
 	case 'B':
 		if (strcasecmp(arg, "7BIT") != 0 &&
 		    strcasecmp(arg, "8BITMIME") != 0)

@@ -45,6 +45,7 @@ struct options {
 	bool from_headers;		/* -t */
 	const char *full_name;		/* -F */
 	const char *body;		/* -B 7BIT|8BITMIME */
+	const char *envid;		/* -V: DSN envelope id */
 	char *const *recipients;	/* the rest of argv */
 	int nrecipients;
 	/* first option given that a later part of mailout will implement */

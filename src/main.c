@@ -88,6 +88,7 @@ settings_from_options(const struct options *o, struct conf **cf,
 	st->file = o->file;
 	st->dot_ends = o->dot_ends;
 	settings_finish(st, local_hostname());
+	st->dsn_envid = o->envid;
 	return check_auth_user(o, st, e);
 }
 

@@ -186,6 +186,50 @@ scram_attr(const char *attr, char key, size_t *len)
 	return attr + 2;
 }
 
+/* What scram_final needs from the server-first message. */
+struct scram_first {
+	char text[1024];	/* the message, for AuthMessage */
+	char nonce[256];	/* ours with the server's appended */
+	char salt[192];
+	size_t salt_len;
+	long iterations;
+};
+
+/* "r=NONCE,s=SALT,i=COUNT" (RFC 5802 7), checked against our nonce. */
+static int
+scram_parse_first(const struct sasl *s, const char *in, size_t inlen,
+    struct scram_first *sf, struct err *e)
+{
+	char salt_b64[256];
+	const char *n, *sa, *it;
+	size_t nlen, slen, ilen;
+
+	if (inlen >= sizeof(sf->text))
+		return bad_challenge(e, "SCRAM server-first too long");
+	memcpy(sf->text, in, inlen);
+	sf->text[inlen] = '\0';
+	n = scram_attr(sf->text, 'r', &nlen);
+	if (n == NULL || nlen >= sizeof(sf->nonce) || n[nlen] != ',' ||
+	    strncmp(n, s->nonce, strlen(s->nonce)) != 0 ||
+	    nlen <= strlen(s->nonce))
+		return bad_challenge(e, "SCRAM nonce missing or not ours");
+	sa = scram_attr(n + nlen + 1, 's', &slen);
+	if (sa == NULL || slen >= sizeof(salt_b64) || sa[slen] != ',')
+		return bad_challenge(e, "SCRAM salt missing");
+	it = scram_attr(sa + slen + 1, 'i', &ilen);
+	sf->iterations = it ? strtol(it, NULL, 10) : 0;
+	/* A bound, so a hostile server cannot make us spin for minutes. */
+	if (sf->iterations < 1 || sf->iterations > 1000000)
+		return bad_challenge(e, "SCRAM iteration count out of range");
+	memcpy(sf->nonce, n, nlen);
+	sf->nonce[nlen] = '\0';
+	memcpy(salt_b64, sa, slen);
+	salt_b64[slen] = '\0';
+	if (b64_decode(salt_b64, sf->salt, sizeof(sf->salt), &sf->salt_len) < 0)
+		return bad_challenge(e, "SCRAM salt is not base64");
+	return 0;
+}
+
 static int
 scram_final(struct sasl *s, const char *in, size_t inlen, char *out,
     size_t *outlen, struct err *e)
@@ -194,47 +238,23 @@ scram_final(struct sasl *s, const char *in, size_t inlen, char *out,
 	gnutls_mac_algorithm_t mac = sha256 ? GNUTLS_MAC_SHA256 : GNUTLS_MAC_SHA1;
 	gnutls_digest_algorithm_t dig = sha256 ? GNUTLS_DIG_SHA256 :
 	    GNUTLS_DIG_SHA1;
-	size_t hlen = sha256 ? 32 : 20, nlen, slen, i;
+	size_t hlen = sha256 ? 32 : 20, i;
 	unsigned char salted[32], client_key[32], stored_key[32], sig[32],
 	    proof[32], server_key[32];
-	char first[1024], salt_b64[256], salt[192], nonce[256], without[600],
-	    auth_msg[2400], proof_b64[64];
-	const char *n, *sa, *it;
-	long iterations;
+	char without[600], auth_msg[2400], proof_b64[64];
+	struct scram_first sf;
 	gnutls_datum_t pw, sl;
-	size_t salt_len;
 
-	if (inlen >= sizeof(first))
-		return bad_challenge(e, "SCRAM server-first too long");
-	memcpy(first, in, inlen);
-	first[inlen] = '\0';
-	n = scram_attr(first, 'r', &nlen);
-	if (n == NULL || nlen >= sizeof(nonce) || n[nlen] != ',' ||
-	    strncmp(n, s->nonce, strlen(s->nonce)) != 0 ||
-	    nlen <= strlen(s->nonce))
-		return bad_challenge(e, "SCRAM nonce missing or not ours");
-	sa = scram_attr(n + nlen + 1, 's', &slen);
-	if (sa == NULL || slen >= sizeof(salt_b64) || sa[slen] != ',')
-		return bad_challenge(e, "SCRAM salt missing");
-	it = scram_attr(sa + slen + 1, 'i', &i);
-	iterations = it ? strtol(it, NULL, 10) : 0;
-	/* A bound, so a hostile server cannot make us spin for minutes. */
-	if (iterations < 1 || iterations > 1000000)
-		return bad_challenge(e, "SCRAM iteration count out of range");
-	memcpy(nonce, n, nlen);
-	nonce[nlen] = '\0';
-	memcpy(salt_b64, sa, slen);
-	salt_b64[slen] = '\0';
-	if (b64_decode(salt_b64, salt, sizeof(salt), &salt_len) < 0)
-		return bad_challenge(e, "SCRAM salt is not base64");
+	if (scram_parse_first(s, in, inlen, &sf, e) < 0)
+		return -1;
 	pw.data = (unsigned char *)s->creds->secret;
 	pw.size = (unsigned)strlen(s->creds->secret);
-	sl.data = (unsigned char *)salt;
-	sl.size = (unsigned)salt_len;
-	snprintf(without, sizeof(without), "c=biws,r=%s", nonce);
+	sl.data = (unsigned char *)sf.salt;
+	sl.size = (unsigned)sf.salt_len;
+	snprintf(without, sizeof(without), "c=biws,r=%s", sf.nonce);
 	snprintf(auth_msg, sizeof(auth_msg), "%s,%s,%s", s->client_first_bare,
-	    first, without);
-	if (gnutls_pbkdf2(mac, &pw, &sl, (unsigned)iterations, salted,
+	    sf.text, without);
+	if (gnutls_pbkdf2(mac, &pw, &sl, (unsigned)sf.iterations, salted,
 	    hlen) < 0 ||
 	    gnutls_hmac_fast(mac, salted, hlen, "Client Key", 10,
 	    client_key) < 0 ||

@@ -76,7 +76,11 @@ demo: all
 
 check: all
 	@$(MAKE) --no-print-directory check-build
-	MAILOUT=$(CURDIR)/src/mailout-san $(BATS) tests/
+	@log=$$(mktemp); \
+	MAILOUT=$(CURDIR)/src/mailout-san bash -o pipefail -c \
+		'$(BATS) tests/ 2>&1 | tee "$$0"' "$$log"; status=$$?; \
+	echo "$$(grep -c '^ok ' "$$log") passed, $$(grep -c '^not ok ' "$$log") failed"; \
+	rm -f "$$log"; exit $$status
 
 check-build: src/mailout src/mailout-san
 

@@ -4,7 +4,7 @@
 Usage:
   scripted.py [--unix PATH] [--port-file FILE] [--capture FILE] [--log FILE]
               [--connections N] [--no-accept] [--max-seconds S]
-              [--read-timeout S] [--tail-seconds S] SCRIPT
+              [--read-timeout S] [--tail-seconds S] [--bdat-out FILE] SCRIPT
 
 Listens on 127.0.0.1, port 0 (a free port), or on the unix socket PATH, and
 writes the port number (or, with --unix, the socket path) to --port-file once
@@ -14,7 +14,8 @@ It then accepts N connections one after the other and runs SCRIPT on each.
 Every byte the client sends is appended, raw and in order, to --capture
 (across connections).  --log gets a readable dialogue: "S: " lines the server
 sent, "C: " lines it received (bytes shown with \\r \\n \\xHH escapes),
-"-- " events and "!! " failures.
+"-- " events and "!! " failures.  --bdat-out gets the octets of every BDAT
+chunk, concatenated (across connections).
 
 Exit status: 0 when every connection's script ran to its end, 1 when a script
 failed (a failed expect, EOF or timeout where the script wanted input, a send
@@ -41,6 +42,21 @@ TEXT arguments understand the C escapes \\r \\n \\t \\0 \\\\ and \\xHH.
   readline            read one line, whatever it is (EOF/timeout = failure)
   data                read the message text up to and including the line "."
                       (the capture has the bytes; the log summarises them)
+  bdat [REGEX]        read one "BDAT n" or "BDAT n LAST" line (it must also
+                      fullmatch REGEX when given), then exactly n octets, the
+                      chunk (logged as a summary; with --bdat-out appended to
+                      that file).  A malformed line, EOF or a timeout before
+                      the n octets is a script failure.
+  bdat-chunks TEXT    read BDAT chunks as bdat does, sending TEXT + CRLF after
+                      each one that is not LAST, until the LAST one (whose
+                      reply is up to the script)
+  expect-group N      the next N commands the client sends (lines; a BDAT
+                      line counts with its n octets) must have arrived in ONE
+                      recv(), alone: the group starts where a recv() started
+                      and ends where it ended.  Shows that the client wrote
+                      them in one write (PIPELINING) - or, with N = 1 before
+                      each command, that it did not.  Consumes nothing: the
+                      expect/bdat/data commands that follow read the group.
   sleep SECONDS       pause (float)
   stall SECONDS       neither read nor write for SECONDS (a client writing a
                       big message then blocks on full socket buffers)
@@ -172,6 +188,20 @@ def p_trickle(arg):
     return (p_seconds(delay), unescape(text))
 
 
+def p_opt_regex(arg):
+    return p_regex(arg) if arg.strip() else None
+
+
+def p_count(arg):
+    try:
+        v = int(arg)
+    except ValueError:
+        raise ScriptError("needs a number of commands, got %r" % arg)
+    if v < 1:
+        raise ScriptError("needs at least 1 command")
+    return v
+
+
 def p_starttls(arg):
     """CERT KEY -> a server SSLContext (a bad file is a parse error)."""
     files = arg.split()
@@ -195,6 +225,9 @@ COMMANDS = {
     "expect": (p_regex, "do_expect"),
     "readline": (p_none, "do_readline"),
     "data": (p_none, "do_data"),
+    "bdat": (p_opt_regex, "do_bdat"),
+    "bdat-chunks": (p_text, "do_bdat_chunks"),
+    "expect-group": (p_count, "do_expect_group"),
     "sleep": (p_seconds, "do_sleep"),
     "stall": (p_seconds, "do_stall"),
     "expect-eof": (p_opt_seconds, "do_expect_eof"),
@@ -293,12 +326,17 @@ class Log:
 # One connection
 
 class Session:
-    def __init__(self, sock, log, capture, opts):
+    def __init__(self, sock, log, capture, opts, bdat_out=None):
         self.sock = sock
         self.log = log
         self.capture = capture
         self.opts = opts
+        self.bdat_out = bdat_out
         self.buf = bytearray()
+        # stream offsets (from the start of the connection): where buf[0]
+        # is, and where each recv() still partly in buf ended
+        self.pos = 0
+        self.recv_ends = []
         self.eof = False
         self.closed = False
         self.peer_gone = False
@@ -333,7 +371,31 @@ class Session:
             return False
         self._record(chunk)
         self.buf += chunk
+        self.recv_ends.append(self.pos + len(self.buf))
         return True
+
+    def _consume(self, n):
+        """Drop n bytes from the front of buf; returns them."""
+        data = bytes(self.buf[:n])
+        del self.buf[:n]
+        self.pos += n
+        # keep the end of the recv() that delivered buf[0]'s predecessor:
+        # expect-group needs to know whether a recv() started at self.pos
+        while len(self.recv_ends) > 1 and self.recv_ends[1] <= self.pos:
+            self.recv_ends.pop(0)
+        return data
+
+    def _need(self, n, deadline, what):
+        """Fill until buf holds n bytes; Fail on EOF or timeout."""
+        while len(self.buf) < n:
+            r = self._fill(deadline)
+            if r is False:
+                raise Fail("EOF from the client while waiting for %s "
+                           "(%d of %d bytes there)" % (what, len(self.buf), n))
+            if r is None:
+                raise Fail("timeout (%gs) waiting for %s (%d of %d bytes "
+                           "there)" % (self.opts.read_timeout, what,
+                                       len(self.buf), n))
 
     def read_line(self, timeout=None):
         """One line including its LF.  Raises Fail on EOF/timeout."""
@@ -343,9 +405,7 @@ class Session:
         while True:
             i = self.buf.find(b"\n")
             if i >= 0:
-                line = bytes(self.buf[:i + 1])
-                del self.buf[:i + 1]
-                return line
+                return self._consume(i + 1)
             r = self._fill(deadline)
             if r is False:
                 if self.buf:
@@ -366,8 +426,7 @@ class Session:
         while True:
             if self.buf:
                 total += len(self.buf)
-                self._log_lines(bytes(self.buf))
-                self.buf.clear()
+                self._log_lines(self._consume(len(self.buf)))
             r = self._fill(deadline)
             if r is False:
                 return True
@@ -458,6 +517,93 @@ class Session:
             self.log.event("... %d more lines" % (nlines - shown))
         self.log.event("data: %d lines, %d bytes (terminator included)"
                        % (nlines, nbytes))
+
+    BDAT_LINE = re.compile(rb"BDAT ([0-9]+)( LAST)?\r?\n", re.IGNORECASE)
+
+    def do_bdat_chunks(self, reply):
+        n = 0
+        while not self.do_bdat(None):
+            n += 1
+            self.send_bytes(reply + b"\r\n")
+        self.log.event("bdat-chunks: %d chunk(s) and the LAST one" % n)
+
+    def do_bdat(self, regex):
+        """One BDAT chunk; True when it was the LAST."""
+        line = self.read_line()
+        self.log.client(line)
+        m = self.BDAT_LINE.fullmatch(line)
+        if not m:
+            raise Fail("expected a BDAT n [LAST] line, got %r" % line)
+        text = line[:-2] if line.endswith(b"\r\n") else line[:-1]
+        if regex is not None and not regex.fullmatch(text.decode("latin-1")):
+            raise Fail("expected %r, got %r" % (regex.pattern, line))
+        n = int(m.group(1))
+        deadline = time.monotonic() + self.opts.read_timeout
+        self._need(n, deadline, "the %d octets of a BDAT chunk" % n)
+        chunk = self._consume(n)
+        if self.bdat_out:
+            self.bdat_out.write(chunk)
+            self.bdat_out.flush()
+        self._log_lines(chunk, limit=10)
+        self.log.event("bdat: %d octets%s" % (n, " (LAST)" if m.group(2)
+                                              else ""))
+        return bool(m.group(2))
+
+    def _group_end(self, count, deadline):
+        """Stream offset where the next COUNT commands (a BDAT line with
+        its octets) end, reading as much as that takes."""
+        off = 0
+        for i in range(count):
+            while True:
+                j = self.buf.find(b"\n", off)
+                if j >= 0:
+                    break
+                self._need(len(self.buf) + 1, deadline,
+                           "command %d of %d of a group" % (i + 1, count))
+            m = self.BDAT_LINE.fullmatch(bytes(self.buf[off:j + 1]))
+            off = j + 1
+            if m:
+                off += int(m.group(1))
+                self._need(off, deadline, "the octets of a BDAT chunk in "
+                           "a group")
+        return self.pos + off
+
+    def _recv_layout(self, upto):
+        """The recv() sizes covering pos..upto, for messages."""
+        sizes, start = [], None
+        for end in self.recv_ends:
+            if end <= self.pos:
+                start = end
+                continue
+            sizes.append(end - (start if start is not None else 0))
+            start = end
+            if end >= upto:
+                break
+        return " + ".join("%d" % x for x in sizes) or "none"
+
+    def do_expect_group(self, count):
+        deadline = time.monotonic() + self.opts.read_timeout
+        starts = self.pos == 0 or self.pos in self.recv_ends
+        end = self._group_end(count, deadline)
+        inner = [x for x in self.recv_ends if self.pos < x < end]
+        ends = end in self.recv_ends
+        length = end - self.pos
+        if starts and ends and not inner:
+            self.log.event("group: %d command(s), %d bytes, in one recv()"
+                           % (count, length))
+            return
+        self._log_lines(bytes(self.buf[:length]))
+        why = []
+        if not starts:
+            why.append("bytes sent before it arrived in the same recv()")
+        if inner:
+            why.append("it was split over %d recv()s" % (len(inner) + 1))
+        if not ends:
+            why.append("more bytes arrived with its last recv()")
+        raise Fail("expected the next %d command(s) (%d bytes) in one recv() "
+                   "of their own: %s (recv() sizes from here: %s)"
+                   % (count, length, "; ".join(why),
+                      self._recv_layout(end)))
 
     def do_sleep(self, seconds):
         self.log.event("sleep %g" % seconds)
@@ -602,7 +748,7 @@ def no_accept(opts, log):
         time.sleep(3600)
 
 
-def serve(opts, sections, log, capture):
+def serve(opts, sections, log, capture, bdat_out=None):
     srv, addr, label = listen(opts, 16)
     log.event("listening on %s, %d connection(s)" % (label, opts.connections))
     write_port_file(opts.port_file, label)
@@ -613,7 +759,7 @@ def serve(opts, sections, log, capture):
             conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         log.event("connection %d from %s" % (n, peer or "unix socket"))
         steps = sections[min(n, len(sections)) - 1]
-        if not Session(conn, log, capture, opts).run(steps):
+        if not Session(conn, log, capture, opts, bdat_out).run(steps):
             log.event("connection %d: script FAILED" % n)
             ok = False
             break
@@ -641,6 +787,8 @@ def main(argv=None):
     ap.add_argument("--tail-seconds", type=float, default=5.0,
                     help="how long to wait for the client to close at the "
                          "end of a script or after close (default 5)")
+    ap.add_argument("--bdat-out", metavar="FILE",
+                    help="append the octets of every BDAT chunk to FILE")
     ap.add_argument("script")
     opts = ap.parse_args(argv)
     if opts.connections < 1:
@@ -660,6 +808,7 @@ def main(argv=None):
     log = Log(opts.log)
     log.event("scripted.py pid %d, script %s" % (os.getpid(), opts.script))
     capture = open(opts.capture, "ab") if opts.capture else None
+    bdat_out = open(opts.bdat_out, "ab") if opts.bdat_out else None
 
     def finish(code):
         if opts.unix:
@@ -688,7 +837,7 @@ def main(argv=None):
     try:
         if opts.no_accept:
             no_accept(opts, log)
-        ok = serve(opts, sections, log, capture)
+        ok = serve(opts, sections, log, capture, bdat_out)
     except OSError as e:
         log.fail("server error: %s" % e)
         ok = False

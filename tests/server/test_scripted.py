@@ -483,6 +483,102 @@ sendraw  two spaces
         self.assertEqual(srv.wait(), 0, srv.stderr)
         self.assertEqual(srv.captured(), b"first\r\nsecond\r\n")
 
+    def test_bdat_reads_exactly_n_octets_and_bdat_out(self):
+        out = os.path.join(tempfile.mkdtemp(prefix="scripted-bdat-"), "chunks")
+        self.addCleanup(shutil.rmtree, os.path.dirname(out), True)
+        srv = self.start("bdat BDAT 5\nsend 250 one\nbdat\nsend 250 two\n"
+                         "bdat BDAT 0 LAST\nsend 250 last\nexpect QUIT\n",
+                         "--bdat-out", out)
+        s = srv.connect()
+        # chunks hold CRLF, dots and what looks like commands
+        s.sendall(b"BDAT 5\r\n.\r\nQU")
+        self.assertEqual(recv_line(s), b"250 one\r\n")
+        s.sendall(b"bdat 7 last\r\nIT\r\n.\r\n")
+        self.assertEqual(recv_line(s), b"250 two\r\n")
+        s.sendall(b"BDAT 0 LAST\r\nQUIT\r\n")
+        self.assertEqual(recv_line(s), b"250 last\r\n")
+        s.close()
+        self.assertEqual(srv.wait(), 0, srv.stderr)
+        with open(out, "rb") as f:
+            self.assertEqual(f.read(), b".\r\nQUIT\r\n.\r\n")
+        self.assertIn("bdat: 7 octets (LAST)", srv.logged())
+
+    def test_bdat_failures(self):
+        for script, data, why in (
+                ("bdat\n", b"DATA\r\n", "expected a BDAT"),
+                ("bdat\n", b"BDAT x\r\n", "expected a BDAT"),
+                ("bdat BDAT 3 LAST\n", b"BDAT 3\r\nabc", "expected"),
+                ("bdat\n", b"BDAT 10\r\nabc", "EOF"),
+                ("bdat\nexpect QUIT\n", b"BDAT 2\r\nabcQUIT\r\n",
+                 "expected 'QUIT'")):
+            srv = self.start(script)
+            s = srv.connect()
+            s.sendall(data)
+            s.shutdown(socket.SHUT_WR)
+            self.assertEqual(srv.wait(), 1, script)
+            self.assertIn(why, srv.stderr)
+            s.close()
+
+    def test_bdat_chunks_replies_until_last(self):
+        srv = self.start("bdat-chunks 250 2.0.0 chunk ok\nsend 250 done\n")
+        s = srv.connect()
+        for chunk in (b"BDAT 3\r\nabc", b"BDAT 1\r\nd"):
+            s.sendall(chunk)
+            self.assertEqual(recv_line(s), b"250 2.0.0 chunk ok\r\n")
+        s.sendall(b"BDAT 2 LAST\r\nef")
+        self.assertEqual(recv_line(s), b"250 done\r\n")
+        s.close()
+        self.assertEqual(srv.wait(), 0, srv.stderr)
+        self.assertIn("bdat-chunks: 2 chunk(s) and the LAST one",
+                      srv.logged())
+
+    def test_expect_group_one_write(self):
+        srv = self.start("expect-group 3\nexpect A\nexpect B\nbdat\n"
+                         "send ok\nexpect-group 1\nexpect C\n")
+        s = srv.connect()
+        s.sendall(b"A\r\nB\r\nBDAT 4 LAST\r\nx\ny\n")
+        self.assertEqual(recv_line(s), b"ok\r\n")
+        s.sendall(b"C\r\n")
+        s.close()
+        self.assertEqual(srv.wait(), 0, srv.stderr)
+        self.assertIn("group: 3 command(s), 23 bytes, in one recv()",
+                      srv.logged())
+
+    def test_expect_group_split_over_two_writes_fails(self):
+        srv = self.start("expect-group 2\n")
+        s = srv.connect()
+        s.sendall(b"A\r\n")
+        time.sleep(0.2)
+        s.sendall(b"B\r\n")
+        self.assertEqual(srv.wait(), 1)
+        self.assertIn("split over 2 recv()s", srv.stderr)
+        self.assertIn("recv() sizes from here: 3 + 3", srv.stderr)
+        s.close()
+
+    def test_expect_group_with_more_in_the_same_write_fails(self):
+        srv = self.start("expect-group 1\n")
+        s = srv.connect()
+        s.sendall(b"A\r\nB\r\n")
+        self.assertEqual(srv.wait(), 1)
+        self.assertIn("more bytes arrived with its last recv()", srv.stderr)
+        s.close()
+
+    def test_expect_group_after_bytes_of_the_same_write_fails(self):
+        srv = self.start("expect A\nexpect-group 1\n")
+        s = srv.connect()
+        s.sendall(b"A\r\nB\r\n")
+        self.assertEqual(srv.wait(), 1)
+        self.assertIn("bytes sent before it arrived in the same recv()",
+                      srv.stderr)
+        s.close()
+
+    def test_expect_group_parse_errors(self):
+        for bad in ("expect-group\n", "expect-group 0\n",
+                    "expect-group two\n", "bdat (\n"):
+            srv = Server(bad)
+            self.addCleanup(srv.kill)
+            self.assertEqual(srv.wait(), 2, bad)
+
 
 CERTS_SH = os.path.join(HERE, "..", "servers", "certs.sh")
 

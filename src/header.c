@@ -135,7 +135,10 @@ header_read(struct header_block *hb, struct message_source *src,
 			goto out;
 		}
 		if (lf == NULL && n > 0) {	/* need more input */
-			if ((n = message_read(src, raw + have, cap - have, e)) < 0)
+			size_t want = cap - have < READ_CHUNK ? cap - have :
+			    READ_CHUNK;
+
+			if ((n = message_read(src, raw + have, want, e)) < 0)
 				goto out;
 			have += (size_t)n;
 			continue;

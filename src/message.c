@@ -172,9 +172,18 @@ message_size(const struct message_source *src)
 {
 	struct stat sb;
 
+	long long crs = 0;
+	size_t i;
+
 	if (!src->seekable || fstat(src->fd, &sb) < 0)
 		return -1;
-	return (long long)src->front_len + (sb.st_size - src->body_offset);
+	/* The header is kept with LF line ends; the wire has CRLF. The
+	 * body's own line ends are not scanned: this can be an estimate. */
+	for (i = 0; i < src->front_len; i++)
+		crs += src->front[i] == '\n' && (i == 0 ||
+		    src->front[i - 1] != '\r');
+	return (long long)src->front_len + crs + (sb.st_size -
+	    src->body_offset);
 }
 
 static int

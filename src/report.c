@@ -24,7 +24,7 @@ stage_name(enum stage s)
 void
 report_text(const struct outcome *o)
 {
-	size_t i;
+	size_t i, accepted;
 
 	for (i = 0; i < o->n; i++) {
 		const struct rcpt_result *rr = &o->rcpts[i];
@@ -35,8 +35,15 @@ report_text(const struct outcome *o)
 		    rr->state == RCPT_REFUSED ? "refused" : "deferred",
 		    stage_name(rr->stage), rr->reply);
 	}
-	if (o->session.code != 0)
-		fprintf(stderr, "mailout: %s\n", o->session.msg);
+	if (o->session.code == 0)
+		return;
+	fprintf(stderr, "mailout: %s\n", o->session.msg);
+	/* An earlier transaction may have delivered: a retry must know. */
+	for (i = 0, accepted = 0; i < o->n; i++)
+		accepted += o->rcpts[i].state == RCPT_ACCEPTED;
+	if (accepted > 0)
+		fprintf(stderr, "mailout: the message was accepted for %zu of "
+		    "%zu recipients before that\n", accepted, o->n);
 }
 
 int

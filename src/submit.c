@@ -4,6 +4,7 @@
  * its commands pipelined when the server offers PIPELINING, the message
  * sent with BDAT when it offers CHUNKING, else with DATA.
  */
+#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -124,8 +125,18 @@ rcpt_parameters(const struct txn *t, const char *addr, char *buf, size_t n)
 	buf[0] = '\0';
 	if (!(t->s->caps.flags & CAP_DSN))
 		return;
-	if (t->st->dsn_notify != NULL)
-		append(buf, n, "NOTIFY=", t->st->dsn_notify);
+	if (t->st->dsn_notify != NULL) {
+		char notify[64];
+		size_t i;
+
+		/* upper case, as sendmail and Postfix send it */
+		for (i = 0; t->st->dsn_notify[i] != '\0' &&
+		    i + 1 < sizeof(notify); i++)
+			notify[i] = (char)toupper(
+			    (unsigned char)t->st->dsn_notify[i]);
+		notify[i] = '\0';
+		append(buf, n, "NOTIFY=", notify);
+	}
 	if (is_ascii(addr)) {
 		xtext(addr, orcpt, sizeof(orcpt));
 		append(buf, n, "ORCPT=rfc822;", orcpt);
@@ -382,11 +393,13 @@ run_transactions(struct txn *t, struct err *e)
 	bool first = true;
 	struct reply r;
 
-	while (next_batch(t) > 0) {
+	for (;;) {
 		if (!first && !t->src->seekable) {
 			defer_retries(t);	/* a pipe cannot be sent again */
 			return;
 		}
+		if (next_batch(t) == 0)
+			return;
 		if ((!first && message_rewind(t->src, e) < 0) ||
 		    (t->open && smtp_command(t->s, &r, e, "RSET") < 0) ||
 		    (t->open && smtp_expect(&r, 2, "RSET", e) < 0) ||

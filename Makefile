@@ -5,6 +5,7 @@
 #   make deps       install build and test dependencies (apt-get)
 #   make demo       send a sample message to a local scripted test server
 #   make check      the whole test suite (sanitizer build, real Exim/Dovecot)
+#   make bench      mailout vs msmtp: latency, throughput, memory (a table)
 #   make install    DESTDIR, prefix, sysconfdir are honoured
 
 ifneq ($(wildcard config.mk),)
@@ -84,8 +85,12 @@ check: all
 
 check-build: src/mailout src/mailout-san
 
-bench:
-	@echo "make bench: not implemented yet (the fast-path issue adds it)" >&2; exit 1
+# mailout against msmtp: latency through a delaying proxy to Exim (root),
+# throughput and peak RSS to a discard sink; prints a Markdown table.
+# BENCH_ARGS go to tests/bench/bench.py (e.g. --runs 3 --big-mb 100).
+BENCH_ARGS =
+bench: all
+	python3 tests/bench/bench.py --mailout src/mailout $(BENCH_ARGS)
 
 fuzz:
 	@echo "make fuzz: not implemented yet (the hardening issue adds it)" >&2; exit 1

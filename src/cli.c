@@ -13,13 +13,11 @@
 enum {
 	OPT_FILE = 256, OPT_FROM, OPT_DEBUG, OPT_REPORT, OPT_HELP, OPT_VERSION,
 	OPT_SERVERINFO, OPT_CONFIG, OPT_PROFILE, OPT_DRY_RUN, OPT_SETTING,
-	OPT_LATER,
+	OPT_FLUSH, OPT_VRFY,
 };
 
 /* OPT_SETTING: the option sets a key of mailout.conf(5); see
- * setting_options[]. OPT_LATER: it parses today and belongs to a later
- * part of mailout, so it fails with "not yet supported" rather than
- * being silently ignored. */
+ * setting_options[]. */
 static const struct option long_options[] = {
 	{ "file", required_argument, NULL, OPT_FILE },
 	{ "host", required_argument, NULL, OPT_SETTING },
@@ -32,6 +30,7 @@ static const struct option long_options[] = {
 	{ "from", required_argument, NULL, OPT_FROM },
 	{ "debug", optional_argument, NULL, OPT_DEBUG },
 	{ "no-queue", no_argument, NULL, OPT_SETTING },
+	{ "queue-dir", required_argument, NULL, OPT_SETTING },
 	{ "report", required_argument, NULL, OPT_REPORT },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ "version", no_argument, NULL, OPT_VERSION },
@@ -48,7 +47,8 @@ static const struct option long_options[] = {
 	{ "user", required_argument, NULL, OPT_SETTING },
 	{ "password-command", required_argument, NULL, OPT_SETTING },
 	{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
-	{ "flush", no_argument, NULL, OPT_LATER },
+	{ "flush", optional_argument, NULL, OPT_FLUSH },
+	{ "vrfy", no_argument, NULL, OPT_VRFY },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -65,6 +65,7 @@ static const struct {
 	{ "timeout", "timeout", NULL },
 	{ "source-address", "source_address", NULL },
 	{ "no-queue", "queue", "off" },
+	{ "queue-dir", "queue_dir", NULL },
 	{ "tls", "tls", NULL },
 	{ "tls-trust-file", "tls_trust_file", NULL },
 	{ "tls-fingerprint", "tls_fingerprint", NULL },
@@ -121,8 +122,18 @@ cli_usage(const char *progname)
 	    "                       the password or OAuth token\n"
 	    "      --serverinfo     show the server's greeting, capabilities, TLS\n"
 	    "                       session and certificate; send nothing\n"
-	    "      --no-queue       report temporary failures (exit 75)\n"
-	    "      --report text    report format\n"
+	    "      --no-queue       report temporary failures (exit 75) instead\n"
+	    "                       of queueing the message\n"
+	    "      --queue-dir DIR  the queue (default: ~/.local/state/mailout/\n"
+	    "                       queue; for root the system spool)\n"
+	    "  -odq                 queue the message without trying to send it\n"
+	    "  -q, --flush[=all]    send what is due in the queue (all: ignore\n"
+	    "                       the retry backoff)\n"
+	    "  -bp                  list the queue (also as 'mailq')\n"
+	    "  -bv                  verify the recipients: MAIL and RCPT, then\n"
+	    "                       RSET; with --vrfy, VRFY instead\n"
+	    "      --report text|json  every recipient's fate on stderr, or one\n"
+	    "                       JSON object on stdout\n"
 	    "      --help, --version\n"
 	    "\n"
 	    "sendmail flags -oem -oee -oep -oeq -oew -om -oX -O -Am -Ac -G -U -L\n"
@@ -142,14 +153,6 @@ parse_number(const char *arg, long min, long max, long *out)
 	return 0;
 }
 
-/* Remember the first option that a later part of mailout implements. */
-static void
-later(struct options *o, const char *name)
-{
-	if (o->not_yet == NULL)
-		o->not_yet = name;
-}
-
 /* -o: sendmail's option letters; only -oi and -od change anything. */
 static int
 parse_o(struct options *o, const char *arg, struct err *e)
@@ -158,7 +161,7 @@ parse_o(struct options *o, const char *arg, struct err *e)
 		o->dot_ends = false;
 	} else if (arg[0] == 'd') {
 		if (strcmp(arg, "dq") == 0)
-			later(o, "-odq");
+			o->queue_only = true;
 		else if (strcmp(arg, "di") != 0 && strcmp(arg, "db") != 0)
 			return err_set(e, EX_USAGE, "unsupported delivery "
 			    "mode -o%s", arg);
@@ -173,7 +176,7 @@ parse_b(struct options *o, const char *arg, struct err *e)
 	if (strcmp(arg, "m") == 0)
 		return 0;
 	if (strcmp(arg, "v") == 0 || strcmp(arg, "p") == 0) {
-		later(o, arg[0] == 'v' ? "-bv" : "-bp");
+		o->action = arg[0] == 'v' ? ACTION_VERIFY : ACTION_LIST;
 		return 0;
 	}
 	return err_set(e, EX_USAGE, "mode -b%s is not supported: mailout "
@@ -257,14 +260,23 @@ parse_long(struct options *o, int opt, const char *name, const char *arg,
 		break;
 	case OPT_REPORT:
 		if (strcmp(arg, "json") == 0)
-			later(o, "--report json");
-		else if (strcmp(arg, "text") != 0)
+			o->report = REPORT_JSON;
+		else if (strcmp(arg, "text") == 0)
+			o->report = REPORT_TEXT;
+		else
 			return err_set(e, EX_USAGE, "--report: expected text "
 			    "or json, got %s", arg);
 		break;
-	default:
-		later(o, name);
+	case OPT_FLUSH:
+		if (arg != NULL && strcmp(arg, "all") != 0)
+			return err_set(e, EX_USAGE, "--flush: expected no value "
+			    "or all, got %s", arg);
+		o->action = ACTION_FLUSH;
+		o->flush_all = arg != NULL;
 		break;
+	case OPT_VRFY: o->vrfy = true; break;
+	default:
+		return err_set(e, EX_SOFTWARE, "--%s: not handled", name);
 	}
 	return 0;
 }
@@ -284,7 +296,7 @@ parse_short(struct options *o, int opt, const char *arg, struct err *e)
 	case 'X':
 		break;
 	case 't': o->from_headers = true; break;
-	case 'q': later(o, "-q"); break;
+	case 'q': o->action = ACTION_FLUSH; break;	/* -qINTERVAL: now */
 	case 'F':
 		if (strpbrk(arg, "\r\n") != NULL)	/* it goes into From: */
 			return err_set(e, EX_DATAERR, "-F: the name must be "
@@ -324,7 +336,7 @@ cli_parse(int argc, char **argv, const char *progname, struct options *o,
 	memset(o, 0, sizeof(*o));
 	o->dot_ends = true;
 	if (strcmp(progname, "mailq") == 0)
-		o->not_yet = "-bp (mailq)";
+		o->action = ACTION_LIST;
 	opterr = 0;
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, short_options, long_options,

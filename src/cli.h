@@ -27,6 +27,15 @@ enum cli_action {
 	ACTION_HELP,
 	ACTION_VERSION,
 	ACTION_SERVERINFO,
+	ACTION_FLUSH,		/* -q, --flush */
+	ACTION_LIST,		/* -bp, mailq */
+	ACTION_VERIFY,		/* -bv */
+};
+
+enum report_format {
+	REPORT_DEFAULT,		/* problems only, on stderr */
+	REPORT_TEXT,		/* --report text: every recipient */
+	REPORT_JSON,		/* --report json: one object on stdout */
 };
 
 struct options {
@@ -48,8 +57,10 @@ struct options {
 	const char *envid;		/* -V: DSN envelope id */
 	char *const *recipients;	/* the rest of argv */
 	int nrecipients;
-	/* first option given that a later part of mailout will implement */
-	const char *not_yet;
+	bool queue_only;		/* -odq */
+	bool flush_all;			/* --flush=all: ignore backoff */
+	bool vrfy;			/* -bv with VRFY, not MAIL+RCPT */
+	enum report_format report;
 };
 
 /* progname is argv[0]'s basename ("sendmail", "mailq" change defaults). */

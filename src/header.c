@@ -195,6 +195,21 @@ header_value(const struct header_block *hb, const struct header_field *f)
 	return value;
 }
 
+char *
+header_message_id_of(const struct header_block *hb)
+{
+	const struct header_field *f = header_find(hb, "Message-ID");
+	const char *added = hb->added ? strstr(hb->added, "Message-ID: ") :
+	    NULL;
+
+	if (f != NULL)
+		return header_value(hb, f);
+	if (added == NULL)
+		return NULL;
+	added += strlen("Message-ID: ");
+	return strndup(added, strcspn(added, "\n"));
+}
+
 static int
 add_addresses(const struct header_block *hb, const struct header_field *f,
     struct addr_list *list, struct err *e)
@@ -343,8 +358,17 @@ format_name(const char *name, char *out, size_t cap)
 	return *p == '\0' ? 0 : -1;
 }
 
-static void
-message_id(char *out, size_t cap, const char *domain)
+void
+header_date(char *out, size_t cap, time_t when)
+{
+	struct tm tm;
+
+	localtime_r(&when, &tm);
+	strftime(out, cap, "%a, %d %b %Y %H:%M:%S %z", &tm);
+}
+
+void
+header_message_id(char *out, size_t cap, const char *domain)
 {
 	unsigned char rnd[10];
 	char hex[21];
@@ -365,19 +389,16 @@ header_add_missing(struct header_block *hb, const char *sender,
 	char date[64], id[300], name[600];
 	size_t cap = 3 * ADDR_MAX + sizeof(name) + 200, o = 0;
 	const char *at = strrchr(sender, '@');
-	time_t now = time(NULL);
-	struct tm tm;
 
 	if ((hb->added = malloc(cap)) == NULL)
 		return err_set(e, EX_SOFTWARE, "out of memory");
 	hb->added[0] = '\0';
 	if (header_find(hb, "Date") == NULL) {
-		localtime_r(&now, &tm);
-		strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S %z", &tm);
+		header_date(date, sizeof(date), time(NULL));
 		o += (size_t)snprintf(hb->added + o, cap - o, "Date: %s\n", date);
 	}
 	if (header_find(hb, "Message-ID") == NULL) {
-		message_id(id, sizeof(id), at ? at + 1 : domain);
+		header_message_id(id, sizeof(id), at ? at + 1 : domain);
 		o += (size_t)snprintf(hb->added + o, cap - o, "Message-ID: %s\n",
 		    id);
 	}

@@ -14,6 +14,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <time.h>
 
 #include "addr.h"
 #include "err.h"
@@ -57,6 +58,10 @@ const struct header_field *header_find(const struct header_block *hb,
 char *header_value(const struct header_block *hb,
     const struct header_field *f);
 
+/* The Message-ID the message goes out with (its own or the one added),
+ * malloc'ed; NULL when it has none. */
+char *header_message_id_of(const struct header_block *hb);
+
 /*
  * -t: append the addresses of To, Cc and Bcc — or of Resent-To,
  * Resent-Cc and Resent-Bcc when the topmost Resent block names any.
@@ -82,5 +87,11 @@ int header_attach(struct header_block *hb, struct message_source *src,
 void header_print(const struct header_block *hb, FILE *out);
 
 void header_free(struct header_block *hb);
+
+/* RFC 5322 3.3 date-time of when, in local time. */
+void header_date(char *out, size_t cap, time_t when);
+
+/* A new "<time.random@domain>" for a Message-ID field. */
+void header_message_id(char *out, size_t cap, const char *domain);
 
 #endif

@@ -205,13 +205,16 @@ spool_file(struct err *e)
 int
 message_spool(struct message_source *src, struct err *e)
 {
+	struct message_source rest = { .fd = src->fd, .name = src->name };
 	char buf[65536];
 	int fd = spool_file(e);
 	ssize_t n;
 
 	if (fd < 0)
 		return -1;
-	while ((n = message_read(src, buf, sizeof(buf), e)) > 0) {
+	/* Only the file part: the front stays in memory, so message_size
+	 * still counts its line ends right. */
+	while ((n = message_read(&rest, buf, sizeof(buf), e)) > 0) {
 		if (write(fd, buf, (size_t)n) != n) {
 			close(fd);
 			return err_set(e, EX_IOERR, "cannot write the spool "
@@ -222,9 +225,11 @@ message_spool(struct message_source *src, struct err *e)
 		close(fd);
 		return -1;
 	}
-	message_close(src);
+	if (src->fd > STDIN_FILENO)
+		close(src->fd);
 	src->fd = fd;
 	src->name = "the spooled message";
+	src->front_pos = 0;
 	if (lseek(fd, 0, SEEK_SET) < 0)
 		return err_set(e, EX_IOERR, "spool file: %s", strerror(errno));
 	message_mark(src);

@@ -69,8 +69,9 @@ void message_mark(struct message_source *src);
 /* Back to the marked point; EX_IOERR on failure. */
 int message_rewind(struct message_source *src, struct err *e);
 
-/* Copy everything still unread to an unlinked temporary file and read
- * from there, so a pipe can be sent more than once (EX_IOERR). */
+/* Copy the rest of the fd to an unlinked temporary file and read from
+ * there, so a pipe can be sent more than once (EX_IOERR). Call it at the
+ * marked point, before reading. */
 int message_spool(struct message_source *src, struct err *e);
 
 /* Octets left from the marked point (front + file), or -1 for a pipe. */

@@ -1,63 +1,198 @@
-/* report.c — per-recipient lines and the exit status. */
+/* report.c — per-recipient lines, the JSON report and the exit status. */
 #include <stdio.h>
+#include <string.h>
 
 #include "report.h"
 
-static const char *const stage_names[] = {
-	[STAGE_CONNECT] = "connect",
-	[STAGE_TLS] = "TLS",
-	[STAGE_GREETING] = "greeting",
-	[STAGE_HELLO] = "hello",
-	[STAGE_AUTH] = "AUTH",
-	[STAGE_MAIL] = "MAIL",
-	[STAGE_RCPT] = "RCPT",
-	[STAGE_DATA] = "DATA",
-	[STAGE_QUIT] = "QUIT",
+static const char *const state_words[] = {
+	[RCPT_PENDING] = "not sent",
+	[RCPT_ACCEPTED] = "accepted",
+	[RCPT_REFUSED] = "refused",
+	[RCPT_DEFERRED] = "deferred",
+	[RCPT_QUEUED] = "deferred",
 };
 
-const char *
-stage_name(enum stage s)
+static size_t
+count_state(const struct outcome *o, enum rcpt_state s)
 {
-	return stage_names[s];
+	size_t i, n = 0;
+
+	for (i = 0; i < o->n; i++)
+		n += o->rcpts[i].state == s;
+	return n;
 }
 
 void
-report_text(const struct outcome *o)
+report_text(const struct outcome *o, bool all)
 {
-	size_t i, accepted;
+	size_t i, accepted = count_state(o, RCPT_ACCEPTED);
+	size_t queued = count_state(o, RCPT_QUEUED);
 
 	for (i = 0; i < o->n; i++) {
 		const struct rcpt_result *rr = &o->rcpts[i];
 
-		if (rr->state != RCPT_REFUSED && rr->state != RCPT_DEFERRED)
+		/* queued without a reply of their own: the session line
+		 * below says why */
+		if (rr->state == RCPT_PENDING ||
+		    (rr->state == RCPT_ACCEPTED && !all) ||
+		    (rr->state == RCPT_QUEUED && rr->code == 0))
 			continue;
 		fprintf(stderr, "mailout: <%s>: %s at %s: %s\n", rr->addr,
-		    rr->state == RCPT_REFUSED ? "refused" : "deferred",
-		    stage_name(rr->stage), rr->reply);
+		    state_words[rr->state], stage_name(rr->stage), rr->reply);
 	}
-	if (o->session.code == 0)
-		return;
-	fprintf(stderr, "mailout: %s\n", o->session.msg);
-	/* An earlier transaction may have delivered: a retry must know. */
-	for (i = 0, accepted = 0; i < o->n; i++)
-		accepted += o->rcpts[i].state == RCPT_ACCEPTED;
-	if (accepted > 0)
-		fprintf(stderr, "mailout: the message was accepted for %zu of "
-		    "%zu recipients before that\n", accepted, o->n);
+	if (o->session.code != 0) {
+		fprintf(stderr, "mailout: %s\n", o->session.msg);
+		/* An earlier transaction may have delivered: a retry must
+		 * know. */
+		if (accepted > 0)
+			fprintf(stderr, "mailout: the message was accepted for "
+			    "%zu of %zu recipients before that\n", accepted,
+			    o->n);
+	}
+	if (queued > 0)
+		fprintf(stderr, "mailout: queued as %s for %zu recipient%s; "
+		    "mailout -q sends it\n", o->queue_id, queued,
+		    queued == 1 ? "" : "s");
 }
 
 int
 report_exit_code(const struct outcome *o)
 {
-	size_t i, refused = 0, deferred = 0;
+	bool queued = count_state(o, RCPT_QUEUED) > 0;
 
-	if (o->session.code != 0)
+	if (o->session.code != 0 && !(queued && outcome_all_queued(o)))
 		return o->session.code;
-	for (i = 0; i < o->n; i++) {
-		refused += o->rcpts[i].state == RCPT_REFUSED;
-		deferred += o->rcpts[i].state == RCPT_DEFERRED;
-	}
-	if (refused > 0)
+	if (count_state(o, RCPT_REFUSED) > 0)
 		return EX_NOUSER;
-	return deferred > 0 ? EX_TEMPFAIL : EX_OK;
+	return count_state(o, RCPT_DEFERRED) > 0 ? EX_TEMPFAIL : EX_OK;
+}
+
+/* ---- JSON ---- */
+
+/* Length of the valid UTF-8 sequence at s, or 0 (RFC 3629). */
+static size_t
+utf8_length(const unsigned char *s)
+{
+	size_t n, i;
+
+	if (s[0] < 0x80)
+		return 1;
+	n = s[0] >= 0xf0 && s[0] <= 0xf4 ? 4 : s[0] >= 0xe0 ? 3 :
+	    s[0] >= 0xc2 && s[0] < 0xe0 ? 2 : 0;
+	if (n == 0 || s[0] >= 0xf5)
+		return 0;
+	for (i = 1; i < n; i++)
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+	/* overlong three- and four-octet forms, surrogates, > U+10FFFF */
+	if ((s[0] == 0xe0 && s[1] < 0xa0) || (s[0] == 0xed && s[1] >= 0xa0) ||
+	    (s[0] == 0xf0 && s[1] < 0x90) || (s[0] == 0xf4 && s[1] >= 0x90))
+		return 0;
+	return n;
+}
+
+void
+json_string(FILE *out, const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+
+	fputc('"', out);
+	while (*p != '\0') {
+		size_t n = utf8_length(p);
+
+		if (*p == '"' || *p == '\\')
+			fprintf(out, "\\%c", *p);
+		else if (*p < 0x20 || *p == 0x7f)
+			fprintf(out, "\\u%04x", *p);
+		else if (n == 0)
+			fputs("\\ufffd", out);
+		else
+			fwrite(p, 1, n, out);
+		p += n ? n : 1;
+	}
+	fputc('"', out);
+}
+
+void
+enhanced_code(const char *reply, char *buf, size_t n)
+{
+	const char *p = reply;
+	int len = 0;
+
+	buf[0] = '\0';
+	while (*p != '\0' && *p != ' ')
+		p++;		/* the basic code */
+	while (*p == ' ')
+		p++;
+	if ((p[0] == '2' || p[0] == '4' || p[0] == '5') && p[1] == '.' &&
+	    sscanf(p + 2, "%*3[0-9].%*3[0-9]%n", &len) == 0 && len > 0 &&
+	    (p[2 + len] == ' ' || p[2 + len] == '\0'))
+		snprintf(buf, n, "%.*s", 2 + len, p);
+}
+
+static void
+json_recipient(FILE *out, const struct outcome *o, size_t i)
+{
+	const struct rcpt_result *rr = &o->rcpts[i];
+	/* no reply of its own: the session's end decided */
+	bool decided = rr->state != RCPT_PENDING &&
+	    !(rr->state == RCPT_QUEUED && rr->code == 0);
+	char enhanced[16];
+
+	enhanced_code(decided ? rr->reply : "", enhanced, sizeof(enhanced));
+	fputs("{\"address\":", out);
+	json_string(out, rr->addr);
+	fprintf(out, ",\"accepted\":%s,\"queued\":%s,\"stage\":\"%s\","
+	    "\"code\":", rr->state == RCPT_ACCEPTED ? "true" : "false",
+	    rr->state == RCPT_QUEUED ? "true" : "false",
+	    stage_key(decided ? rr->stage : o->session_stage));
+	if (decided && rr->code > 0)
+		fprintf(out, "%d", rr->code);
+	else
+		fputs("null", out);
+	fputs(",\"enhanced\":", out);
+	if (enhanced[0] != '\0')
+		json_string(out, enhanced);
+	else
+		fputs("null", out);
+	fputs(",\"text\":", out);
+	json_string(out, decided ? rr->reply : o->session.msg);
+	fputc('}', out);
+}
+
+void
+report_json(const struct outcome *o, const struct message_info *mi,
+    int exit_code, FILE *out)
+{
+	size_t i;
+
+	fprintf(out, "{\"status\":\"%s\",\"exit\":%d,\"host\":",
+	    outcome_status(o), exit_code);
+	json_string(out, mi->host);
+	fputs(",\"sender\":", out);
+	json_string(out, mi->sender);
+	fputs(",\"message_id\":", out);
+	if (mi->message_id != NULL)
+		json_string(out, mi->message_id);
+	else
+		fputs("null", out);
+	if (mi->size >= 0)
+		fprintf(out, ",\"size\":%lld", mi->size);
+	else
+		fputs(",\"size\":null", out);
+	if (o->queue_id[0] != '\0') {
+		fputs(",\"queue_id\":", out);
+		json_string(out, o->queue_id);
+	}
+	if (o->session.code != 0) {
+		fputs(",\"error\":", out);
+		json_string(out, o->session.msg);
+	}
+	fputs(",\"recipients\":[", out);
+	for (i = 0; i < o->n; i++) {
+		if (i > 0)
+			fputc(',', out);
+		json_recipient(out, o, i);
+	}
+	fputs("]}\n", out);
 }

@@ -10,6 +10,7 @@
 
 #include "err.h"
 #include "reply.h"
+#include "settings.h"
 
 enum stage {
 	STAGE_CONNECT, STAGE_TLS, STAGE_GREETING, STAGE_HELLO, STAGE_AUTH,
@@ -17,13 +18,15 @@ enum stage {
 	STAGE_RCPT, STAGE_DATA, STAGE_QUIT,
 };
 
-const char *stage_name(enum stage s);
+const char *stage_name(enum stage s);		/* "RCPT", for people */
+const char *stage_key(enum stage s);		/* "rcpt", for JSON and logs */
 
 enum rcpt_state {
 	RCPT_PENDING,		/* not decided: the session ended first */
 	RCPT_ACCEPTED,		/* the server took responsibility */
 	RCPT_REFUSED,		/* 5xx: permanent */
 	RCPT_DEFERRED,		/* 4xx: try again later */
+	RCPT_QUEUED,		/* deferred, and now in the queue */
 };
 
 
@@ -43,6 +46,28 @@ struct outcome {
 	size_t n;
 	struct err session;	/* what ended the session early; code 0 if nothing */
 	enum stage session_stage;
+	char queue_id[40];	/* the queue entry of the RCPT_QUEUED ones */
 };
+
+/* What a report or log line says about the message besides the outcome. */
+struct message_info {
+	const char *profile;	/* NULL: none */
+	char host[300];		/* host:port or the socket path */
+	const char *sender;
+	const char *message_id;	/* NULL: none */
+	long long size;		/* octets; -1: unknown */
+};
+
+void message_info_init(struct message_info *mi, const struct settings *st,
+    const char *sender, const char *message_id, long long size);
+
+/* Worth another try: a 4xx, or left undecided by a temporary failure. */
+bool outcome_retryable(const struct outcome *o, size_t i);
+
+/* Whether a temporary session failure left nothing unqueued behind. */
+bool outcome_all_queued(const struct outcome *o);
+
+/* "sent", "partial", "queued" or "failed" (SPEC §6). */
+const char *outcome_status(const struct outcome *o);
 
 #endif

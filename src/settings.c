@@ -449,6 +449,7 @@ static const struct key keys[] = {
 	{ "dsn_return", &type_word, F(dsn_return), dsn_returns, NULL },
 	{ "refused", &type_pair, F(refused_abort), refused_modes, NULL },
 	{ "queue", &type_boolean, F(queue), NULL, NULL },
+	{ "queue_dir", &type_text, F(queue_dir), NULL, NULL },
 	{ "queue_lifetime", &type_duration, F(queue_lifetime), NULL, NULL },
 	{ "log", &type_text, F(log), NULL, NULL },
 	{ "syslog_facility", &type_word, F(syslog_facility), facilities, NULL },

@@ -54,6 +54,7 @@ struct settings {
 	const char *dsn_envid;		/* -V */
 	bool refused_abort;		/* refused = abort: all or nothing */
 	bool queue;			/* queue temporary failures */
+	const char *queue_dir;		/* NULL: by user (queue.c) */
 	long queue_lifetime;		/* seconds */
 	const char *log;		/* log file, "syslog" or NULL */
 	const char *syslog_facility;

@@ -83,7 +83,7 @@ static int
 mail_parameters(const struct txn *t, char *buf, size_t n, struct err *e)
 {
 	const struct caps *caps = &t->s->caps;
-	long long size = message_size(t->src);
+	long long size = t->src ? message_size(t->src) : -1;
 	char envid[300], num[32];
 
 	buf[0] = '\0';
@@ -172,6 +172,9 @@ reply_rcpt(struct txn *t, size_t i, struct err *e)
 	if (r.code / 100 == 2) {
 		rr->rcpt_ok = true;	/* accepted for now; the data decides */
 		t->accepted++;
+		rr->stage = STAGE_RCPT;
+		rr->code = r.code;
+		reply_oneline(&r, rr->reply, sizeof(rr->reply));
 		return 0;
 	}
 	record(rr, STAGE_RCPT, &r);
@@ -415,10 +418,10 @@ run_transactions(struct txn *t, struct err *e)
 }
 
 void
-submit(const struct settings *st, const struct envelope *env,
-    struct message_source *src, struct outcome *out)
+submit_on(struct session *ss, const struct settings *st,
+    const struct envelope *env, struct message_source *src,
+    struct outcome *out)
 {
-	struct session ss;
 	struct txn t;
 
 	memset(&t, 0, sizeof(t));
@@ -427,17 +430,92 @@ submit(const struct settings *st, const struct envelope *env,
 	if (out->n > BATCH_MAX && !src->seekable &&
 	    message_spool(src, &out->session) < 0)
 		return;
+	t.s = &ss->smtp;
+	t.st = st;
+	t.env = env;
+	t.src = src;
+	t.out = out;
+	t.pipelining = st->pipelining && (ss->smtp.caps.flags & CAP_PIPELINING);
+	t.chunking = st->chunking && (ss->smtp.caps.flags & CAP_CHUNKING);
+	run_transactions(&t, &out->session);
+}
+
+void
+submit(const struct settings *st, const struct envelope *env,
+    struct message_source *src, struct outcome *out)
+{
+	struct session ss;
+
 	if (session_open(&ss, st, true, &out->session_stage,
-	    &out->session) == 0) {
-		t.s = &ss.smtp;
-		t.st = st;
-		t.env = env;
-		t.src = src;
-		t.out = out;
-		t.pipelining = st->pipelining &&
-		    (ss.smtp.caps.flags & CAP_PIPELINING);
-		t.chunking = st->chunking && (ss.smtp.caps.flags & CAP_CHUNKING);
-		run_transactions(&t, &out->session);
-	}
+	    &out->session) == 0)
+		submit_on(&ss, st, env, src, out);
 	session_close(&ss);
+}
+
+/* -bv: the envelope of a batch, then RSET; RCPT's 2xx is the answer. */
+static int
+verify_batch(struct txn *t, struct err *e)
+{
+	struct reply r;
+	size_t i;
+
+	if (send_envelope(t, e) < 0 || read_envelope_replies(t, e) < 0)
+		return -1;
+	for (i = 0; i < t->n; i++)
+		if (t->out->rcpts[t->batch[i]].rcpt_ok)
+			t->out->rcpts[t->batch[i]].state = RCPT_ACCEPTED;
+	if (smtp_command(t->s, &r, e, "RSET") < 0 ||
+	    smtp_expect(&r, 2, "RSET", e) < 0)
+		return -1;
+	t->open = false;
+	return 0;
+}
+
+/* -bv --vrfy: RFC 5321 3.5.3; 252 means "cannot verify, will try". */
+static int
+verify_vrfy(struct txn *t, struct err *e)
+{
+	struct reply r;
+	size_t i;
+
+	t->out->session_stage = STAGE_RCPT;
+	for (i = 0; i < t->out->n; i++) {
+		struct rcpt_result *rr = &t->out->rcpts[i];
+
+		if (smtp_command(t->s, &r, e, "VRFY %s", rr->addr) < 0)
+			return -1;
+		if (r.code == 500 || r.code == 502 || r.code == 504)
+			return err_set(e, EX_UNAVAILABLE, "the server does not "
+			    "offer VRFY: %d; try -bv without --vrfy", r.code);
+		if (r.code / 100 != 2 && r.code / 100 != 4 &&
+		    r.code / 100 != 5)
+			return smtp_expect(&r, 2, "VRFY", e);
+		record(rr, STAGE_RCPT, &r);
+	}
+	return 0;
+}
+
+void
+verify_on(struct session *ss, const struct settings *st,
+    const struct envelope *env, bool vrfy, struct outcome *out)
+{
+	struct txn t;
+
+	memset(&t, 0, sizeof(t));
+	t.s = &ss->smtp;
+	t.st = st;
+	t.env = env;
+	t.out = out;
+	t.pipelining = st->pipelining && (ss->smtp.caps.flags & CAP_PIPELINING);
+	if (vrfy) {
+		verify_vrfy(&t, &out->session);
+		return;
+	}
+	while (next_batch(&t) > 0) {
+		if (verify_batch(&t, &out->session) < 0)
+			return;
+		if (t.accepted == 0 && out->rcpts[t.batch[0]].retry)
+			break;	/* 452 for the first: no progress */
+	}
+	defer_retries(&t);
 }

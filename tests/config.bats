@@ -727,7 +727,7 @@ EOF
 	assert_success
 	assert_equal "$stderr" ""
 	# the lines about the configuration; what follows is about the message
-	output=$(head -n 33 <<<"$output")
+	output=$(head -n 34 <<<"$output")
 	assert_output - <<EOF
 config file: $CONF
 profile: work (match_from *@work.example matched sender me@work.example)
@@ -759,6 +759,7 @@ dsn_notify =
 dsn_return =
 refused = continue
 queue = on
+queue_dir =
 queue_lifetime = 2d
 log =
 syslog_facility = mail

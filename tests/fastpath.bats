@@ -559,9 +559,18 @@ EOF
 	scripted_wait
 }
 
-@test "SIZE: a message from a pipe has no SIZE=" {
+@test "SIZE: a message from a pipe with --no-queue has no SIZE=" {
+	crlf_message 5000 "$BATS_TEST_TMPDIR/msg"
 	scripted_start < <(size_script 'MAIL FROM:<sender@example\.org>')
-	fp_pipe a@example.com
+	fp_pipe --no-queue a@example.com
+	assert_success
+	scripted_wait
+}
+
+@test "SIZE: with the queue on, a piped message is spooled first and declares its size" {
+	crlf_message 5000 "$BATS_TEST_TMPDIR/msg"
+	scripted_start < <(size_script 'MAIL FROM:<sender@example\.org> SIZE=5000')
+	fp_pipe --queue-dir "$BATS_TEST_TMPDIR/q" a@example.com
 	assert_success
 	scripted_wait
 }

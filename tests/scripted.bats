@@ -300,7 +300,7 @@ malformed_at_ehlo() {
 
 @test "EOF before any byte of a reply -> 75" {
 	scripted_start < <(staged_script mail 'close')
-	mailout_run rcpt@example.com
+	mailout_run --no-queue rcpt@example.com
 	assert_failure 75
 	assert_capture_printf --allow-quit "$(staged_capture mail)"
 }
@@ -320,7 +320,7 @@ malformed_at_ehlo() {
 # QUIT) after the command that got it.
 at_421() {
 	scripted_start < <(staged_script "$1" 'send 421 4.3.2 Service shutting down' 'expect-eof')
-	mailout_run rcpt@example.com
+	mailout_run --no-queue rcpt@example.com
 	assert_failure 75
 	assert_output --partial 421
 	assert_capture_printf "$(staged_capture "$1")"
@@ -357,7 +357,7 @@ at_421() {
 # silent_at STAGE
 silent_at() {
 	scripted_start < <(staged_script "$1" 'expect-eof')
-	mailout_run --timeout 1 rcpt@example.com
+	mailout_run --no-queue --timeout 1 rcpt@example.com
 	assert_failure 75
 	assert_elapsed_below 4000
 	assert_capture_printf --allow-quit "$(staged_capture "$1")"
@@ -418,7 +418,7 @@ EOF
 			head -c 20000000
 	} >"$big"
 	scripted_start < <(staged_script data 'send 354 go ahead' 'stall 10')
-	mailout_run --timeout 1 --file "$big" rcpt@example.com
+	mailout_run --no-queue --timeout 1 --file "$big" rcpt@example.com
 	assert_failure 75
 	assert_elapsed_below 8000
 	# The server is still stalling; teardown kills it.
@@ -426,7 +426,7 @@ EOF
 
 @test "connect timeout: accept queue full, connect() hangs -> 75" {
 	scripted_start --no-accept <<<'send 220 never'
-	mailout_run --timeout 1 rcpt@example.com
+	mailout_run --no-queue --timeout 1 rcpt@example.com
 	assert_failure 75
 	assert_elapsed_below 4000
 }
@@ -435,7 +435,7 @@ EOF
 	scripted_start <<<'send 220 x'
 	kill "$SERVER_PID"
 	wait "$SERVER_PID" || true
-	mailout_run --timeout 5 rcpt@example.com
+	mailout_run --no-queue --timeout 5 rcpt@example.com
 	assert_failure 75
 }
 

@@ -1,0 +1,252 @@
+/* send.c — one message from the command line, and -bv. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "envelope.h"
+#include "flush.h"
+#include "header.h"
+#include "maillog.h"
+#include "message.h"
+#include "queue.h"
+#include "report.h"
+#include "send.h"
+#include "submit.h"
+
+static int
+fail(const struct err *e)
+{
+	fprintf(stderr, "mailout: %s\n", e->msg);
+	return e->code;
+}
+
+/* --dry-run, after the settings: the envelope and the header block. */
+static void
+print_plan(const struct envelope *env, const struct header_block *hb)
+{
+	size_t i;
+
+	printf("envelope sender: <%s>\n", env->sender);
+	for (i = 0; i < env->rcpts.n; i++)
+		printf("envelope recipient: <%s>\n", env->rcpts.v[i]);
+	printf("header:\n");
+	header_print(hb, stdout);
+}
+
+/*
+ * Everything decided before connecting: the header block is read, the
+ * envelope built (with -t from the headers), Bcc removed and missing
+ * headers added, and the edited block put back in front of the body.
+ */
+static int
+prepare(const struct options *o, const struct settings *st,
+    struct message_source *src, struct header_block *hb,
+    struct envelope *env, struct err *e)
+{
+	struct envelope_request req = { o->sender, o->recipients,
+	    o->nrecipients, o->from_headers, o->body };
+	char mailer_daemon[ADDR_MAX + 1];
+	const char *domain = st->domain ? st->domain : local_hostname();
+
+	if (message_open(src, st->file, e) < 0 || header_read(hb, src, e) < 0 ||
+	    envelope_build(env, &req, st, hb, e) < 0)
+		return -1;
+	if (st->remove_bcc)
+		header_remove_bcc(hb);
+	/* A bounce (null sender) is From: MAILER-DAEMON, as sendmail does. */
+	snprintf(mailer_daemon, sizeof(mailer_daemon), "MAILER-DAEMON@%s",
+	    domain);
+	if (st->add_missing_headers && header_add_missing(hb, env->sender[0] ?
+	    env->sender : mailer_daemon, o->full_name, domain, e) < 0)
+		return -1;
+	return header_attach(hb, src, e);
+}
+
+/* The queue entry for the retryable recipients of out. */
+static int
+fill_entry(struct queue_entry *qe, const struct options *o,
+    const struct settings *st, const struct envelope *env,
+    const char *message_id, const struct outcome *out, struct err *e)
+{
+	const char *why = out->session.code ? out->session.msg : NULL;
+	size_t i;
+	int j;
+
+	snprintf(qe->env.sender, sizeof(qe->env.sender), "%s", env->sender);
+	qe->env.body = env->body;
+	qe->env.needs_smtputf8 = env->needs_smtputf8;
+	for (i = 0; i < out->n; i++) {
+		if (!outcome_retryable(out, i))
+			continue;
+		if (why == NULL && out->rcpts[i].reply[0] != '\0')
+			why = out->rcpts[i].reply;
+		if (addr_list_add(&qe->env.rcpts, out->rcpts[i].addr, e) < 0)
+			return -1;
+	}
+	for (j = 0; j < o->nsettings; j++)
+		if (queue_entry_add_setting(qe, o->settings[j].key,
+		    o->settings[j].value, e) < 0)
+			return -1;
+	return queue_entry_set(&qe->config, o->config, e) < 0 ||
+	    queue_entry_set(&qe->profile, st->profile, e) < 0 ||
+	    queue_entry_set(&qe->envid, o->envid, e) < 0 ||
+	    queue_entry_set(&qe->message_id, message_id, e) < 0 ||
+	    queue_entry_set(&qe->last_error, why, e) < 0 ? -1 : 0;
+}
+
+/* Put the recipients worth another try in the queue, durably; they
+ * become RCPT_QUEUED. tried: src was sent (or partly) and needs a rewind. */
+static void
+queue_rest(const struct options *o, const struct settings *st,
+    const struct envelope *env, const char *message_id,
+    struct message_source *src, struct outcome *out, bool tried)
+{
+	struct queue_entry qe;
+	struct queue q = { .dirfd = -1 };
+	struct err e = { 0, "" };
+	time_t now = time(NULL);
+	size_t i;
+
+	memset(&qe, 0, sizeof(qe));
+	qe.created = now;
+	qe.attempts = tried ? 1 : 0;
+	qe.next_try = tried ? flush_next_try(now, 1) : now;
+	if (fill_entry(&qe, o, st, env, message_id, out, &e) == 0 &&
+	    qe.env.rcpts.n > 0 && queue_open(&q, st, &e) == 0 &&
+	    (!tried || message_rewind(src, &e) == 0) &&
+	    queue_add(&q, &qe, src, st->dot_ends, &e) == 0) {
+		for (i = 0; i < out->n; i++)
+			if (outcome_retryable(out, i))
+				out->rcpts[i].state = RCPT_QUEUED;
+		snprintf(out->queue_id, sizeof(out->queue_id), "%s", qe.id);
+	}
+	if (e.code != 0)
+		fprintf(stderr, "mailout: cannot queue the message: %s\n",
+		    e.msg);
+	queue_close(&q);
+	queue_entry_free(&qe);
+}
+
+/* Deliver now, keeping a way to read the message again for the queue. */
+static void
+deliver(const struct options *o, const struct settings *st,
+    const struct envelope *env, const char *message_id,
+    struct message_source *src, struct outcome *out)
+{
+	message_mark(src);
+	if (o->queue_only) {	/* -odq: nobody asked the server */
+		err_set(&out->session, EX_TEMPFAIL, "not tried (-odq)");
+		queue_rest(o, st, env, message_id, src, out, false);
+		return;
+	}
+	if (st->queue && !src->seekable &&
+	    message_spool(src, &out->session) < 0)
+		return;
+	submit(st, env, src, out);
+	if (st->queue)
+		queue_rest(o, st, env, message_id, src, out, true);
+}
+
+static void
+report(const struct options *o, const struct settings *st,
+    const struct outcome *out, const struct message_info *mi, int status)
+{
+	/* -odq asked for the queue: only a failure to queue is news */
+	if (!o->queue_only || out->queue_id[0] == '\0' ||
+	    o->report == REPORT_TEXT)
+		report_text(out, o->report == REPORT_TEXT);
+	if (o->report == REPORT_JSON)
+		report_json(out, mi, status, stdout);
+	maillog_write(st, mi, out, status);
+}
+
+static int
+init_outcome(struct outcome *out, const struct envelope *env, struct err *e)
+{
+	size_t i;
+
+	memset(out, 0, sizeof(*out));
+	out->n = env->rcpts.n;
+	if ((out->rcpts = calloc(out->n + 1, sizeof(*out->rcpts))) == NULL)
+		return err_set(e, EX_SOFTWARE, "out of memory");
+	for (i = 0; i < out->n; i++)
+		out->rcpts[i].addr = env->rcpts.v[i];
+	return 0;
+}
+
+int
+send_message(const struct options *o, const struct settings *st,
+    const struct conf_choice *ch)
+{
+	struct envelope env;
+	struct header_block hb;
+	struct message_source src = { .fd = -1 };
+	struct outcome out = { 0 };
+	struct message_info mi;
+	struct err e = { 0, "" };
+	char *message_id = NULL;
+	int status;
+
+	memset(&env, 0, sizeof(env));
+	memset(&hb, 0, sizeof(hb));
+	if (o->dry_run)
+		conf_print(st, ch, stdout);
+	if (prepare(o, st, &src, &hb, &env, &e) < 0 ||
+	    init_outcome(&out, &env, &e) < 0) {
+		status = fail(&e);
+		goto out;
+	}
+	if (o->dry_run) {
+		print_plan(&env, &hb);
+		status = EX_OK;
+		goto out;
+	}
+	message_id = header_message_id_of(&hb);
+	deliver(o, st, &env, message_id, &src, &out);
+	status = report_exit_code(&out);
+	message_info_init(&mi, st, env.sender, message_id,
+	    message_size(&src));
+	report(o, st, &out, &mi, status);
+out:
+	free(message_id);
+	message_close(&src);
+	header_free(&hb);
+	free(out.rcpts);
+	envelope_free(&env);
+	return status;
+}
+
+int
+verify_recipients(const struct options *o, const struct settings *st)
+{
+	struct envelope_request req = { o->sender, o->recipients,
+	    o->nrecipients, false, NULL };
+	struct header_block none;
+	struct envelope env;
+	struct outcome out = { 0 };
+	struct message_info mi;
+	struct session ss;
+	struct err e = { 0, "" };
+	int status;
+
+	memset(&none, 0, sizeof(none));
+	memset(&env, 0, sizeof(env));
+	if (envelope_build(&env, &req, st, &none, &e) < 0 ||
+	    init_outcome(&out, &env, &e) < 0) {
+		status = fail(&e);
+	} else {
+		if (session_open(&ss, st, true, &out.session_stage,
+		    &out.session) == 0)
+			verify_on(&ss, st, &env, o->vrfy, &out);
+		session_close(&ss);
+		status = report_exit_code(&out);
+		message_info_init(&mi, st, env.sender, NULL, -1);
+		report_text(&out, true);
+		if (o->report == REPORT_JSON)
+			report_json(&out, &mi, status, stdout);
+	}
+	free(out.rcpts);
+	envelope_free(&env);
+	return status;
+}

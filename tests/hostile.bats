@@ -132,25 +132,19 @@ assert_sent() {
 
 # hostile STAGE FAULT EXIT: the table's row; EXIT "tempfail" is $TEMPFAIL.
 hostile() {
-	local stage=$1 fault=$2 want=$3 lines n=0 s t0 bound
+	local stage=$1 fault=$2 want=$3 lines n=0 s bound
 	if [ "$want" = tempfail ]; then want=$TEMPFAIL; fi
 	shape "$stage"
 	fault_lines "$stage" "$fault" >"$BATS_TEST_TMPDIR/fault" || return
 	mapfile -t lines <"$BATS_TEST_TMPDIR/fault"
 	scripted_start < <(dialogue_script "$stage" "${lines[@]}")
-	local msg="$BATS_TEST_TMPDIR/msg"
-	dialogue_message "$msg"
+	dialogue_message "$BATS_TEST_TMPDIR/msg"
 	if [ "$stage" = body ]; then
 		# big enough that the client is still writing when the fault hits
 		yes 'All work and no play makes Jack a dull boy.' |
-			head -c 20000000 >>"$msg"
+			head -c 20000000 >>"$BATS_TEST_TMPDIR/msg"
 	fi
-	local -a args
-	mapfile -t args < <(dialogue_args)
-	t0=${EPOCHREALTIME/./}
-	run timeout 60 "$MAILOUT" --host 127.0.0.1 --port "$SERVER_PORT" \
-		--timeout "$TIMEOUT" "${QUEUE_ARGS[@]}" "${args[@]}" <"$msg"
-	local elapsed_ms=$(((${EPOCHREALTIME/./} - t0) / 1000))
+	dialogue_run --timeout "$TIMEOUT" "${QUEUE_ARGS[@]}"
 	assert_equal "$status" "$want" || return
 	if [ "$want" = 0 ]; then
 		assert_output ""
@@ -168,8 +162,8 @@ hostile() {
 	bound=$((TIMEOUT * n + 5))
 	# the message is accepted: mailout does not wait for the reply to QUIT
 	if [ "$stage" = quit ]; then bound=$TIMEOUT; fi
-	if [ "$elapsed_ms" -ge $((bound * 1000)) ]; then
-		fail "mailout took $elapsed_ms ms, more than the bound of $bound s"
+	if [ "$ELAPSED_MS" -ge $((bound * 1000)) ]; then
+		fail "mailout took $ELAPSED_MS ms, more than the bound of $bound s"
 		return
 	fi
 	assert_sent "$stage" "$fault" "$want"

@@ -17,6 +17,11 @@
 #   dialogue_message FILE        write the message the dialogue expects
 #   dialogue_args                mailout's arguments for this dialogue (one
 #                                a line; read them with mapfile)
+#   dialogue_run [ARG...]        run mailout (bounded by timeout 60) with
+#                                ARGs and dialogue_args against the scripted
+#                                server, the message from
+#                                $BATS_TEST_TMPDIR/msg; sets status, output
+#                                and ELAPSED_MS
 #
 # Stages: greeting ehlo [starttls tls ehlo-tls] [auth] mail rcpt1 rcpt2
 # then data body dot, or (DIALOGUE_CHUNKING) bdat; then quit.  "tls" is the
@@ -156,4 +161,13 @@ dialogue_args() {
 			--password-command "echo $DIALOGUE_PASSWORD"
 	fi
 	printf '%s\n' "${DIALOGUE_RCPTS[@]}"
+}
+
+dialogue_run() {
+	local t0 args
+	mapfile -t args < <(dialogue_args)
+	t0=${EPOCHREALTIME/./}
+	run timeout 60 "$MAILOUT" --host 127.0.0.1 --port "$SERVER_PORT" \
+		"$@" "${args[@]}" <"$BATS_TEST_TMPDIR/msg"
+	ELAPSED_MS=$(((${EPOCHREALTIME/./} - t0) / 1000))
 }

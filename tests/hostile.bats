@@ -91,8 +91,9 @@ fault_lines() {
 }
 
 # shape STAGE: the dialogue that has STAGE (TLS, AUTH or CHUNKING on).
+# shellcheck disable=SC2034 # read by tests/lib/dialogue.bash
 shape() {
-	DIALOGUE_TLS= DIALOGUE_AUTH= DIALOGUE_CHUNKING=
+	DIALOGUE_TLS='' DIALOGUE_AUTH='' DIALOGUE_CHUNKING=''
 	case $1 in
 	starttls | tls | ehlo-tls) DIALOGUE_TLS=1 ;;
 	auth) DIALOGUE_AUTH=1 ;;
@@ -102,7 +103,7 @@ shape() {
 
 # stage_before STAGE: the stage whose command came last before STAGE's.
 stage_before() {
-	local prev= s
+	local prev='' s
 	for s in $(dialogue_stages); do
 		if [ "$s" = "$1" ]; then break; fi
 		prev=$s

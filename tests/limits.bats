@@ -146,7 +146,7 @@ paced_script() {
 # time, and the session has 10 s.
 paced() {
 	scripted_start < <(paced_script "$1")
-	# shellcheck disable=SC2207
+	# shellcheck disable=SC2207,SC2034 # read by dialogue_run
 	DIALOGUE_RCPTS=($(seq -f 'r%g@example.com' 20))
 	dialogue_run --no-queue --timeout 1
 }

@@ -123,8 +123,9 @@ dialogue_script() {
 }
 
 dialogue_sent() {
-	local stage=$1 s out= text
+	local stage=$1 s out='' text
 	text=$(_dialogue_text)
+	# shellcheck disable=SC2059 # text is a printf format
 	for s in $(dialogue_stages); do
 		case $s in
 		ehlo | ehlo-tls) out+='EHLO client.test\r\n' ;;
@@ -169,5 +170,6 @@ dialogue_run() {
 	t0=${EPOCHREALTIME/./}
 	run timeout 60 "$MAILOUT" --host 127.0.0.1 --port "$SERVER_PORT" \
 		"$@" "${args[@]}" <"$BATS_TEST_TMPDIR/msg"
+	# shellcheck disable=SC2034 # for the caller
 	ELAPSED_MS=$(((${EPOCHREALTIME/./} - t0) / 1000))
 }

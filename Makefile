@@ -29,7 +29,7 @@ SAN_CC = clang
 DEB_PACKAGES = build-essential autoconf pkg-config clang libclang-rt-14-dev \
 	libgnutls28-dev \
 	gnutls-bin libinih-dev bats bats-assert bats-support python3 \
-	exim4-daemon-light dovecot-lmtpd msmtp bsd-mailx git git-email time
+	exim4-daemon-light dovecot-lmtpd msmtp bsd-mailx git git-email time valgrind
 BATS = bats
 
 .PHONY: all build deps demo check check-build bench fuzz install uninstall \

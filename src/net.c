@@ -51,6 +51,8 @@ net_init(struct conn *c, int timeout_seconds)
 	memset(c, 0, sizeof(*c));
 	c->fd = -1;
 	c->timeout_ms = timeout_seconds * 1000;
+	c->session_deadline = now_ms() +
+	    (long long)NET_SESSION_TIMEOUTS * c->timeout_ms;
 	c->io = &plain_io;
 }
 
@@ -73,6 +75,23 @@ wait_fd(int fd, short events, long long deadline, const char *what,
 		if (n < 0 && errno != EINTR)
 			return err_set(e, EX_OSERR, "poll: %s", strerror(errno));
 	}
+}
+
+/* wait_fd, and the session's deadline if that comes first. */
+static int
+wait_conn(const struct conn *c, int fd, short events, long long deadline,
+    const char *what, struct err *e)
+{
+	if (deadline <= c->session_deadline)
+		return wait_fd(fd, events, deadline, what, e);
+	if (wait_fd(fd, events, c->session_deadline, what, e) == 0)
+		return 0;
+	if (e->code == EX_TEMPFAIL)
+		err_set(e, EX_TEMPFAIL, "timeout %s: the whole session may "
+		    "take at most %d times the timeout (%lld s)", what,
+		    NET_SESSION_TIMEOUTS,
+		    (long long)NET_SESSION_TIMEOUTS * c->timeout_ms / 1000);
+	return -1;
 }
 
 static bool
@@ -142,7 +161,7 @@ connect_one(struct conn *c, const struct addrinfo *ai, const char *source,
 			err_set(e, EX_TEMPFAIL, "%s", strerror(errno));
 			goto fail;
 		}
-		if (wait_fd(fd, POLLOUT, now_ms() + c->timeout_ms,
+		if (wait_conn(c, fd, POLLOUT, now_ms() + c->timeout_ms,
 		    "connecting", e) < 0)
 			goto fail;
 		if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &len) < 0)
@@ -241,8 +260,8 @@ fill(struct conn *c, struct err *e)
 		ssize_t n;
 
 		if (c->io->pending(c) == 0 &&
-		    wait_fd(c->fd, POLLIN, c->deadline, "waiting for the server",
-		    e) < 0)
+		    wait_conn(c, c->fd, POLLIN, c->deadline,
+		    "waiting for the server", e) < 0)
 			return -1;
 		n = c->io->recv(c, c->rbuf, sizeof(c->rbuf));
 		if (n > 0) {
@@ -302,7 +321,7 @@ net_read_line(struct conn *c, char *line, size_t cap, size_t *len,
 int
 net_wait(struct conn *c, short events, const char *what, struct err *e)
 {
-	return wait_fd(c->fd, events, c->deadline, what, e);
+	return wait_conn(c, c->fd, events, c->deadline, what, e);
 }
 
 void
@@ -338,8 +357,8 @@ net_flush(struct conn *c, struct err *e)
 		if (n < 0 && errno != EAGAIN && errno != EINTR)
 			return err_set(e, EX_TEMPFAIL, "connection lost: %s",
 			    strerror(errno));
-		if (wait_fd(c->fd, POLLOUT, deadline, "sending to the server",
-		    e) < 0)
+		if (wait_conn(c, c->fd, POLLOUT, deadline,
+		    "sending to the server", e) < 0)
 			return -1;
 	}
 	c->wlen = 0;

@@ -19,6 +19,9 @@
 
 #define NET_RBUF_SIZE 16384
 #define NET_WBUF_SIZE 65536
+/* The whole session (connect to the last reply, the message included)
+ * ends within this many times the timeout, however the server paces it. */
+#define NET_SESSION_TIMEOUTS 10
 
 struct conn;
 
@@ -37,6 +40,7 @@ struct conn {
 	bool loopback;		/* peer is 127.0.0.0/8, ::1 or a unix socket */
 	char peer[128];		/* "host [addr]:port" or the socket path */
 	long long deadline;	/* monotonic ms by which the current reply is due */
+	long long session_deadline;	/* ... and the whole session ends */
 	const struct conn_io *io;
 	void *io_ctx;		/* the transport's state (TLS session) */
 	char rbuf[NET_RBUF_SIZE];
@@ -45,6 +49,7 @@ struct conn {
 	size_t wlen;
 };
 
+/* Also starts the session's clock (NET_SESSION_TIMEOUTS). */
 void net_init(struct conn *c, int timeout_seconds);
 
 int net_connect_tcp(struct conn *c, const char *host, const char *port,

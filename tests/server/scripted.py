@@ -33,7 +33,9 @@ TEXT arguments understand the C escapes \\r \\n \\t \\0 \\\\ and \\xHH.
                       (clients may close right after QUIT); later sends are
                       skipped and a later expect fails on EOF.
   sendraw TEXT        send TEXT, nothing appended (same rule)
-  trickle DELAY TEXT  send TEXT + CRLF one byte at a time, DELAY seconds apart
+  trickle DELAY TEXT  send TEXT + CRLF one byte at a time, DELAY seconds apart;
+                      (what the client sends meanwhile is read as usual);
+                      stops early, not a failure, once the client closes
   expect REGEX        read one line (up to LF; the CRLF or LF is stripped); it
                       must fullmatch REGEX (a Python regex matched against the
                       line decoded as Latin-1, so \\r, \\t, \\xHH and \\. are
@@ -485,9 +487,22 @@ class Session:
         data = text + b"\r\n"
         self.log.event("trickle %d bytes, %gs apart" % (len(data), delay))
         for i in range(len(data)):
-            if i:
-                time.sleep(delay)
+            if i and not self._pause(delay) or self.peer_gone:
+                self.log.event("trickle stopped after %d bytes: the client "
+                               "has gone" % i)
+                return
             self.send_bytes(data[i:i + 1])
+
+    def _pause(self, seconds):
+        """Wait SECONDS, reading (capturing) what the client sends; False
+        as soon as the client closes."""
+        deadline = time.monotonic() + seconds
+        while True:
+            r = self._fill(deadline)
+            if r is None:
+                return True
+            if r is False:
+                return False
 
     def do_expect(self, regex):
         line = self.read_line()

@@ -383,6 +383,16 @@ sendraw  two spaces
         s.close()
         self.assertEqual(srv.wait(), 0, srv.stderr)
 
+    def test_trickle_stops_when_the_client_has_gone(self):
+        srv = self.start("trickle 0.1 " + "x" * 200 + "\n")
+        s = srv.connect()
+        self.assertEqual(s.recv(1), b"x")
+        s.close()
+        t = time.monotonic()
+        self.assertEqual(srv.wait(), 0, srv.stderr)
+        self.assertLess(time.monotonic() - t, 2)    # not 20 s
+        self.assertIn("trickle stopped", srv.logged())
+
     def test_sleep_and_stall_delay(self):
         srv = self.start("send a\nsleep 0.15\nsend b\nstall 0.15\nsend c\n")
         s = srv.connect()

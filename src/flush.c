@@ -24,6 +24,7 @@ struct flusher {
 	struct queue q;
 	const struct resolve_request *cmd;
 	time_t now;
+	bool all;		/* --flush=all: ignore backoff */
 	/* the group being sent */
 	struct cli_setting *overrides;
 	struct conf *cf;
@@ -102,10 +103,11 @@ compare_items(const void *pa, const void *pb)
 	return strcmp(a->qe.id, b->qe.id);
 }
 
-/* The due entries, grouped. An entry that cannot be read is reported
- * and left alone. */
+/* Every entry, grouped (whether one is due or expired depends on its
+ * group's settings). An entry that cannot be read is reported and left
+ * alone. */
 static struct item *
-load_due(struct flusher *f, bool all, size_t *n, struct err *e)
+load_entries(struct flusher *f, size_t *n, struct err *e)
 {
 	char **ids;
 	struct item *items;
@@ -129,8 +131,7 @@ load_due(struct flusher *f, bool all, size_t *n, struct err *e)
 			queue_entry_free(&it->qe);
 			continue;
 		}
-		if ((!all && it->qe.next_try > f->now) ||
-		    (it->group = group_key(&it->qe)) == NULL) {
+		if ((it->group = group_key(&it->qe)) == NULL) {
 			queue_entry_free(&it->qe);
 			continue;
 		}
@@ -391,6 +392,10 @@ flush_entry(struct flusher *f, struct queue_entry *qe)
 		o.rcpts[i].addr = qe->env.rcpts.v[i];
 	expired = f->resolved &&
 	    f->now - qe->created >= f->st.queue_lifetime;
+	if (!expired && !f->all && qe->next_try > f->now) {
+		free(o.rcpts);
+		return 0;	/* backing off */
+	}
 	if (expired) {
 		err_set(&o.session, EX_TEMPFAIL, "%s", qe->last_error ?
 		    qe->last_error : "expired");
@@ -422,6 +427,7 @@ flush_queue(const struct settings *st, const struct resolve_request *cmd,
 	memset(&f, 0, sizeof(f));
 	f.cmd = cmd;
 	f.now = time(NULL);
+	f.all = all;
 	if (queue_open(&f.q, st, e) < 0)
 		return -1;
 	if ((lock = queue_lock(&f.q, e)) < 0) {
@@ -429,7 +435,7 @@ flush_queue(const struct settings *st, const struct resolve_request *cmd,
 		return -1;
 	}
 	queue_sweep(&f.q);
-	if ((items = load_due(&f, all, &n, e)) == NULL) {
+	if ((items = load_entries(&f, &n, e)) == NULL) {
 		close(lock);
 		queue_close(&f.q);
 		return -1;

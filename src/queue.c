@@ -258,21 +258,23 @@ queue_save(struct queue *q, const struct queue_entry *qe, struct err *e)
 
 /* ---- adding ---- */
 
-/* Time-ordered and unique: YYYYMMDDHHMMSS.<10 random hex digits>. */
+/* Time-ordered and unique: YYYYMMDDHHMMSS.<5 hex digits of the
+ * microsecond><5 random hex digits>. */
 static int
 new_id(char *id, size_t n, struct err *e)
 {
-	unsigned char rnd[5];
-	time_t now = time(NULL);
+	unsigned char rnd[3];
+	struct timespec now;
 	struct tm tm;
 	size_t len;
 
 	if (gnutls_rnd(GNUTLS_RND_NONCE, rnd, sizeof(rnd)) < 0)
 		return err_set(e, EX_SOFTWARE, "no random numbers");
-	gmtime_r(&now, &tm);
+	clock_gettime(CLOCK_REALTIME, &now);
+	gmtime_r(&now.tv_sec, &tm);
 	len = strftime(id, n, "%Y%m%d%H%M%S.", &tm);
-	snprintf(id + len, n - len, "%02x%02x%02x%02x%02x", rnd[0], rnd[1],
-	    rnd[2], rnd[3], rnd[4]);
+	snprintf(id + len, n - len, "%05lx%05x", now.tv_nsec / 1000,
+	    ((unsigned)rnd[0] << 12 | (unsigned)rnd[1] << 4 | rnd[2] >> 4));
 	return 0;
 }
 

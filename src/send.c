@@ -95,6 +95,20 @@ fill_entry(struct queue_entry *qe, const struct options *o,
 	    queue_entry_set(&qe->last_error, why, e) < 0 ? -1 : 0;
 }
 
+/* A recipient the session's end left undecided keeps no reply of its
+ * own (an RCPT 250 is no answer about the message): the report shows
+ * the session's. */
+static void
+mark_queued(const struct outcome *out, struct rcpt_result *rr)
+{
+	if (rr->state == RCPT_PENDING) {
+		rr->code = 0;
+		rr->reply[0] = '\0';
+		rr->stage = out->session_stage;
+	}
+	rr->state = RCPT_QUEUED;
+}
+
 /* Put the recipients worth another try in the queue, durably; they
  * become RCPT_QUEUED. tried: src was sent (or partly) and needs a rewind. */
 static void
@@ -118,7 +132,7 @@ queue_rest(const struct options *o, const struct settings *st,
 	    queue_add(&q, &qe, src, st->dot_ends, &e) == 0) {
 		for (i = 0; i < out->n; i++)
 			if (outcome_retryable(out, i))
-				out->rcpts[i].state = RCPT_QUEUED;
+				mark_queued(out, &out->rcpts[i]);
 		snprintf(out->queue_id, sizeof(out->queue_id), "%s", qe.id);
 	}
 	if (e.code != 0)

@@ -264,7 +264,9 @@ read_final_replies(struct txn *t, struct err *e)
 		if (r.code / 100 == 1 || r.code / 100 == 3)
 			return smtp_expect(&r, 2, "end of data", e);
 		if (!t->s->lmtp) {
-			if (smtp_expect(&r, 2, "end of data", e) < 0)
+			/* 4xx: each recipient deferred, the session goes on */
+			if (r.code / 100 != 4 &&
+			    smtp_expect(&r, 2, "end of data", e) < 0)
 				return -1;
 			for (; i < t->n; i++)
 				if (t->out->rcpts[t->batch[i]].rcpt_ok)

@@ -6,7 +6,7 @@
 #   make demo       send a sample message to a local scripted test server
 #   make check      the whole test suite (sanitizer build, real Exim/Dovecot)
 #   make bench      mailout vs msmtp: latency, throughput, memory (a table)
-#   make install    DESTDIR, prefix, sysconfdir are honoured
+#   make install    DESTDIR, prefix, sysconfdir, systemdunitdir are honoured
 
 ifneq ($(wildcard config.mk),)
 include config.mk
@@ -97,14 +97,22 @@ fuzz:
 
 # The example goes next to where mailout.conf belongs. mailout itself looks
 # in the sysconfdir given to configure (config.h), so change it there.
+# The flush timer's units go where systemd looks for packaged ones.
+systemdunitdir = $(prefix)/lib/systemd/system
 install: all
 	install -d $(DESTDIR)$(bindir) $(DESTDIR)$(mandir)/man1 \
-		$(DESTDIR)$(mandir)/man5 $(DESTDIR)$(sysconfdir)
+		$(DESTDIR)$(mandir)/man5 $(DESTDIR)$(sysconfdir) \
+		$(DESTDIR)$(systemdunitdir)
 	install -m 755 src/mailout $(DESTDIR)$(bindir)/mailout
 	install -m 644 man/mailout.1 $(DESTDIR)$(mandir)/man1/mailout.1
 	install -m 644 man/mailout.conf.5 $(DESTDIR)$(mandir)/man5/mailout.conf.5
 	install -m 644 etc/mailout.conf.example \
 		$(DESTDIR)$(sysconfdir)/mailout.conf.example
+	sed 's|@bindir@|$(bindir)|g' etc/mailout-flush.service.in \
+		>$(DESTDIR)$(systemdunitdir)/mailout-flush.service
+	chmod 644 $(DESTDIR)$(systemdunitdir)/mailout-flush.service
+	install -m 644 etc/mailout-flush.timer \
+		$(DESTDIR)$(systemdunitdir)/mailout-flush.timer
 
 install-sendmail: install
 	install -d $(DESTDIR)$(sbindir)
@@ -114,7 +122,9 @@ install-sendmail: install
 uninstall:
 	rm -f $(DESTDIR)$(bindir)/mailout $(DESTDIR)$(mandir)/man1/mailout.1 \
 		$(DESTDIR)$(mandir)/man5/mailout.conf.5 \
-		$(DESTDIR)$(sysconfdir)/mailout.conf.example
+		$(DESTDIR)$(sysconfdir)/mailout.conf.example \
+		$(DESTDIR)$(systemdunitdir)/mailout-flush.service \
+		$(DESTDIR)$(systemdunitdir)/mailout-flush.timer
 	for l in $(DESTDIR)$(sbindir)/sendmail $(DESTDIR)$(bindir)/mailq; do \
 		[ "$$(readlink $$l)" = "$(bindir)/mailout" ] && rm -f $$l || true; \
 	done

@@ -441,8 +441,10 @@ flush_queue(const struct settings *st, const struct resolve_request *cmd,
 		return -1;
 	}
 	for (i = 0; i < n; i++) {
-		if (i == 0 || !same_group(items[i - 1].group, items[i].group))
-			begin_group(&f, &items[i].qe);
+		if ((i == 0 || !same_group(items[i - 1].group,
+		    items[i].group)) && begin_group(&f, &items[i].qe) < 0)
+			fprintf(stderr, "mailout: %s: %s\n", items[i].qe.id,
+			    f.group_err.msg);	/* its group stays queued */
 		flush_entry(&f, &items[i].qe);
 	}
 	end_group(&f);

@@ -442,3 +442,16 @@ EOF
 	maildir_wait 1 "$EXIM_MAILDIR"
 	assert_equal "$(queue_ids)" "20200101000000.0000000000"
 }
+
+@test "a queued message whose profile is gone is kept, the flush says why" {
+	printf '[work]\nhost = 127.0.0.1\nport = 1\n' >"$BATS_TEST_TMPDIR/conf"
+	mq --config "$BATS_TEST_TMPDIR/conf" --profile work a@example.org
+	assert_success
+	grep -qx 'profile work' "$Q"/*.env
+	printf '[home]\nhost = 127.0.0.1\n' >"$BATS_TEST_TMPDIR/conf"
+	flush --flush=all
+	assert_success
+	assert_regex "$stderr" '^mailout: [0-9.a-f]+: unknown profile "work"'
+	assert_equal "$(queue_ids | wc -l)" 1
+	grep -q "^error unknown profile" "$Q"/*.env
+}

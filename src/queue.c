@@ -316,7 +316,13 @@ queue_add(struct queue *q, struct queue_entry *qe,
 	if (commit_file(q, fd, name, e) < 0)
 		return -1;
 	if (write_entry(q, qe, e) < 0) {
-		unlinkat(q->dirfd, name, 0);
+		char env[QUEUE_ID_MAX + 8];
+
+		/* only a message without its entry is garbage: when the
+		 * rename happened but the directory fsync failed, both stay */
+		snprintf(env, sizeof(env), "%s.env", qe->id);
+		if (faccessat(q->dirfd, env, F_OK, 0) < 0)
+			unlinkat(q->dirfd, name, 0);
 		return -1;
 	}
 	return 0;

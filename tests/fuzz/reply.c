@@ -5,10 +5,38 @@
  * reply_oneline and caps_parse, as after EHLO; a bad line starts over.
  */
 #include <stdbool.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "fuzz.h"
 #include "reply.h"
+
+/* Each capability line parsed alone gives what it gives in the whole
+ * list: a keyword's parameter never comes from the next line. */
+static void
+check_caps_per_line(const struct reply *r, const struct caps *all)
+{
+	const char *line = strchr(r->text, '\n');
+	unsigned long long size = 0;
+	unsigned flags = 0;
+	struct reply one;
+	struct caps caps;
+
+	memset(&one, 0, sizeof(one));
+	while (line != NULL) {
+		const char *end = strchr(++line, '\n');
+
+		snprintf(one.text, sizeof(one.text), "greeting\n%.*s",
+		    (int)(end ? (size_t)(end - line) : strlen(line)), line);
+		caps_parse(&one, &caps);
+		flags |= caps.flags;
+		if (caps.flags & CAP_SIZE)
+			size = caps.size_max;
+		line = end;
+	}
+	if (flags != all->flags || size != all->size_max)
+		fuzz_fail("capabilities differ when parsed line by line");
+}
 
 /* Checks on a complete reply that the rest of mailout relies on. */
 static void
@@ -29,6 +57,7 @@ check_reply(const struct reply *r)
 	caps_parse(r, &caps);
 	if (memchr(caps.auth, '\0', sizeof(caps.auth)) == NULL)
 		fuzz_fail("AUTH list not terminated");
+	check_caps_per_line(r, &caps);
 }
 
 int

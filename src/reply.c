@@ -169,8 +169,12 @@ caps_add(struct caps *caps, const char *line, size_t len)
 		    strncasecmp(line, cap_keywords[i].keyword, kw) != 0)
 			continue;
 		caps->flags |= cap_keywords[i].flag;
+		/* Only digits right after "SIZE ": strtoull would skip the
+		 * line end and read the next capability's ("8BITMIME"). */
 		if (cap_keywords[i].flag == CAP_SIZE)
-			caps->size_max = strtoull(params, NULL, 10);
+			caps->size_max = params < line + len &&
+			    isdigit((unsigned char)*params) ?
+			    strtoull(params, NULL, 10) : 0;
 		/* "AUTH=LOGIN PLAIN" is the pre-RFC 2554 form some servers
 		 * still send; the standard "AUTH ..." line wins if both come. */
 		if (cap_keywords[i].flag == CAP_AUTH &&

@@ -4,7 +4,8 @@
  * header_recipients (-t), header_remove_bcc, header_add_missing and
  * header_attach, whose result is read back. The first line of the input
  * is also parsed on its own by addr_parse_list, as a -f or command-line
- * recipient list would be.
+ * recipient list would be, and quoted as a display name before an
+ * address, which must come out alone and unchanged.
  */
 #include <fcntl.h>
 #include <stdlib.h>
@@ -101,10 +102,42 @@ addr_flow(const uint8_t *data, size_t size)
 	free(text);
 }
 
+/*
+ * The first line made a display name, quoted as RFC 5322 3.2.4 says
+ * (quoted-pairs for '"' and '\\', control characters dropped): whatever
+ * it says, the list "NAME" <user@example.org> is that one address.
+ */
+static void
+display_name_flow(const uint8_t *data, size_t size)
+{
+	char *text = malloc(2 * size + 32), *o = text;
+	struct addr_list list = { 0 };
+	struct err e;
+	size_t i;
+
+	if (text == NULL)
+		fuzz_fail("out of memory");
+	*o++ = '"';
+	for (i = 0; i < size && data[i] != '\n'; i++) {
+		if (data[i] < 0x20 || data[i] == 0x7f)
+			continue;
+		if (data[i] == '"' || data[i] == '\\')
+			*o++ = '\\';
+		*o++ = (char)data[i];
+	}
+	strcpy(o, "\" <user@example.org>");
+	if (addr_parse_list(&list, text, 0, &e) < 0 || list.n != 1 ||
+	    strcmp(list.v[0], "user@example.org") != 0)
+		fuzz_fail("a quoted display name changed the address list");
+	addr_list_free(&list);
+	free(text);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	header_flow(data, size);
 	addr_flow(data, size);
+	display_name_flow(data, size);
 	return 0;
 }

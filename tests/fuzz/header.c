@@ -1,11 +1,12 @@
 /*
  * header.c — fuzz the header block and -t: the input is a message on
  * standard input. header_read parses it; then, as submit.c does,
- * header_recipients (-t), header_remove_bcc, header_add_missing and
- * header_attach, whose result is read back. The first line of the input
- * is also parsed on its own by addr_parse_list, as a -f or command-line
- * recipient list would be, and quoted as a display name before an
- * address, which must come out alone and unchanged.
+ * header_recipients (-t), header_remove_bcc, header_add_missing (the
+ * first line of the input is the full name, -F) and header_attach, whose
+ * result is checked. The first line is also parsed on its own by
+ * addr_parse_list, as a -f or command-line recipient list would be, and
+ * quoted as a display name before an address, which must come out alone
+ * and unchanged.
  */
 #include <fcntl.h>
 #include <stdlib.h>
@@ -66,7 +67,7 @@ check_rendered(const char *text, size_t len)
 }
 
 static void
-header_flow(const uint8_t *data, size_t size)
+header_flow(const uint8_t *data, size_t size, const char *full_name)
 {
 	struct message_source src = { .fd = empty_fd(), .name = "fuzz" };
 	struct addr_list rcpts = { 0 };
@@ -78,8 +79,8 @@ header_flow(const uint8_t *data, size_t size)
 		if (header_recipients(&hb, &rcpts, &e) == 0)
 			check_addresses(&rcpts);
 		header_remove_bcc(&hb);
-		if (header_add_missing(&hb, "sender@example.org",
-		    "J\xc3\xb6rg Sch\xc3\xbctz", "example.org", &e) == 0 &&
+		if (header_add_missing(&hb, "sender@example.org", full_name,
+		    "example.org", &e) == 0 &&
 		    header_attach(&hb, &src, &e) == 0)
 			check_rendered(src.front, src.front_len - hb.rest_len);
 	}
@@ -89,17 +90,14 @@ header_flow(const uint8_t *data, size_t size)
 }
 
 static void
-addr_flow(const uint8_t *data, size_t size)
+addr_flow(const char *text)
 {
-	const uint8_t *lf = memchr(data, '\n', size);
-	char *text = fuzz_string(data, lf ? (size_t)(lf - data) : size);
 	struct addr_list list = { 0 };
 	struct err e;
 
-	if (addr_parse_list(&list, text, size > 0 && data[0] == '<', &e) == 0)
+	if (addr_parse_list(&list, text, text[0] == '<', &e) == 0)
 		check_addresses(&list);
 	addr_list_free(&list);
-	free(text);
 }
 
 /*
@@ -136,8 +134,12 @@ display_name_flow(const uint8_t *data, size_t size)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	header_flow(data, size);
-	addr_flow(data, size);
+	const uint8_t *lf = memchr(data, '\n', size);
+	char *first = fuzz_string(data, lf ? (size_t)(lf - data) : size);
+
+	header_flow(data, size, first);
+	addr_flow(first);
 	display_name_flow(data, size);
+	free(first);
 	return 0;
 }

@@ -118,7 +118,7 @@ tests/fuzz/build/fuzz.o: tests/fuzz/fuzz.c config.mk
 	$(SAN_CC) $(ALL_CFLAGS) $(SAN_FLAGS) -MMD -MP -c -o $@ $<
 
 tests/fuzz/build/fuzz-%: tests/fuzz/%.c $(FUZZ_OBJS)
-	$(SAN_CC) $(ALL_CFLAGS) $(SAN_FLAGS) -fsanitize=fuzzer $(LDFLAGS) \
+	$(SAN_CC) $(ALL_CFLAGS) $(SAN_FLAGS) -fsanitize=fuzzer $(LDFLAGS) -MMD -MP \
 		-o $@ $< $(FUZZ_OBJS) $(ALL_LIBS)
 
 tests/fuzz/build/san/%.o: tests/fuzz/%.c config.mk

@@ -5,6 +5,7 @@
 #   make deps       install build and test dependencies (apt-get)
 #   make demo       send a sample message to a local scripted test server
 #   make check      the whole test suite (sanitizer build, real Exim/Dovecot)
+#   make fuzz       run each libFuzzer harness FUZZ_SECONDS (60) seconds
 #   make bench      mailout vs msmtp: latency, throughput, memory (a table)
 #   make install    DESTDIR, prefix, sysconfdir, systemdunitdir are honoured
 
@@ -25,6 +26,21 @@ SAN_FLAGS = -fsanitize=address,undefined -fno-sanitize-recover=undefined \
 	    -fno-omit-frame-pointer -g -O1
 # The sanitizer build uses clang, so make check compiles with both compilers.
 SAN_CC = clang
+
+# Fuzzing: each tests/fuzz/NAME.c (but fuzz.c and replay.c) is a
+# libFuzzer harness over the sources without main.c. make fuzz runs each
+# for FUZZ_SECONDS on its seeds; what it finds goes to tests/fuzz/build/.
+# make check replays the seeds and tests/fuzz/regressions/NAME through
+# replay-NAME, the same harness under replay.c with SAN_FLAGS.
+FUZZ_SECONDS = 60
+FUZZ_ARGS = -max_len=16384 -timeout=10 -rss_limit_mb=512
+FUZZ_NAMES = $(basename $(notdir $(filter-out tests/fuzz/fuzz.c \
+	tests/fuzz/replay.c,$(wildcard tests/fuzz/*.c))))
+FUZZ_BINS = $(FUZZ_NAMES:%=tests/fuzz/build/fuzz-%)
+REPLAY_BINS = $(FUZZ_NAMES:%=tests/fuzz/build/replay-%)
+FUZZ_OBJS = $(filter-out %/main.o,$(SRCS:src/%.c=tests/fuzz/build/%.o)) \
+	tests/fuzz/build/fuzz.o
+REPLAY_OBJS = $(filter-out %/main.o,$(SAN_OBJS)) tests/fuzz/build/san/fuzz.o
 
 DEB_PACKAGES = build-essential autoconf pkg-config clang libclang-rt-14-dev \
 	libgnutls28-dev \
@@ -83,7 +99,7 @@ check: all
 	echo "$$(grep -c '^ok ' "$$log") passed, $$(grep -c '^not ok ' "$$log") failed"; \
 	rm -f "$$log"; exit $$status
 
-check-build: src/mailout src/mailout-san
+check-build: src/mailout src/mailout-san $(REPLAY_BINS)
 
 # mailout against msmtp: latency through a delaying proxy to Exim (root),
 # throughput and peak RSS to a discard sink; prints a Markdown table.
@@ -92,8 +108,42 @@ BENCH_ARGS =
 bench: all
 	python3 tests/bench/bench.py --mailout src/mailout $(BENCH_ARGS)
 
-fuzz:
-	@echo "make fuzz: not implemented yet (the hardening issue adds it)" >&2; exit 1
+tests/fuzz/build/%.o: src/%.c config.mk
+	@mkdir -p tests/fuzz/build
+	$(SAN_CC) $(ALL_CFLAGS) $(SAN_FLAGS) -fsanitize=fuzzer-no-link \
+		-MMD -MP -c -o $@ $<
+
+tests/fuzz/build/fuzz.o: tests/fuzz/fuzz.c config.mk
+	@mkdir -p tests/fuzz/build
+	$(SAN_CC) $(ALL_CFLAGS) $(SAN_FLAGS) -MMD -MP -c -o $@ $<
+
+tests/fuzz/build/fuzz-%: tests/fuzz/%.c $(FUZZ_OBJS)
+	$(SAN_CC) $(ALL_CFLAGS) $(SAN_FLAGS) -fsanitize=fuzzer $(LDFLAGS) -MMD -MP \
+		-o $@ $< $(FUZZ_OBJS) $(ALL_LIBS)
+
+tests/fuzz/build/san/%.o: tests/fuzz/%.c config.mk
+	@mkdir -p tests/fuzz/build/san
+	$(SAN_CC) $(ALL_CFLAGS) $(SAN_FLAGS) -MMD -MP -c -o $@ $<
+
+tests/fuzz/build/replay-%: tests/fuzz/build/san/%.o \
+		tests/fuzz/build/san/replay.o $(REPLAY_OBJS)
+	$(SAN_CC) $(SAN_FLAGS) $(LDFLAGS) -o $@ $^ $(ALL_LIBS)
+
+-include $(wildcard tests/fuzz/build/*.d tests/fuzz/build/san/*.d)
+.SECONDARY: $(FUZZ_OBJS) $(REPLAY_OBJS) \
+	$(FUZZ_NAMES:%=tests/fuzz/build/san/%.o) tests/fuzz/build/san/replay.o
+
+# Corpus growth goes to tests/fuzz/build/corpus-NAME, never to the seeds.
+fuzz: config.mk $(FUZZ_BINS)
+	@for n in $(FUZZ_NAMES); do \
+		mkdir -p tests/fuzz/build/corpus-$$n; \
+		echo "make fuzz: $$n for $(FUZZ_SECONDS)s"; \
+		tests/fuzz/build/fuzz-$$n $(FUZZ_ARGS) \
+			-max_total_time=$(FUZZ_SECONDS) \
+			-artifact_prefix=tests/fuzz/build/$$n- \
+			tests/fuzz/build/corpus-$$n tests/fuzz/corpus/$$n \
+			|| exit 1; \
+	done
 
 # The example goes next to where mailout.conf belongs. mailout itself looks
 # in the sysconfdir given to configure (config.h), so change it there.
@@ -139,4 +189,4 @@ dist: config.mk
 
 clean:
 	rm -f src/mailout src/mailout-san src/*.o src/*.d
-	rm -rf src/san
+	rm -rf src/san tests/fuzz/build

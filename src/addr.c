@@ -126,10 +126,10 @@ copy_quoted(const char *s, char *buf, size_t *len, bool *too_long)
 {
 	append(buf, len, *s++, too_long);
 	for (; *s != '\0'; s++) {
-		if (*s == '\\' && s[1] != '\0')
-			append(buf, len, *s++, too_long);
 		append(buf, len, *s, too_long);
-		if (*s == '"')
+		if (*s == '\\' && s[1] != '\0')
+			append(buf, len, *++s, too_long); /* \" does not end it */
+		else if (*s == '"')
 			return s + 1;
 	}
 	return s;

@@ -311,10 +311,13 @@ encode_words(const char *name, char *out, size_t cap)
 
 	out[0] = '\0';
 	while (len > 0) {
-		size_t take = len < 45 ? len : 45;
+		size_t take = len < 45 ? len : 45, cut = take;
 
-		while (take < len && ((unsigned char)name[take] & 0xc0) == 0x80)
-			take--;	/* back to the start of a character */
+		while (cut > 0 && cut < len &&
+		    ((unsigned char)name[cut] & 0xc0) == 0x80)
+			cut--;	/* back to the start of a character */
+		if (cut > 0)
+			take = cut;	/* else not UTF-8: cut anywhere */
 		if (o + 16 >= cap)
 			return -1;
 		o += (size_t)snprintf(out + o, cap - o, "%s=?UTF-8?B?",

@@ -76,18 +76,37 @@ append_text(struct reply *r, size_t *used, const char *text)
 }
 
 int
+reply_add_line(struct reply *r, size_t *used, const char *line, size_t len,
+    struct err *e)
+{
+	const char *text;
+	bool last;
+	int code;
+
+	if (reply_parse_line(line, len, &code, &last, &text, e) < 0)
+		return -1;
+	if (r->nlines > 0 && code != r->code)
+		return bad_line(e, "reply code changed between lines", line, len);
+	if (++r->nlines > REPLY_LINES_MAX)
+		return err_set(e, EX_PROTOCOL, "reply longer than %d lines",
+		    REPLY_LINES_MAX);
+	r->code = code;
+	append_text(r, used, text);
+	if (last)
+		parse_enhanced(r);
+	return last;
+}
+
+int
 reply_read(struct conn *c, struct reply *r, struct err *e)
 {
 	char line[REPLY_LINE_MAX + 1];
 	size_t len, used = 0;
-	bool last = false;
+	int last = 0;
 
 	memset(r, 0, sizeof(*r));
 	net_start_deadline(c);
 	while (!last) {
-		const char *text;
-		int code;
-
 		int rc = net_read_line(c, line, sizeof(line), &len, e);
 
 		if (rc < 0)
@@ -99,18 +118,9 @@ reply_read(struct conn *c, struct reply *r, struct err *e)
 			return err_set(e, EX_TEMPFAIL,
 			    "connection closed by server");
 		log_line('S', line, len);
-		if (reply_parse_line(line, len, &code, &last, &text, e) < 0)
+		if ((last = reply_add_line(r, &used, line, len, e)) < 0)
 			return -1;
-		if (r->nlines > 0 && code != r->code)
-			return bad_line(e, "reply code changed between lines",
-			    line, len);
-		if (++r->nlines > REPLY_LINES_MAX)
-			return err_set(e, EX_PROTOCOL,
-			    "reply longer than %d lines", REPLY_LINES_MAX);
-		r->code = code;
-		append_text(r, &used, text);
 	}
-	parse_enhanced(r);
 	return 0;
 }
 
@@ -159,8 +169,12 @@ caps_add(struct caps *caps, const char *line, size_t len)
 		    strncasecmp(line, cap_keywords[i].keyword, kw) != 0)
 			continue;
 		caps->flags |= cap_keywords[i].flag;
+		/* Only digits right after "SIZE ": strtoull would skip the
+		 * line end and read the next capability's ("8BITMIME"). */
 		if (cap_keywords[i].flag == CAP_SIZE)
-			caps->size_max = strtoull(params, NULL, 10);
+			caps->size_max = params < line + len &&
+			    isdigit((unsigned char)*params) ?
+			    strtoull(params, NULL, 10) : 0;
 		/* "AUTH=LOGIN PLAIN" is the pre-RFC 2554 form some servers
 		 * still send; the standard "AUTH ..." line wins if both come. */
 		if (cap_keywords[i].flag == CAP_AUTH &&

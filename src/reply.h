@@ -35,6 +35,15 @@ struct reply {
 int reply_parse_line(const char *line, size_t len, int *code, bool *last,
     const char **text, struct err *e);
 
+/*
+ * Add one line (NUL-terminated at len) to r, which is zeroed before the
+ * first; *used is the length of r->text so far (0 at first). Returns 1
+ * when the line ends the reply, 0 when more follow, -1 with e
+ * (EX_PROTOCOL). reply_read's loop body, apart so it can be fuzzed.
+ */
+int reply_add_line(struct reply *r, size_t *used, const char *line,
+    size_t len, struct err *e);
+
 /* Read a whole reply from the connection, logging each line. */
 int reply_read(struct conn *c, struct reply *r, struct err *e);
 

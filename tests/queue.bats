@@ -45,6 +45,15 @@ flush() {
 		--host 127.0.0.1 --port "$EXIM_PORT" "$@" </dev/null
 }
 
+# one_message RCPT FINAL: a scripted dialogue taking one message for RCPT
+# and answering FINAL to its data.
+one_message() {
+	printf '%s\n' 'send 220 server.test ESMTP' 'expect EHLO client\.test' \
+		'send 250 server.test' 'expect MAIL FROM:<sender@example\.org>' \
+		'send 250 ok' "expect RCPT TO:<${1//./\\.}>" 'send 250 ok' \
+		'expect DATA' 'send 354 go' 'data' "send $2" 'expect QUIT' 'send 221 bye'
+}
+
 # The ids in the queue, one per line.
 queue_ids() {
 	local f
@@ -239,35 +248,8 @@ EOF
 }
 
 @test "a piped message deferred after its data is queued byte for byte and resent the same" {
-	scripted_start --connections 2 <<'EOF'
-send 220 server.test ESMTP
-expect EHLO client\.test
-send 250 server.test
-expect MAIL FROM:<sender@example\.org>
-send 250 ok
-expect RCPT TO:<x@example\.com>
-send 250 ok
-expect DATA
-send 354 go
-data
-send 451 4.3.0 disk full, later
-expect QUIT
-send 221 bye
-connection
-send 220 server.test ESMTP
-expect EHLO client\.test
-send 250 server.test
-expect MAIL FROM:<sender@example\.org>
-send 250 ok
-expect RCPT TO:<x@example\.com>
-send 250 ok
-expect DATA
-send 354 go
-data
-send 250 done
-expect QUIT
-send 221 bye
-EOF
+	scripted_start --connections 2 < <(one_message x@example.com '451 4.3.0 disk full, later'
+		echo connection; one_message x@example.com '250 done')
 	run --separate-stderr bash -c 'cat "$1" | timeout 60 "$2" --queue-dir "$3" \
 		--host 127.0.0.1 --port "$4" --helo client.test -f sender@example.org \
 		x@example.com' _ "$BATS_TEST_TMPDIR/message" "$MAILOUT" "$Q" "$SERVER_PORT"
@@ -290,22 +272,7 @@ PY
 
 @test "two flushes at once: the second is refused by the lock, the message sent once" {
 	nowhere a@example.org
-	scripted_start <<'EOF'
-sleep 2
-send 220 server.test ESMTP
-expect EHLO client\.test
-send 250 server.test
-expect MAIL FROM:<sender@example\.org>
-send 250 ok
-expect RCPT TO:<a@example\.org>
-send 250 ok
-expect DATA
-send 354 go
-data
-send 250 done
-expect QUIT
-send 221 bye
-EOF
+	scripted_start < <(echo 'sleep 2'; one_message a@example.org '250 done')
 	timeout 60 "$MAILOUT" --queue-dir "$Q" --flush=all --host 127.0.0.1 \
 		--port "$SERVER_PORT" --helo client.test 2>"$BATS_TEST_TMPDIR/first" &
 	local first=$!

@@ -145,8 +145,11 @@ flush_killed() {
 	*) fail "a flush exited $RC: $(cat "$WORK/flush-err")" ;;
 	esac
 	# a flush reports an entry it cannot read (and leaves it), or one it
-	# cannot update; with Exim up it has nothing else to say
-	[ ! -s "$WORK/flush-err" ] || fail "the flush complained: $(cat "$WORK/flush-err")"
+	# cannot update; with Exim up it has nothing else to say. A kill that
+	# lands in the sanitizer's exit-time leak check makes its runtime
+	# print "==PID==..." lines: those are not mailout's.
+	! grep -v '^==[0-9]*==' "$WORK/flush-err" >"$WORK/flush-said" ||
+		fail "the flush complained: $(cat "$WORK/flush-said")"
 }
 
 # queue_entries: ENTRIES, how many entries the queue holds.

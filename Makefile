@@ -48,7 +48,7 @@ DEB_PACKAGES = build-essential autoconf pkg-config clang libclang-rt-14-dev \
 	exim4-daemon-light dovecot-lmtpd msmtp bsd-mailx git git-email time valgrind
 BATS = bats
 
-.PHONY: all build deps demo check check-build bench fuzz install uninstall \
+.PHONY: all build deps demo check check-build check-binaries bench fuzz install uninstall \
 	install-sendmail dist clean
 
 all: config.mk
@@ -99,7 +99,11 @@ check: all
 	echo "$$(grep -c '^ok ' "$$log") passed, $$(grep -c '^not ok ' "$$log") failed"; \
 	rm -f "$$log"; exit $$status
 
-check-build: src/mailout src/mailout-san $(REPLAY_BINS)
+# Like all: on a fresh tree config.mk must exist before it is read.
+check-build: config.mk
+	@$(MAKE) --no-print-directory check-binaries
+
+check-binaries: src/mailout src/mailout-san $(REPLAY_BINS)
 
 # mailout against msmtp: latency through a delaying proxy to Exim (root),
 # throughput and peak RSS to a discard sink; prints a Markdown table.

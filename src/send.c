@@ -158,7 +158,9 @@ deliver(const struct options *o, const struct settings *st,
 	    message_spool(src, &out->session) < 0)
 		return;
 	submit(st, env, src, out);
-	if (st->queue)
+	/* refused = abort sent to nobody: queueing the deferred ones
+	 * would send to some */
+	if (st->queue && out->session.code != EX_NOUSER)
 		queue_rest(o, st, env, message_id, src, out, true);
 }
 

@@ -422,3 +422,14 @@ EOF
 	assert_equal "$(queue_ids | wc -l)" 1
 	grep -q "^error unknown profile" "$Q"/*.env
 }
+
+@test "refused = abort: a refusal sends to nobody, and nothing is queued for later either" {
+	printf '[defaults]\nrefused = abort\n' >"$BATS_TEST_TMPDIR/conf"
+	MAILOUT_CONFIG=$BATS_TEST_TMPDIR/conf mq --host 127.0.0.1 --port "$EXIM_PORT" \
+		a@example.org nouser5@example.org busy5@example.org
+	assert_failure 67
+	assert_regex "$stderr" 'not sent to anyone'
+	assert_equal "$(queue_ids)" ""
+	sleep 0.5
+	assert_equal "$(maildir_count "$EXIM_MAILDIR")" 0
+}

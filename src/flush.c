@@ -293,6 +293,7 @@ give_up(struct flusher *f, struct queue_entry *qe, const struct outcome *o,
 		gone[n].addr = rr->addr;
 		gone[n].reply = rr->reply[0] ? rr->reply :
 		    qe->last_error ? qe->last_error : "";
+		gone[n].enhanced = rr->enhanced;
 		fprintf(stderr, "mailout: %s: <%s>: %s: %s\n", qe->id,
 		    rr->addr, expired ? "expired after queue_lifetime" :
 		    "refused", gone[n].reply);
@@ -355,6 +356,7 @@ refuse_undecided(struct outcome *o)
 		o->rcpts[i].stage = o->session_stage;
 		snprintf(o->rcpts[i].reply, sizeof(o->rcpts[i].reply), "%s",
 		    o->session.msg);
+		o->rcpts[i].enhanced[0] = '\0';	/* not RCPT's 2.1.5 */
 	}
 }
 

@@ -7,7 +7,6 @@
 
 #include "header.h"
 #include "notice.h"
-#include "report.h"
 
 #define QUOTED_HEADER_MAX (64 * 1024)
 
@@ -32,7 +31,7 @@ human_part(FILE *f, const struct notice *n, const char *boundary)
 static void
 status_part(FILE *f, const struct notice *n, const char *boundary)
 {
-	char date[64], status[16];
+	char date[64];
 	size_t i;
 
 	header_date(date, sizeof(date), n->arrival);
@@ -40,10 +39,9 @@ status_part(FILE *f, const struct notice *n, const char *boundary)
 	    "Reporting-MTA: dns; %s\nX-Mailout-Queue-ID: %s\n"
 	    "Arrival-Date: %s\n", boundary, n->domain, n->queue_id, date);
 	for (i = 0; i < n->n; i++) {
-		enhanced_code(n->rcpts[i].reply, status, sizeof(status));
-		if (n->expired || status[0] == '\0')
-			snprintf(status, sizeof(status), n->expired ?
-			    "4.4.7" : "5.0.0");
+		const char *status = n->expired ? "4.4.7" :
+		    n->rcpts[i].enhanced[0] ? n->rcpts[i].enhanced : "5.0.0";
+
 		fprintf(f, "\nFinal-Recipient: rfc822; %s\nAction: failed\n"
 		    "Status: %s\n", n->rcpts[i].addr, status);
 		if (n->rcpts[i].reply[0] != '\0')

@@ -16,6 +16,7 @@
 struct notice_rcpt {
 	const char *addr;
 	const char *reply;	/* the server's last word, "" if none */
+	const char *enhanced;	/* its enhanced status code, "" if none */
 };
 
 struct notice {

@@ -113,23 +113,6 @@ json_string(FILE *out, const char *s)
 	fputc('"', out);
 }
 
-void
-enhanced_code(const char *reply, char *buf, size_t n)
-{
-	const char *p = reply;
-	int len = 0;
-
-	buf[0] = '\0';
-	while (*p != '\0' && *p != ' ')
-		p++;		/* the basic code */
-	while (*p == ' ')
-		p++;
-	if ((p[0] == '2' || p[0] == '4' || p[0] == '5') && p[1] == '.' &&
-	    sscanf(p + 2, "%*3[0-9].%*3[0-9]%n", &len) == 0 && len > 0 &&
-	    (p[2 + len] == ' ' || p[2 + len] == '\0'))
-		snprintf(buf, n, "%.*s", 2 + len, p);
-}
-
 static void
 json_recipient(FILE *out, const struct outcome *o, size_t i)
 {
@@ -137,9 +120,6 @@ json_recipient(FILE *out, const struct outcome *o, size_t i)
 	/* no reply of its own: the session's end decided */
 	bool decided = rr->state != RCPT_PENDING &&
 	    !(rr->state == RCPT_QUEUED && rr->code == 0);
-	char enhanced[16];
-
-	enhanced_code(decided ? rr->reply : "", enhanced, sizeof(enhanced));
 	fputs("{\"address\":", out);
 	json_string(out, rr->addr);
 	fprintf(out, ",\"accepted\":%s,\"queued\":%s,\"stage\":\"%s\","
@@ -151,8 +131,8 @@ json_recipient(FILE *out, const struct outcome *o, size_t i)
 	else
 		fputs("null", out);
 	fputs(",\"enhanced\":", out);
-	if (enhanced[0] != '\0')
-		json_string(out, enhanced);
+	if (decided && rr->enhanced[0] != '\0')
+		json_string(out, rr->enhanced);
 	else
 		fputs("null", out);
 	fputs(",\"text\":", out);

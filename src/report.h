@@ -26,7 +26,4 @@ int report_exit_code(const struct outcome *o);
 /* Write s as a JSON string: quoted, escaped, invalid UTF-8 replaced. */
 void json_string(FILE *out, const char *s);
 
-/* "5.1.1" from "550 5.1.1 No such user" into buf, or "" when absent. */
-void enhanced_code(const char *reply, char *buf, size_t n);
-
 #endif

@@ -39,6 +39,7 @@ struct rcpt_result {
 	enum stage stage;	/* where state was decided */
 	int code;		/* the deciding reply code, 0 if none */
 	char reply[REPLY_ONELINE_MAX];	/* that reply on one line */
+	char enhanced[sizeof(((struct reply *)0)->enhanced)];	/* "5.1.1" or "" */
 };
 
 struct outcome {

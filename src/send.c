@@ -104,6 +104,7 @@ mark_queued(const struct outcome *out, struct rcpt_result *rr)
 	if (rr->state == RCPT_PENDING) {
 		rr->code = 0;
 		rr->reply[0] = '\0';
+		rr->enhanced[0] = '\0';
 		rr->stage = out->session_stage;
 	}
 	rr->state = RCPT_QUEUED;

@@ -29,12 +29,20 @@ struct txn {
 	bool open;		/* MAIL accepted, transaction not ended */
 };
 
+/* The reply that last spoke about rr, kept for the report. */
 static void
-record(struct rcpt_result *rr, enum stage stage, const struct reply *r)
+keep_reply(struct rcpt_result *rr, enum stage stage, const struct reply *r)
 {
 	rr->stage = stage;
 	rr->code = r->code;
 	reply_oneline(r, rr->reply, sizeof(rr->reply));
+	memcpy(rr->enhanced, r->enhanced, sizeof(rr->enhanced));
+}
+
+static void
+record(struct rcpt_result *rr, enum stage stage, const struct reply *r)
+{
+	keep_reply(rr, stage, r);
 	if (r->code == 452 && stage == STAGE_RCPT) {
 		rr->retry = true;	/* too many recipients: next time */
 		return;
@@ -172,9 +180,7 @@ reply_rcpt(struct txn *t, size_t i, struct err *e)
 	if (r.code / 100 == 2) {
 		rr->rcpt_ok = true;	/* accepted for now; the data decides */
 		t->accepted++;
-		rr->stage = STAGE_RCPT;
-		rr->code = r.code;
-		reply_oneline(&r, rr->reply, sizeof(rr->reply));
+		keep_reply(rr, STAGE_RCPT, &r);
 		return 0;
 	}
 	record(rr, STAGE_RCPT, &r);

@@ -54,3 +54,12 @@ err_quote(char *buf, size_t n, const char *text, size_t len)
 	}
 	buf[o] = '\0';
 }
+
+int
+err_report(const struct err *e)
+{
+	fprintf(stderr, "mailout: %s\n", e->msg);
+	if (e->code == EX_USAGE)
+		fprintf(stderr, "Try 'mailout --help' for more information.\n");
+	return e->code;
+}

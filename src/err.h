@@ -24,6 +24,11 @@ int err_set(struct err *e, int code, const char *fmt, ...)
 void err_prefix(struct err *e, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
+/* The fatal error on stderr ("mailout: ..."), with a pointer to --help
+ * for a usage error; returns e->code, the exit status. For main and the
+ * actions it runs. */
+int err_report(const struct err *e);
+
 /* Copy text into buf (size n) with control and 8-bit bytes shown as \xHH,
  * truncated with "..." so a hostile peer cannot mess up a terminal or log. */
 void err_quote(char *buf, size_t n, const char *text, size_t len);

@@ -15,15 +15,6 @@
 #include "send.h"
 #include "serverinfo.h"
 
-static int
-fail(const struct err *e)
-{
-	fprintf(stderr, "mailout: %s\n", e->msg);
-	if (e->code == EX_USAGE)
-		fprintf(stderr, "Try 'mailout --help' for more information.\n");
-	return e->code;
-}
-
 /* The command line's part in choosing the settings. */
 static struct resolve_request
 request_of(const struct options *o)
@@ -49,12 +40,12 @@ run(const struct options *o, struct settings *st,
 	case ACTION_SERVERINFO:
 		if (o->dry_run)
 			break;	/* prints the settings and the message */
-		return serverinfo(st, &e) < 0 ? fail(&e) : EX_OK;
+		return serverinfo(st, &e) < 0 ? err_report(&e) : EX_OK;
 	case ACTION_FLUSH:
-		return flush_queue(st, &rq, o->flush_all, &e) < 0 ? fail(&e) :
+		return flush_queue(st, &rq, o->flush_all, &e) < 0 ? err_report(&e) :
 		    EX_OK;
 	case ACTION_LIST:
-		return mailq_list(st, stdout, &e) < 0 ? fail(&e) : EX_OK;
+		return mailq_list(st, stdout, &e) < 0 ? err_report(&e) : EX_OK;
 	case ACTION_VERIFY:
 		return verify_recipients(o, st);
 	default:
@@ -77,7 +68,7 @@ main(int argc, char **argv)
 
 	progname = progname ? progname + 1 : argv[0];
 	if (cli_parse(argc, argv, progname, &o, &e) < 0)
-		return fail(&e);
+		return err_report(&e);
 	if (o.action == ACTION_HELP) {
 		cli_usage(progname);
 		return EX_OK;
@@ -89,7 +80,7 @@ main(int argc, char **argv)
 	log_set_level(o.verbose);
 	rq = request_of(&o);
 	if (resolve_settings(&rq, &cf, &st, &ch, &e) < 0)
-		status = fail(&e);
+		status = err_report(&e);
 	else
 		status = run(&o, &st, &ch);
 	conf_free(cf);

@@ -14,13 +14,6 @@
 #include "send.h"
 #include "submit.h"
 
-static int
-fail(const struct err *e)
-{
-	fprintf(stderr, "mailout: %s\n", e->msg);
-	return e->code;
-}
-
 /* --dry-run, after the settings: the envelope and the header block. */
 static void
 print_plan(const struct envelope *env, const struct header_block *hb)
@@ -211,7 +204,7 @@ send_message(const struct options *o, const struct settings *st,
 		conf_print(st, ch, stdout);
 	if (prepare(o, st, &src, &hb, &env, &e) < 0 ||
 	    init_outcome(&out, &env, &e) < 0) {
-		status = fail(&e);
+		status = err_report(&e);
 		goto out;
 	}
 	if (o->dry_run) {
@@ -251,7 +244,7 @@ verify_recipients(const struct options *o, const struct settings *st)
 	memset(&env, 0, sizeof(env));
 	if (envelope_build(&env, &req, st, &none, &e) < 0 ||
 	    init_outcome(&out, &env, &e) < 0) {
-		status = fail(&e);
+		status = err_report(&e);
 	} else {
 		if (session_open(&ss, st, true, &out.session_stage,
 		    &out.session) == 0)

@@ -49,24 +49,31 @@ outcome_all_queued(const struct outcome *o)
 	return true;
 }
 
+size_t
+outcome_count(const struct outcome *o, enum rcpt_state s)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < o->n; i++)
+		n += o->rcpts[i].state == s;
+	return n;
+}
+
 const char *
 outcome_status(const struct outcome *o)
 {
-	size_t i, counts[RCPT_QUEUED + 1] = { 0 };
+	size_t accepted = outcome_count(o, RCPT_ACCEPTED);
+	size_t refused = outcome_count(o, RCPT_REFUSED);
+	size_t queued = outcome_count(o, RCPT_QUEUED);
 
-	for (i = 0; i < o->n; i++)
-		counts[o->rcpts[i].state]++;
-	if (counts[RCPT_ACCEPTED] == o->n)
+	if (accepted == o->n)
 		return "sent";
-	if (counts[RCPT_REFUSED] > 0 && counts[RCPT_REFUSED] < o->n &&
-	    counts[RCPT_REFUSED] + counts[RCPT_ACCEPTED] +
-	    counts[RCPT_QUEUED] == o->n)
+	if (refused > 0 && refused < o->n &&
+	    refused + accepted + queued == o->n)
 		return "partial";
-	if (counts[RCPT_QUEUED] > 0 &&
-	    counts[RCPT_QUEUED] + counts[RCPT_ACCEPTED] == o->n)
+	if (queued > 0 && queued + accepted == o->n)
 		return "queued";
-	return counts[RCPT_ACCEPTED] + counts[RCPT_QUEUED] > 0 ? "partial" :
-	    "failed";
+	return accepted + queued > 0 ? "partial" : "failed";
 }
 
 void

@@ -12,21 +12,11 @@ static const char *const state_words[] = {
 	[RCPT_QUEUED] = "deferred",
 };
 
-static size_t
-count_state(const struct outcome *o, enum rcpt_state s)
-{
-	size_t i, n = 0;
-
-	for (i = 0; i < o->n; i++)
-		n += o->rcpts[i].state == s;
-	return n;
-}
-
 void
 report_text(const struct outcome *o, bool all)
 {
-	size_t i, accepted = count_state(o, RCPT_ACCEPTED);
-	size_t queued = count_state(o, RCPT_QUEUED);
+	size_t i, accepted = outcome_count(o, RCPT_ACCEPTED);
+	size_t queued = outcome_count(o, RCPT_QUEUED);
 
 	for (i = 0; i < o->n; i++) {
 		const struct rcpt_result *rr = &o->rcpts[i];
@@ -58,13 +48,13 @@ report_text(const struct outcome *o, bool all)
 int
 report_exit_code(const struct outcome *o)
 {
-	bool queued = count_state(o, RCPT_QUEUED) > 0;
+	bool queued = outcome_count(o, RCPT_QUEUED) > 0;
 
 	if (o->session.code != 0 && !(queued && outcome_all_queued(o)))
 		return o->session.code;
-	if (count_state(o, RCPT_REFUSED) > 0)
+	if (outcome_count(o, RCPT_REFUSED) > 0)
 		return EX_NOUSER;
-	return count_state(o, RCPT_DEFERRED) > 0 ? EX_TEMPFAIL : EX_OK;
+	return outcome_count(o, RCPT_DEFERRED) > 0 ? EX_TEMPFAIL : EX_OK;
 }
 
 /* ---- JSON ---- */

@@ -68,6 +68,9 @@ bool outcome_retryable(const struct outcome *o, size_t i);
 /* Whether a temporary session failure left nothing unqueued behind. */
 bool outcome_all_queued(const struct outcome *o);
 
+/* How many recipients are in state s. */
+size_t outcome_count(const struct outcome *o, enum rcpt_state s);
+
 /* "sent", "partial", "queued" or "failed" (SPEC §6). */
 const char *outcome_status(const struct outcome *o);
 

@@ -14,12 +14,6 @@
 #include "session.h"
 #include "submit.h"
 
-/* One queued entry and the settings group it belongs to. */
-struct item {
-	struct queue_entry qe;
-	char *group;		/* config, profile and settings as one string */
-};
-
 struct flusher {
 	struct queue q;
 	const struct resolve_request *cmd;
@@ -48,99 +42,81 @@ flush_next_try(time_t now, int attempts)
 
 /* ---- loading and grouping ---- */
 
-static char *
-group_key(const struct queue_entry *qe)
-{
-	char *key = NULL;
-	size_t len = 0, i;
-	FILE *f = open_memstream(&key, &len);
-
-	if (f == NULL)
-		return NULL;
-	fprintf(f, "%s%c%s", qe->config ? qe->config : "", 0,
-	    qe->profile ? qe->profile : "");
-	for (i = 0; i < qe->nsettings; i++)
-		fprintf(f, "%c%s=%s", 0, qe->settings[i].key,
-		    qe->settings[i].value);
-	/* without a profile the sender may choose one (match_from) */
-	if (qe->profile == NULL)
-		fprintf(f, "%c%s", 0, qe->env.sender);
-	fputc(1, f);	/* NULs inside: compare with memcmp up to here */
-	if (fclose(f) != 0) {
-		free(key);
-		return NULL;
-	}
-	return key;
-}
-
-static size_t
-key_length(const char *key)
-{
-	size_t n = 0;
-
-	while (key[n] != 1)
-		n++;
-	return n;
-}
-
-static bool
-same_group(const char *a, const char *b)
-{
-	size_t n = key_length(a);
-
-	return n == key_length(b) && memcmp(a, b, n) == 0;
-}
-
+/* NULL (not given) sorts before any string. */
 static int
-compare_items(const void *pa, const void *pb)
+compare_text(const char *a, const char *b)
 {
-	const struct item *a = pa, *b = pb;
-	size_t na = key_length(a->group), nb = key_length(b->group);
-	int c = memcmp(a->group, b->group, na < nb ? na : nb);
+	if (a == NULL || b == NULL)
+		return (a != NULL) - (b != NULL);
+	return strcmp(a, b);
+}
 
-	if (c != 0 || na != nb)
-		return c != 0 ? c : na < nb ? -1 : 1;
-	return strcmp(a->qe.id, b->qe.id);
+/*
+ * 0 when a and b are sent with the same settings, so over the same
+ * connection: the same configuration file, profile and original options,
+ * and without a profile the same sender (match_from may choose by it).
+ */
+static int
+compare_groups(const struct queue_entry *a, const struct queue_entry *b)
+{
+	size_t i;
+	int c;
+
+	if ((c = compare_text(a->config, b->config)) != 0 ||
+	    (c = compare_text(a->profile, b->profile)) != 0)
+		return c;
+	if (a->nsettings != b->nsettings)
+		return a->nsettings < b->nsettings ? -1 : 1;
+	for (i = 0; i < a->nsettings; i++)
+		if ((c = strcmp(a->settings[i].key, b->settings[i].key)) != 0 ||
+		    (c = strcmp(a->settings[i].value, b->settings[i].value)) != 0)
+			return c;
+	return a->profile == NULL ? strcmp(a->env.sender, b->env.sender) : 0;
+}
+
+/* By group, then oldest first. */
+static int
+compare_entries(const void *pa, const void *pb)
+{
+	const struct queue_entry *a = pa, *b = pb;
+	int c = compare_groups(a, b);
+
+	return c != 0 ? c : strcmp(a->id, b->id);
 }
 
 /* Every entry, grouped (whether one is due or expired depends on its
  * group's settings). An entry that cannot be read is reported and left
  * alone. */
-static struct item *
+static struct queue_entry *
 load_entries(struct flusher *f, size_t *n, struct err *e)
 {
 	char **ids;
-	struct item *items;
+	struct queue_entry *entries;
 	size_t i, count = 0;
 
 	if (queue_ids(&f->q, &ids, e) < 0)
 		return NULL;
 	for (i = 0; ids[i] != NULL; i++)
 		;
-	if ((items = calloc(i + 1, sizeof(*items))) == NULL) {
+	if ((entries = calloc(i + 1, sizeof(*entries))) == NULL) {
 		queue_ids_free(ids);
 		err_set(e, EX_SOFTWARE, "out of memory");
 		return NULL;
 	}
 	for (i = 0; ids[i] != NULL; i++) {
-		struct item *it = &items[count];
 		struct err le = { 0, "" };
 
-		if (queue_load(&f->q, ids[i], &it->qe, &le) < 0) {
+		if (queue_load(&f->q, ids[i], &entries[count], &le) < 0) {
 			fprintf(stderr, "mailout: %s\n", le.msg);
-			queue_entry_free(&it->qe);
-			continue;
-		}
-		if ((it->group = group_key(&it->qe)) == NULL) {
-			queue_entry_free(&it->qe);
+			queue_entry_free(&entries[count]);
 			continue;
 		}
 		count++;
 	}
 	queue_ids_free(ids);
-	qsort(items, count, sizeof(*items), compare_items);
+	qsort(entries, count, sizeof(*entries), compare_entries);
 	*n = count;
-	return items;
+	return entries;
 }
 
 /* ---- a group's settings and session ---- */
@@ -422,7 +398,7 @@ flush_queue(const struct settings *st, const struct resolve_request *cmd,
     bool all, struct err *e)
 {
 	struct flusher f;
-	struct item *items;
+	struct queue_entry *entries;
 	size_t i, n;
 	int lock;
 
@@ -437,24 +413,22 @@ flush_queue(const struct settings *st, const struct resolve_request *cmd,
 		return -1;
 	}
 	queue_sweep(&f.q);
-	if ((items = load_entries(&f, &n, e)) == NULL) {
+	if ((entries = load_entries(&f, &n, e)) == NULL) {
 		close(lock);
 		queue_close(&f.q);
 		return -1;
 	}
 	for (i = 0; i < n; i++) {
-		if ((i == 0 || !same_group(items[i - 1].group,
-		    items[i].group)) && begin_group(&f, &items[i].qe) < 0)
-			fprintf(stderr, "mailout: %s: %s\n", items[i].qe.id,
+		if ((i == 0 || compare_groups(&entries[i - 1], &entries[i]) != 0)
+		    && begin_group(&f, &entries[i]) < 0)
+			fprintf(stderr, "mailout: %s: %s\n", entries[i].id,
 			    f.group_err.msg);	/* its group stays queued */
-		flush_entry(&f, &items[i].qe);
+		flush_entry(&f, &entries[i]);
 	}
 	end_group(&f);
-	for (i = 0; i < n; i++) {
-		queue_entry_free(&items[i].qe);
-		free(items[i].group);
-	}
-	free(items);
+	for (i = 0; i < n; i++)
+		queue_entry_free(&entries[i]);
+	free(entries);
 	close(lock);
 	queue_close(&f.q);
 	return 0;

@@ -220,8 +220,8 @@ print_entry(FILE *f, const struct queue_entry *qe)
 		put_escaped(f, "error", qe->last_error);
 }
 
-static int
-write_entry(struct queue *q, const struct queue_entry *qe, struct err *e)
+int
+queue_save(struct queue *q, const struct queue_entry *qe, struct err *e)
 {
 	char name[QUEUE_ID_MAX + 8];
 	char *text = NULL;
@@ -248,12 +248,6 @@ write_entry(struct queue *q, const struct queue_entry *qe, struct err *e)
 	}
 	free(text);
 	return commit_file(q, fd, name, e);
-}
-
-int
-queue_save(struct queue *q, const struct queue_entry *qe, struct err *e)
-{
-	return write_entry(q, qe, e);
 }
 
 /* ---- adding ---- */
@@ -315,7 +309,7 @@ queue_add(struct queue *q, struct queue_entry *qe,
 	}
 	if (commit_file(q, fd, name, e) < 0)
 		return -1;
-	if (write_entry(q, qe, e) < 0) {
+	if (queue_save(q, qe, e) < 0) {
 		char env[QUEUE_ID_MAX + 8];
 
 		/* only a message without its entry is garbage: when the

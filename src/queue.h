@@ -68,7 +68,7 @@ void queue_close(struct queue *q);
 int queue_add(struct queue *q, struct queue_entry *qe,
     struct message_source *src, bool dot_ends, struct err *e);
 
-/* Replace the stored entry (after an attempt) with qe. */
+/* Write qe's entry file, new or replacing the stored one, durably. */
 int queue_save(struct queue *q, const struct queue_entry *qe, struct err *e);
 
 int queue_load(struct queue *q, const char *id, struct queue_entry *qe,

@@ -477,6 +477,23 @@ has_suffix(const char *name, const char *suffix)
 	return n > s && strcmp(name + n - s, suffix) == 0;
 }
 
+/* A fresh listing of the queue directory (dirfd itself stays open). */
+static DIR *
+open_listing(struct queue *q)
+{
+	int fd = dup(q->dirfd);
+	DIR *dir;
+
+	if (fd < 0)
+		return NULL;
+	if ((dir = fdopendir(fd)) == NULL) {
+		close(fd);
+		return NULL;
+	}
+	rewinddir(dir);
+	return dir;
+}
+
 static int
 compare_ids(const void *a, const void *b)
 {
@@ -488,16 +505,11 @@ queue_ids(struct queue *q, char ***ids, struct err *e)
 {
 	size_t n = 0, cap = 16;
 	struct dirent *d = NULL;
-	DIR *dir;
-	int fd = dup(q->dirfd);
+	DIR *dir = open_listing(q);
 
 	*ids = NULL;
-	if (fd < 0 || (dir = fdopendir(fd)) == NULL) {
-		if (fd >= 0)
-			close(fd);
+	if (dir == NULL)
 		return io_error(e, q, "read the directory");
-	}
-	rewinddir(dir);
 	*ids = calloc(cap + 1, sizeof(**ids));
 	while (*ids != NULL && (d = readdir(dir)) != NULL) {
 		if (!has_suffix(d->d_name, ".env") ||
@@ -559,15 +571,10 @@ queue_sweep(struct queue *q)
 {
 	time_t now = time(NULL);
 	struct dirent *d;
-	DIR *dir;
-	int fd = dup(q->dirfd);
+	DIR *dir = open_listing(q);
 
-	if (fd < 0 || (dir = fdopendir(fd)) == NULL) {
-		if (fd >= 0)
-			close(fd);
+	if (dir == NULL)
 		return;
-	}
-	rewinddir(dir);
 	while ((d = readdir(dir)) != NULL)
 		if (is_leftover(q->dirfd, d->d_name, now))
 			unlinkat(q->dirfd, d->d_name, 0);

@@ -425,6 +425,23 @@ run_transactions(struct txn *t, struct err *e)
 	}
 }
 
+/* src is NULL for -bv: no message, no SIZE=. */
+static void
+txn_init(struct txn *t, struct session *ss, const struct settings *st,
+    const struct envelope *env, struct message_source *src,
+    struct outcome *out)
+{
+	memset(t, 0, sizeof(*t));
+	t->s = &ss->smtp;
+	t->st = st;
+	t->env = env;
+	t->src = src;
+	t->out = out;
+	t->pipelining = st->pipelining &&
+	    (ss->smtp.caps.flags & CAP_PIPELINING);
+	t->chunking = st->chunking && (ss->smtp.caps.flags & CAP_CHUNKING);
+}
+
 void
 submit_on(struct session *ss, const struct settings *st,
     const struct envelope *env, struct message_source *src,
@@ -432,19 +449,12 @@ submit_on(struct session *ss, const struct settings *st,
 {
 	struct txn t;
 
-	memset(&t, 0, sizeof(t));
 	message_mark(src);
 	/* More than one transaction means sending the message again. */
 	if (out->n > BATCH_MAX && !src->seekable &&
 	    message_spool(src, &out->session) < 0)
 		return;
-	t.s = &ss->smtp;
-	t.st = st;
-	t.env = env;
-	t.src = src;
-	t.out = out;
-	t.pipelining = st->pipelining && (ss->smtp.caps.flags & CAP_PIPELINING);
-	t.chunking = st->chunking && (ss->smtp.caps.flags & CAP_CHUNKING);
+	txn_init(&t, ss, st, env, src, out);
 	run_transactions(&t, &out->session);
 }
 
@@ -509,12 +519,7 @@ verify_on(struct session *ss, const struct settings *st,
 {
 	struct txn t;
 
-	memset(&t, 0, sizeof(t));
-	t.s = &ss->smtp;
-	t.st = st;
-	t.env = env;
-	t.out = out;
-	t.pipelining = st->pipelining && (ss->smtp.caps.flags & CAP_PIPELINING);
+	txn_init(&t, ss, st, env, NULL, out);
 	if (vrfy) {
 		verify_vrfy(&t, &out->session);
 		return;

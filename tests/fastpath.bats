@@ -810,8 +810,10 @@ EOF
 	assert_capture "$BATS_TEST_TMPDIR/want"
 }
 
-@test "452 again for the first recipient of the further transaction: deferred, not retried forever" {
-	scripted_start < <(greet PIPELINING; cat <<'EOF'
+# r002_deferred_by_452: a pipelined transaction where the server takes
+# r001, sends r002 back with 452, and accepts the message for r001.
+r002_deferred_by_452() {
+	cat <<'EOF'
 expect MAIL FROM:<sender@example\.org>
 send 250 2.1.0 sender ok
 expect RCPT TO:<r001@example\.com>
@@ -822,6 +824,11 @@ expect DATA
 send 354 go ahead
 data
 send 250 2.0.0 queued
+EOF
+}
+
+@test "452 again for the first recipient of the further transaction: deferred, not retried forever" {
+	scripted_start < <(greet PIPELINING; r002_deferred_by_452; cat <<'EOF'
 expect MAIL FROM:<sender@example\.org>
 send 250 2.1.0 sender ok
 expect RCPT TO:<r002@example\.com>
@@ -840,17 +847,7 @@ EOF
 }
 
 @test "452 with the message from a pipe: what cannot be sent again is deferred, never forgotten" {
-	scripted_start < <(greet PIPELINING; cat <<'EOF'
-expect MAIL FROM:<sender@example\.org>
-send 250 2.1.0 sender ok
-expect RCPT TO:<r001@example\.com>
-send 250 2.1.5 ok
-expect RCPT TO:<r002@example\.com>
-send 452 4.5.3 Too many recipients
-expect DATA
-send 354 go ahead
-data
-send 250 2.0.0 queued
+	scripted_start < <(greet PIPELINING; r002_deferred_by_452; cat <<'EOF'
 expect QUIT
 send 221 bye
 EOF

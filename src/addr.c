@@ -270,3 +270,12 @@ addr_list_free(struct addr_list *list)
 	free(list->v);
 	memset(list, 0, sizeof(*list));
 }
+
+bool
+addr_is_ascii(const char *addr)
+{
+	for (; *addr != '\0'; addr++)
+		if ((unsigned char)*addr >= 0x80)
+			return false;
+	return true;
+}

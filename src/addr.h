@@ -9,6 +9,7 @@
 #ifndef MAILOUT_ADDR_H
 #define MAILOUT_ADDR_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "err.h"
@@ -36,5 +37,8 @@ int addr_list_add(struct addr_list *list, const char *addr, struct err *e);
 int addr_check(const char *addr, struct err *e);
 
 void addr_list_free(struct addr_list *list);
+
+/* No octet >= 0x80: the address needs no SMTPUTF8 (RFC 6531). */
+bool addr_is_ascii(const char *addr);
 
 #endif

@@ -129,15 +129,6 @@ add_recipient(const struct settings *st, const char *addr,
 	return addr_list_add(out, addr, e);
 }
 
-static bool
-is_ascii(const char *s)
-{
-	for (; *s != '\0'; s++)
-		if ((unsigned char)*s >= 0x80)
-			return false;
-	return true;
-}
-
 /* A message is 8-bit when its caller says so, when its header has 8-bit
  * octets, or when it declares an 8-bit Content-Transfer-Encoding: the body
  * is streamed, so it is not scanned before MAIL FROM. */
@@ -209,9 +200,9 @@ envelope_build(struct envelope *env, const struct envelope_request *req,
 		goto out;
 	}
 	env->body = body_type(req->body, hb);
-	env->needs_smtputf8 = !is_ascii(env->sender);
+	env->needs_smtputf8 = !addr_is_ascii(env->sender);
 	for (i = 0; i < env->rcpts.n; i++)
-		env->needs_smtputf8 |= !is_ascii(env->rcpts.v[i]);
+		env->needs_smtputf8 |= !addr_is_ascii(env->rcpts.v[i]);
 	rc = 0;
 out:
 	addr_list_free(&raw);

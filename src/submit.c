@@ -51,15 +51,6 @@ record(struct rcpt_result *rr, enum stage stage, const struct reply *r)
 	    r->code / 100 == 4 ? RCPT_DEFERRED : RCPT_REFUSED;
 }
 
-static bool
-is_ascii(const char *s)
-{
-	for (; *s != '\0'; s++)
-		if ((unsigned char)*s >= 0x80)
-			return false;
-	return true;
-}
-
 /* RFC 3461 4: xtext, "+HH" for "+", "=" and anything not printable. */
 static void
 xtext(const char *in, char *out, size_t n)
@@ -145,7 +136,7 @@ rcpt_parameters(const struct txn *t, const char *addr, char *buf, size_t n)
 		notify[i] = '\0';
 		append(buf, n, "NOTIFY=", notify);
 	}
-	if (is_ascii(addr)) {
+	if (addr_is_ascii(addr)) {
 		xtext(addr, orcpt, sizeof(orcpt));
 		append(buf, n, "ORCPT=rfc822;", orcpt);
 	}

@@ -12,6 +12,7 @@
 #include <gnutls/crypto.h>
 
 #include "config.h"
+#include "dirs.h"
 #include "queue.h"
 #include "transfer.h"
 
@@ -23,43 +24,16 @@
 /* ---- the directory ---- */
 
 static int
-make_dirs(const char *path, struct err *e)
-{
-	char buf[PATH_MAX];
-	char *p;
-
-	snprintf(buf, sizeof(buf), "%s", path);
-	for (p = buf + 1; ; p++) {
-		if (*p != '/' && *p != '\0')
-			continue;
-		char c = *p;
-
-		*p = '\0';
-		if (mkdir(buf, 0700) < 0 && errno != EEXIST)
-			return err_set(e, EX_CANTCREAT, "cannot create the queue "
-			    "directory %s: %s", buf, strerror(errno));
-		if ((*p = c) == '\0')
-			return 0;
-	}
-}
-
-static int
 queue_path(const struct settings *st, char *buf, size_t n, struct err *e)
 {
-	const char *state = getenv("XDG_STATE_HOME");
-	const char *home = getenv("HOME");
-
 	if (st->queue_dir != NULL)
 		snprintf(buf, n, "%s", st->queue_dir);
 	else if (geteuid() == 0)
 		snprintf(buf, n, "%s", QUEUE_DIR_SYSTEM);
-	else if (state != NULL && state[0] == '/')
-		snprintf(buf, n, "%s/mailout/queue", state);
-	else if (home != NULL && home[0] == '/')
-		snprintf(buf, n, "%s/.local/state/mailout/queue", home);
-	else
+	else if (dirs_user(buf, n, "XDG_STATE_HOME", ".local/state",
+	    "mailout/queue") < 0)
 		return err_set(e, EX_CONFIG, "no queue directory: HOME is not "
-		    "set; set queue_dir");
+		    "set (or too long); set queue_dir");
 	return 0;
 }
 
@@ -68,7 +42,7 @@ queue_open(struct queue *q, const struct settings *st, struct err *e)
 {
 	q->dirfd = -1;
 	if (queue_path(st, q->dir, sizeof(q->dir), e) < 0 ||
-	    make_dirs(q->dir, e) < 0)
+	    dirs_make(q->dir, "queue", e) < 0)
 		return -1;
 	q->dirfd = open(q->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (q->dirfd < 0)

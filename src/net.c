@@ -79,14 +79,19 @@ wait_fd(int fd, short events, long long deadline, const char *what,
 
 /* wait_fd, and the session's deadline if that comes first. */
 static int
-wait_conn(const struct conn *c, int fd, short events, long long deadline,
+wait_conn(struct conn *c, int fd, short events, long long deadline,
     const char *what, struct err *e)
 {
-	if (deadline <= c->session_deadline)
-		return wait_fd(fd, events, deadline, what, e);
+	if (deadline <= c->session_deadline) {
+		if (wait_fd(fd, events, deadline, what, e) == 0)
+			return 0;
+		c->timed_out = e->code == EX_TEMPFAIL;
+		return -1;
+	}
 	if (wait_fd(fd, events, c->session_deadline, what, e) == 0)
 		return 0;
-	if (e->code == EX_TEMPFAIL)
+	c->timed_out = e->code == EX_TEMPFAIL;
+	if (c->timed_out)
 		err_set(e, EX_TEMPFAIL, "timeout %s: the whole session may "
 		    "take at most %d times the timeout (%lld s)", what,
 		    NET_SESSION_TIMEOUTS,

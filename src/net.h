@@ -41,6 +41,7 @@ struct conn {
 	char peer[128];		/* "host [addr]:port" or the socket path */
 	long long deadline;	/* monotonic ms by which the current reply is due */
 	long long session_deadline;	/* ... and the whole session ends */
+	bool timed_out;		/* a wait ran out of time */
 	const struct conn_io *io;
 	void *io_ctx;		/* the transport's state (TLS session) */
 	char rbuf[NET_RBUF_SIZE];

@@ -152,6 +152,8 @@ static const struct {
 	{ "STARTTLS", CAP_STARTTLS },
 	{ "AUTH", CAP_AUTH },
 	{ "ENHANCEDSTATUSCODES", CAP_ENHANCEDSTATUSCODES },
+	{ "PIPECONNECT", CAP_PIPE_CONNECT },	/* Exim 4.94 and later */
+	{ "X_PIPE_CONNECT", CAP_PIPE_CONNECT },	/* Exim 4.92, 4.93 */
 };
 
 /* One capability line: "KEYWORD[ params]". */

@@ -62,6 +62,7 @@ enum {
 	CAP_STARTTLS = 1 << 6,
 	CAP_AUTH = 1 << 7,
 	CAP_ENHANCEDSTATUSCODES = 1 << 8,
+	CAP_PIPE_CONNECT = 1 << 9,	/* early pipelining (ehlocache.h) */
 };
 
 struct caps {

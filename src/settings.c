@@ -48,6 +48,7 @@ settings_defaults(struct settings *st)
 	st->add_missing_headers = true;
 	st->remove_bcc = true;
 	st->pipelining = true;
+	st->pipe_connect = true;
 	st->chunking = true;
 	st->queue = true;
 	st->queue_lifetime = QUEUE_LIFETIME_DEFAULT;
@@ -444,6 +445,7 @@ static const struct key keys[] = {
 	    NULL },
 	{ "remove_bcc", &type_boolean, F(remove_bcc), NULL, NULL },
 	{ "pipelining", &type_boolean, F(pipelining), NULL, NULL },
+	{ "pipe_connect", &type_boolean, F(pipe_connect), NULL, NULL },
 	{ "chunking", &type_boolean, F(chunking), NULL, NULL },
 	{ "dsn_notify", &type_dsn_notify, F(dsn_notify), NULL, NULL },
 	{ "dsn_return", &type_word, F(dsn_return), dsn_returns, NULL },

@@ -48,6 +48,7 @@ struct settings {
 	bool add_missing_headers;	/* Date, Message-ID, From */
 	bool remove_bcc;		/* strip Bcc/Resent-Bcc from the message */
 	bool pipelining;		/* use PIPELINING when offered */
+	bool pipe_connect;		/* early pipelining (ehlocache.h) */
 	bool chunking;			/* use CHUNKING/BDAT when offered */
 	const char *dsn_notify;		/* "never" or "success,failure,delay" */
 	const char *dsn_return;		/* "full" or "hdrs" */
@@ -61,7 +62,8 @@ struct settings {
 };
 
 /* The built-in defaults: localhost, tls auto, timeout 60, headers
- * added, Bcc removed, pipelining and chunking on, queue on for 5 days.
+ * added, Bcc removed, pipelining, early pipelining and chunking on,
+ * queue on for 5 days.
  * Port, helo and auth stay NULL until settings_finish(). */
 void settings_defaults(struct settings *st);
 

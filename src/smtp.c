@@ -145,20 +145,25 @@ smtp_greeting(struct smtp *s, struct err *e)
 }
 
 int
-smtp_hello(struct smtp *s, const char *helo, enum hello_need need,
+smtp_hello_queue(struct smtp *s, const char *helo, struct err *e)
+{
+	memset(&s->caps, 0, sizeof(s->caps));
+	return smtp_queue(s, e, "%s %s", s->lmtp ? "LHLO" : "EHLO", helo);
+}
+
+int
+smtp_hello_reply(struct smtp *s, const char *helo, enum hello_need need,
     struct err *e)
 {
 	struct reply *r = &s->hello;
 
-	memset(&s->caps, 0, sizeof(s->caps));
-	if (smtp_command(s, r, e, "%s %s", s->lmtp ? "LHLO" : "EHLO",
-	    helo) < 0)
+	if (smtp_read_reply(s, r, e) < 0)
 		return -1;
 	if (r->code / 100 == 2) {
 		caps_parse(r, &s->caps);
 		return 0;
 	}
-	if (s->lmtp || r->code / 100 != 5)
+	if (s->lmtp || r->code / 100 != 5 || need == HELLO_PIPELINED)
 		return smtp_expect(r, 2, s->lmtp ? "LHLO" : "EHLO", e);
 	if (need == HELLO_NEEDS_TLS)
 		return err_set(e, EX_UNAVAILABLE, "the server does not "
@@ -173,16 +178,31 @@ smtp_hello(struct smtp *s, const char *helo, enum hello_need need,
 }
 
 int
-smtp_starttls(struct smtp *s, const struct tls_options *o, const char *helo,
+smtp_hello(struct smtp *s, const char *helo, enum hello_need need,
+    struct err *e)
+{
+	if (smtp_hello_queue(s, helo, e) < 0 || smtp_flush(s, e) < 0)
+		return -1;
+	return smtp_hello_reply(s, helo, need, e);
+}
+
+static int
+starttls_offered(const struct smtp *s, struct err *e)
+{
+	if (!(s->caps.flags & CAP_STARTTLS))
+		return err_set(e, EX_UNAVAILABLE, "TLS is required but the "
+		    "server does not offer STARTTLS");
+	return 0;
+}
+
+int
+smtp_starttls_reply(struct smtp *s, const struct tls_options *o,
     struct err *e)
 {
 	char line[REPLY_ONELINE_MAX];
 	struct reply r;
 
-	if (!(s->caps.flags & CAP_STARTTLS))
-		return err_set(e, EX_UNAVAILABLE, "TLS is required but the "
-		    "server does not offer STARTTLS");
-	if (smtp_command(s, &r, e, "STARTTLS") < 0)
+	if (starttls_offered(s, e) < 0 || smtp_read_reply(s, &r, e) < 0)
 		return -1;
 	if (r.code != 220) {
 		reply_oneline(&r, line, sizeof(line));
@@ -198,7 +218,17 @@ smtp_starttls(struct smtp *s, const struct tls_options *o, const char *helo,
 	if (tls_start(s->conn, o, e) < 0)
 		return -1;
 	s->idle = true;
-	return smtp_hello(s, helo, HELLO_NEEDS_TLS, e);
+	memset(&s->caps, 0, sizeof(s->caps));
+	return 0;
+}
+
+int
+smtp_starttls(struct smtp *s, const struct tls_options *o, struct err *e)
+{
+	if (starttls_offered(s, e) < 0 || smtp_queue(s, e, "STARTTLS") < 0 ||
+	    smtp_flush(s, e) < 0)
+		return -1;
+	return smtp_starttls_reply(s, o, e);
 }
 
 /* The client gives up an exchange with "*" (RFC 4954 4); the caller's
@@ -230,68 +260,101 @@ auth_result(struct sasl *sasl, const struct reply *r, struct err *e)
 	    sasl_name(sasl->mech), line);
 }
 
-int
-smtp_auth(struct smtp *s, const char *wanted, const struct sasl_creds *c,
-    struct err *e)
+/* The AUTH line and the raw data of one step; static, for their size,
+ * and wiped as soon as each step is sent. */
+static char auth_raw[SASL_DATA_MAX], auth_line[AUTH_LINE_MAX];
+
+static void
+auth_wipe(void)
 {
-	static char raw[SASL_DATA_MAX], line[AUTH_LINE_MAX];
+	explicit_bzero(auth_raw, sizeof(auth_raw));
+	explicit_bzero(auth_line, sizeof(auth_line));
+}
+
+/* "AUTH MECH[ initial-response]" in auth_line; the transcript's version
+ * in shown. */
+static int
+auth_command(struct sasl *sasl, char *shown, size_t n, struct err *e)
+{
+	size_t len, used;
+	int rc;
+
+	snprintf(auth_line, sizeof(auth_line), "AUTH %s",
+	    sasl_name(sasl->mech));
+	snprintf(shown, n, "AUTH %s", sasl_name(sasl->mech));
+	if ((rc = sasl_initial(sasl, auth_raw, &len, e)) <= 0)
+		return rc;
+	/* an initial response; "=" is the empty one */
+	used = strlen(auth_line);
+	auth_line[used++] = ' ';
+	if (len == 0)
+		strcpy(auth_line + used, "=");
+	else if (b64_encode(auth_raw, len, auth_line + used,
+	    sizeof(auth_line) - used) < 0)
+		return err_set(e, EX_SOFTWARE, "AUTH line too long");
+	snprintf(shown, n, "AUTH %s <redacted>", sasl_name(sasl->mech));
+	return 0;
+}
+
+int
+smtp_auth_queue(struct smtp *s, const char *wanted,
+    const struct sasl_creds *c, struct sasl *sasl, struct err *e)
+{
 	char shown[64];
-	struct sasl sasl;
-	struct reply r;
-	size_t n;
 	int rc;
 
 	if (!(s->caps.flags & CAP_AUTH))
 		return err_set(e, EX_NOPERM, "authentication is required but "
 		    "the server offers no AUTH");
-	if (sasl_choose(s->caps.auth, wanted, &sasl.mech, e) < 0)
+	if (sasl_choose(s->caps.auth, wanted, &sasl->mech, e) < 0)
 		return -1;
-	sasl_begin(&sasl, sasl.mech, c);
-	snprintf(line, sizeof(line), "AUTH %s", sasl_name(sasl.mech));
-	snprintf(shown, sizeof(shown), "AUTH %s", sasl_name(sasl.mech));
-	if ((rc = sasl_initial(&sasl, raw, &n, e)) < 0)
-		goto out;
-	if (rc == 1) {	/* an initial response; "=" is the empty one */
-		size_t used = strlen(line);
+	sasl_begin(sasl, sasl->mech, c);
+	rc = auth_command(sasl, shown, sizeof(shown), e);
+	if (rc == 0)
+		rc = queue_line(s, auth_line, shown, e);
+	auth_wipe();
+	if (rc < 0)
+		sasl_end(sasl);
+	return rc;
+}
 
-		line[used++] = ' ';
-		if (n == 0)
-			strcpy(line + used, "=");
-		else if (b64_encode(raw, n, line + used, sizeof(line) - used) < 0) {
-			rc = err_set(e, EX_SOFTWARE, "AUTH line too long");
-			goto out;
-		}
-		snprintf(shown, sizeof(shown), "AUTH %s <redacted>",
-		    sasl_name(sasl.mech));
-	}
-	if ((rc = send_line(s, line, shown, &r, e)) < 0)
-		goto out;
+/* Answer the challenges until the final reply. */
+static int
+auth_exchange(struct smtp *s, struct sasl *sasl, struct reply *r,
+    struct err *e)
+{
+	size_t n;
+
 	/* Each mechanism knows how many challenges it takes (3 at most) and
 	 * refuses one more, so a server looping on 334 is cut off there. */
-	while (r.code == 334) {
-		/* r.text is one line of base64 (the server's challenge). */
-		if (b64_decode(r.text, raw, sizeof(raw) - 1, &n) < 0) {
+	while (r->code == 334) {
+		/* r->text is one line of base64 (the server's challenge). */
+		if (b64_decode(r->text, auth_raw, sizeof(auth_raw) - 1,
+		    &n) < 0) {
 			err_set(e, EX_NOPERM, "AUTH %s: the server's challenge "
-			    "is not base64", sasl_name(sasl.mech));
-			rc = auth_cancel(s);
-			goto out;
+			    "is not base64", sasl_name(sasl->mech));
+			return auth_cancel(s);
 		}
-		if (sasl_respond(&sasl, raw, n, raw, &n, e) < 0) {
-			rc = auth_cancel(s);
-			goto out;
-		}
-		if (b64_encode(raw, n, line, sizeof(line)) < 0) {
-			rc = err_set(e, EX_SOFTWARE, "AUTH response too long");
-			goto out;
-		}
-		if ((rc = send_line(s, line, n ? "<redacted>" : "", &r, e)) < 0)
-			goto out;
+		if (sasl_respond(sasl, auth_raw, n, auth_raw, &n, e) < 0)
+			return auth_cancel(s);
+		if (b64_encode(auth_raw, n, auth_line, sizeof(auth_line)) < 0)
+			return err_set(e, EX_SOFTWARE, "AUTH response too long");
+		if (send_line(s, auth_line, n ? "<redacted>" : "", r, e) < 0)
+			return -1;
 	}
-	rc = auth_result(&sasl, &r, e);
-out:
-	sasl_end(&sasl);
-	explicit_bzero(raw, sizeof(raw));
-	explicit_bzero(line, sizeof(line));
+	return auth_result(sasl, r, e);
+}
+
+int
+smtp_auth_reply(struct smtp *s, struct sasl *sasl, struct err *e)
+{
+	struct reply r;
+	int rc = smtp_read_reply(s, &r, e);
+
+	if (rc == 0)
+		rc = auth_exchange(s, sasl, &r, e);
+	sasl_end(sasl);
+	auth_wipe();
 	return rc;
 }
 

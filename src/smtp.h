@@ -32,33 +32,48 @@ void smtp_init(struct smtp *s, struct conn *c, bool lmtp);
 
 int smtp_greeting(struct smtp *s, struct err *e);
 /* What the session needs from EHLO: with TLS or AUTH required, an old
- * HELO-only server cannot do, so there is no HELO fallback. */
+ * HELO-only server cannot do, so there is no HELO fallback; nor when
+ * more commands were pipelined behind the EHLO. */
 enum hello_need {
 	HELLO_NEEDS_NOTHING,
 	HELLO_NEEDS_TLS,	/* fails with EX_UNAVAILABLE */
 	HELLO_NEEDS_AUTH,	/* fails with EX_NOPERM */
+	HELLO_PIPELINED,	/* fails as smtp_expect says */
 };
 
 /* EHLO (LHLO), with HELO as the fallback only when nothing is needed. */
 int smtp_hello(struct smtp *s, const char *helo, enum hello_need need,
     struct err *e);
 
+/* The two halves of smtp_hello, for early pipelining: queue the EHLO
+ * (forgetting the capabilities), and later read its reply. */
+int smtp_hello_queue(struct smtp *s, const char *helo, struct err *e);
+int smtp_hello_reply(struct smtp *s, const char *helo, enum hello_need need,
+    struct err *e);
+
 /*
  * STARTTLS (RFC 3207): refuse unless offered and answered 220, refuse any
  * byte the server sent before the handshake (response injection), then
- * forget every pre-TLS capability and say EHLO again.
+ * forget every pre-TLS capability. The caller says EHLO again.
+ * smtp_starttls_reply is the second half, when STARTTLS was queued
+ * (smtp_queue) behind an early EHLO.
  */
-int smtp_starttls(struct smtp *s, const struct tls_options *o,
-    const char *helo, struct err *e);
+int smtp_starttls(struct smtp *s, const struct tls_options *o, struct err *e);
+int smtp_starttls_reply(struct smtp *s, const struct tls_options *o,
+    struct err *e);
 
 /*
  * AUTH (RFC 4954) with the named mechanism, or the strongest offered when
- * wanted is NULL. Secrets never reach the transcript. Error codes:
+ * wanted is NULL: smtp_auth_queue queues the AUTH command (with its
+ * initial response), smtp_auth_reply reads the reply, answers each
+ * challenge, and always ends sasl (a caller that gives up in between
+ * calls sasl_end). Secrets never reach the transcript. Error codes:
  * EX_NOPERM (refused, nothing usable offered, bad challenge, SCRAM server
  * not proven), EX_TEMPFAIL (4xx such as 454).
  */
-int smtp_auth(struct smtp *s, const char *wanted, const struct sasl_creds *c,
-    struct err *e);
+int smtp_auth_queue(struct smtp *s, const char *wanted,
+    const struct sasl_creds *c, struct sasl *sasl, struct err *e);
+int smtp_auth_reply(struct smtp *s, struct sasl *sasl, struct err *e);
 
 /* Send one command line (CRLF added; CR/LF in it are refused) and read
  * its reply. A 421 reply is turned into an EX_TEMPFAIL error. */

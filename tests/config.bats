@@ -727,7 +727,7 @@ EOF
 	assert_success
 	assert_equal "$stderr" ""
 	# the lines about the configuration; what follows is about the message
-	output=$(head -n 34 <<<"$output")
+	output=$(head -n 35 <<<"$output")
 	assert_output - <<EOF
 config file: $CONF
 profile: work (match_from *@work.example matched sender me@work.example)
@@ -754,6 +754,7 @@ domain =
 add_missing_headers = on
 remove_bcc = on
 pipelining = on
+pipe_connect = on
 chunking = on
 dsn_notify =
 dsn_return =

@@ -13,6 +13,7 @@ export MAILOUT
 export MAILOUT_CONFIG=/dev/null
 export XDG_CONFIG_HOME="${BATS_TMPDIR:-/tmp}/mailout-xdg-config"
 export XDG_STATE_HOME="${BATS_TMPDIR:-/tmp}/mailout-xdg-state"
+export XDG_CACHE_HOME="${BATS_TMPDIR:-/tmp}/mailout-xdg-cache"
 export LC_ALL=C
 
 # assert_success, assert_output, assert_line, fail... (Debian bats-assert).

@@ -33,6 +33,9 @@
 #   EHLO also offers AUTH EXTERNAL (identity: the CN).  The "<=" log line
 #   shows CV=yes|no and DN="<client certificate subject>".
 #   Set EXIM_AUTH_AFTER_TLS=1 when starting to offer AUTH only after TLS.
+#   Set EXIM_PIPE_CONNECT=1 to offer PIPECONNECT (early pipelining), as a
+#   stock Exim does; without it the EHLO reply lacks it. The "<=" log line
+#   then has L (pipelined) or L* (early pipelining used).
 set -uo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -86,10 +89,14 @@ show_logs() {
 write_config() {
 	local dir=$1 tls_port=$2 p_untrusted=$3 p_expired=$4 p_wrongname=$5 p_self=$6
 	local t_untrusted=$7 t_expired=$8 t_wrongname=$9 t_self=${10}
-	local auth_hosts='*' cert_name
+	local auth_hosts='*' pipe_connect_hosts='' log_pipelining='' cert_name
 	if [ "${EXIM_AUTH_AFTER_TLS:-0}" = 1 ]; then
 		# shellcheck disable=SC2016 # an Exim expansion, not a shell one
 		auth_hosts='${if eq{$tls_in_cipher}{}{}{*}}'
+	fi
+	if [ "${EXIM_PIPE_CONNECT:-0}" = 1 ]; then
+		pipe_connect_hosts='*'
+		log_pipelining=' +pipelining'	# "L*" on <= lines when used
 	fi
 	# certificate file name (without .pem/.key) chosen by the listening port:
 	# each bad certificate on its STARTTLS port and its implicit-TLS port
@@ -107,7 +114,7 @@ exim_group = $EXIM_USER
 deliver_drop_privilege = true
 spool_directory = $dir/spool
 log_file_path = $dir/log/%slog
-log_selector = +smtp_connection +received_recipients +smtp_protocol_error +smtp_syntax_error +tls_peerdn
+log_selector = +smtp_connection +received_recipients +smtp_protocol_error +smtp_syntax_error +tls_peerdn$log_pipelining
 syslog_duplication = false
 keep_environment =
 local_interfaces = 127.0.0.1
@@ -133,7 +140,7 @@ helo_verify_hosts =
 message_size_limit = 50M
 accept_8bitmime = true
 pipelining_advertise_hosts = *
-pipelining_connect_advertise_hosts =
+pipelining_connect_advertise_hosts = $pipe_connect_hosts
 chunking_advertise_hosts = *
 dsn_advertise_hosts = *
 smtputf8_advertise_hosts = *

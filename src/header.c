@@ -3,10 +3,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
-
-#include <gnutls/crypto.h>
 
 #include "base64.h"
 #include "header.h"
@@ -377,7 +376,9 @@ header_message_id(char *out, size_t cap, const char *domain)
 	char hex[21];
 	size_t i;
 
-	if (gnutls_rnd(GNUTLS_RND_NONCE, rnd, sizeof(rnd)) < 0)
+	/* unique, not secret: the kernel's numbers, without setting up
+	 * GnuTLS for a session that may not need it (tls.h) */
+	if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
 		memset(rnd, 0, sizeof(rnd));
 	for (i = 0; i < sizeof(rnd); i++)
 		snprintf(hex + 2 * i, 3, "%02x", rnd[i]);

@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <gnutls/gnutls.h>
+
 #include "config.h"
 #include "cli.h"
 #include "flush.h"
@@ -14,6 +16,9 @@
 #include "resolve.h"
 #include "send.h"
 #include "serverinfo.h"
+
+/* GnuTLS is set up when first needed (tls_library_init), not at load. */
+GNUTLS_SKIP_GLOBAL_INIT
 
 /* The command line's part in choosing the settings. */
 static struct resolve_request

@@ -6,10 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-#include <gnutls/crypto.h>
 
 #include "config.h"
 #include "dirs.h"
@@ -236,7 +235,8 @@ new_id(char *id, size_t n, struct err *e)
 	struct tm tm;
 	size_t len;
 
-	if (gnutls_rnd(GNUTLS_RND_NONCE, rnd, sizeof(rnd)) < 0)
+	/* unique, not secret: getrandom(2), as for Message-ID (header.c) */
+	if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
 		return err_set(e, EX_SOFTWARE, "no random numbers");
 	clock_gettime(CLOCK_REALTIME, &now);
 	gmtime_r(&now.tv_sec, &tm);

@@ -10,6 +10,7 @@
 
 #include "base64.h"
 #include "sasl.h"
+#include "tls.h"
 
 static const char *const mech_names[SASL_MECH_COUNT] = {
 	[SASL_SCRAM_SHA_256] = "SCRAM-SHA-256",
@@ -89,6 +90,7 @@ sasl_choose(const char *offered, const char *wanted, enum sasl_mech *m,
 void
 sasl_begin(struct sasl *s, enum sasl_mech m, const struct sasl_creds *c)
 {
+	tls_library_init();	/* for the hashes, HMAC and random numbers */
 	memset(s, 0, sizeof(*s));
 	s->mech = m;
 	s->creds = c;

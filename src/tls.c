@@ -295,12 +295,22 @@ verify(struct tls *t, const struct tls_options *o, struct err *e)
 	    t->verdict);
 }
 
+void
+tls_library_init(void)
+{
+	static bool done;
+
+	if (!done)
+		done = gnutls_global_init() == GNUTLS_E_SUCCESS;
+}
+
 int
 tls_start(struct conn *c, const struct tls_options *o, struct err *e)
 {
 	struct tls *t = calloc(1, sizeof(*t));
 	char *desc;
 
+	tls_library_init();
 	if (t == NULL)
 		return err_set(e, EX_SOFTWARE, "out of memory");
 	c->io_ctx = t;	/* tls_end frees it, whatever happens next */

@@ -334,8 +334,10 @@ via_bdat(struct txn *t, struct chunk_reader *cr, struct err *e)
 		first = false;
 		if (cr->eof)
 			return read_final_replies(t, e);
-		if (smtp_read_reply(t->s, &r, e) < 0 ||
-		    smtp_expect(&r, 2, "BDAT", e) < 0 || chunk_fill(cr, e) < 0)
+		/* The chunk is in the kernel's hands: read the next one while
+		 * the server takes it, then hear what it said. */
+		if (chunk_fill(cr, e) < 0 || smtp_read_reply(t->s, &r, e) < 0 ||
+		    smtp_expect(&r, 2, "BDAT", e) < 0)
 			return -1;
 	}
 }

@@ -391,7 +391,7 @@ PY
 
 # first_chunk: the size of the first BDAT chunk of a 900 KB CRLF message
 # (learnt from mailout: it depends on its read size and on its filter's
-# worst-case expansion; 491526 today: 30 reads of 16 KiB fit under 512 KiB
+# worst-case expansion; 98310 today: 6 reads of 16 KiB fit under 128 KiB
 # minus the filter's bound, + 1 CR per LF-rendered header line).
 first_chunk() {
 	crlf_message 900000 "$BATS_TEST_TMPDIR/msg"
@@ -404,9 +404,9 @@ first_chunk() {
 @test "chunking: a message of exactly two chunks: BDAT C, then BDAT n LAST" {
 	local c
 	c=$(first_chunk)
-	# big chunks, never over 512 KiB
-	[ "$c" -gt 400000 ] && [ "$c" -le 524288 ] ||
-		fail "first chunk of $c octets (expected 400000 < size <= 524288)"
+	# chunks of most of 128 KiB, never over
+	[ "$c" -gt 65536 ] && [ "$c" -le 131072 ] ||
+		fail "first chunk of $c octets (expected 65536 < size <= 131072)"
 	crlf_message $((c + 1000)) "$BATS_TEST_TMPDIR/msg"
 	scripted_start --bdat-out "$BATS_TEST_TMPDIR/chunks" < <(bdat_script)
 	fp a@example.com
@@ -455,7 +455,7 @@ with open(path, "wb") as f:
 PY
 }
 
-# assert_bdat_framing: one LAST chunk at the end, none over 512 KiB, and the
+# assert_bdat_framing: one LAST chunk at the end, none over 128 KiB, and the
 # chunks together are the CRLF message (the server checked that each BDAT n
 # is followed by exactly n octets and a command).
 assert_bdat_framing() {
@@ -466,7 +466,7 @@ assert_bdat_framing() {
 	[ "$(printf '%s\n' "$sizes" | grep -c LAST)" = 1 ] ||
 		fail "more than one LAST: $sizes"
 	for n in ${sizes// LAST/}; do
-		[ "$n" -le 524288 ] || fail "a chunk of $n octets: $sizes"
+		[ "$n" -le 131072 ] || fail "a chunk of $n octets: $sizes"
 	done
 	[ "$(printf '%s\n' "$sizes" | wc -l)" -ge 5 ] ||
 		fail "expected a message of several chunks: $sizes"

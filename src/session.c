@@ -194,7 +194,8 @@ early_failed(const struct session *ss, const struct opening *o)
 }
 
 /* After an ordinary opening: keep the EHLO replies for next time when
- * each offered early pipelining, else drop what was kept. */
+ * each offered early pipelining. (An entry this server no longer earns
+ * is dropped when early pipelining fails with it: session_open.) */
 static void
 remember_offer(const struct session *ss, const struct opening *o)
 {
@@ -209,8 +210,6 @@ remember_offer(const struct session *ss, const struct opening *o)
 	    (ss->smtp.caps.flags & CAP_PIPE_CONNECT))
 		ehlo_cache_store(&o->cache, first, ss->had_pre_tls_hello ?
 		    &ss->smtp.hello : NULL);
-	else
-		ehlo_cache_forget(&o->cache);
 }
 
 static enum hello_need

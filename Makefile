@@ -42,10 +42,8 @@ FUZZ_OBJS = $(filter-out %/main.o,$(SRCS:src/%.c=tests/fuzz/build/%.o)) \
 	tests/fuzz/build/fuzz.o
 REPLAY_OBJS = $(filter-out %/main.o,$(SAN_OBJS)) tests/fuzz/build/san/fuzz.o
 
-DEB_PACKAGES = build-essential autoconf pkg-config clang libclang-rt-14-dev \
-	libgnutls28-dev \
-	gnutls-bin libinih-dev bats bats-assert bats-support python3 \
-	exim4-daemon-light dovecot-lmtpd msmtp bsd-mailx git git-email time valgrind
+# The packages each target needs are listed in tests/deps.list.
+DEPS_GROUPS = build check demo bench fuzz dist
 BATS = bats
 
 .PHONY: all build deps demo check check-build check-binaries bench fuzz install uninstall \
@@ -54,8 +52,12 @@ BATS = bats
 all: config.mk
 	@$(MAKE) --no-print-directory build
 
+# autoconf alone: configure.ac uses no macro outside autoconf's own (it
+# calls pkg-config by hand), so there is no aclocal.m4 to make and no
+# automake to install.
 config.mk: configure.ac config.mk.in
-	autoreconf -i
+	autoheader
+	autoconf
 	./configure
 
 build: src/mailout
@@ -77,24 +79,22 @@ src/san/%.o: src/%.c config.mk
 -include $(OBJS:.o=.d) $(SAN_OBJS:.o=.d)
 
 deps:
-	@missing=$$(for p in $(DEB_PACKAGES); do \
-		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | \
-		grep -q '^install ok installed' || echo $$p; done); \
-	if [ -n "$$missing" ]; then \
-		sudo=; [ "$$(id -u)" -eq 0 ] || sudo=sudo; \
-		echo "make deps: installing" $$missing; \
-		$$sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
-		$$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
-			--no-install-recommends $$missing; \
-	fi
+	@tests/deps.sh install $(DEPS_GROUPS)
 
-demo: all
+# deps-GROUP: fail at once, naming what is missing, before a target that
+# needs those packages starts.
+deps-%:
+	@tests/deps.sh check $*
+
+demo: deps-demo all
 	@tests/demo.sh
 
-check: all
+# The suite runs as root (through sudo otherwise): the real Exim and
+# Dovecot keep privileges only for root, and tests create users.
+check: deps-build deps-check all
 	@$(MAKE) --no-print-directory check-build
-	@log=$$(mktemp); \
-	MAILOUT=$(CURDIR)/src/mailout-san bash -o pipefail -c \
+	@log=$$(mktemp); sudo=; [ "$$(id -u)" -eq 0 ] || sudo=sudo; \
+	$$sudo env MAILOUT=$(CURDIR)/src/mailout-san bash -o pipefail -c \
 		'$(BATS) tests/ 2>&1 | tee "$$0"' "$$log"; status=$$?; \
 	echo "$$(grep -c '^ok ' "$$log") passed, $$(grep -c '^not ok ' "$$log") failed"; \
 	rm -f "$$log"; exit $$status
@@ -109,7 +109,7 @@ check-binaries: src/mailout src/mailout-san $(REPLAY_BINS)
 # throughput and peak RSS to a discard sink; prints a Markdown table.
 # BENCH_ARGS go to tests/bench/bench.py (e.g. --runs 3 --big-mb 100).
 BENCH_ARGS =
-bench: all
+bench: deps-bench all
 	python3 tests/bench/bench.py --mailout src/mailout $(BENCH_ARGS)
 
 tests/fuzz/build/%.o: src/%.c config.mk
@@ -138,7 +138,7 @@ tests/fuzz/build/replay-%: tests/fuzz/build/san/%.o \
 	$(FUZZ_NAMES:%=tests/fuzz/build/san/%.o) tests/fuzz/build/san/replay.o
 
 # Corpus growth goes to tests/fuzz/build/corpus-NAME, never to the seeds.
-fuzz: config.mk $(FUZZ_BINS)
+fuzz: deps-fuzz config.mk $(FUZZ_BINS)
 	@for n in $(FUZZ_NAMES); do \
 		mkdir -p tests/fuzz/build/corpus-$$n; \
 		echo "make fuzz: $$n for $(FUZZ_SECONDS)s"; \
@@ -185,8 +185,7 @@ uninstall:
 
 dist: config.mk
 	rm -rf mailout-$(PACKAGE_VERSION)
-	mkdir mailout-$(PACKAGE_VERSION)
-	git ls-files | cpio -pdm --quiet mailout-$(PACKAGE_VERSION)
+	git archive --prefix=mailout-$(PACKAGE_VERSION)/ HEAD | tar xf -
 	cp configure config.h.in mailout-$(PACKAGE_VERSION)/
 	tar czf mailout-$(PACKAGE_VERSION).tar.gz mailout-$(PACKAGE_VERSION)
 	rm -rf mailout-$(PACKAGE_VERSION)

@@ -50,9 +50,9 @@ install() {
 		sudo=
 		[ "$(id -u)" -eq 0 ] || sudo=sudo
 		echo "make deps: installing $missing"
-		$sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq &&
+		$sudo env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 update -qq &&
 			# shellcheck disable=SC2086 # one word per package
-			$sudo env DEBIAN_FRONTEND=noninteractive apt-get install \
+			$sudo env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install \
 				-y -qq --no-install-recommends $missing || exit 1
 	fi
 	check "$@"

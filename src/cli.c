@@ -7,8 +7,7 @@
 
 #include "cli.h"
 #include "settings.h"
-
-#define nitems(a) (sizeof(a) / sizeof((a)[0]))
+#include "util.h"
 
 enum {
 	OPT_FILE = 256, OPT_FROM, OPT_DEBUG, OPT_REPORT, OPT_HELP, OPT_VERSION,
@@ -191,7 +190,7 @@ add_setting(struct options *o, const char *option, const char *arg,
     struct err *e)
 {
 	struct settings scratch;
-	struct cli_setting *set = o->settings;
+	struct setting_override *set = o->settings;
 	size_t i;
 	int j;
 
@@ -221,17 +220,6 @@ add_setting(struct options *o, const char *option, const char *arg,
 	set[o->nsettings].option = setting_options[i].option;
 	o->nsettings++;
 	return 0;
-}
-
-const char *
-cli_setting(const struct options *o, const char *key)
-{
-	int i;
-
-	for (i = 0; i < o->nsettings; i++)
-		if (strcmp(o->settings[i].key, key) == 0)
-			return o->settings[i].value;
-	return NULL;
 }
 
 static int

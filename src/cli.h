@@ -11,14 +11,7 @@
 #include <stdbool.h>
 
 #include "err.h"
-
-/* An option that sets a configuration key, checked by the key's own
- * parser (settings.c) as if it were a line of mailout.conf. */
-struct cli_setting {
-	const char *key;		/* "tls_cert_file" */
-	const char *value;
-	const char *option;		/* "tls-cert", for messages */
-};
+#include "settings.h"
 
 #define CLI_SETTINGS_MAX 24		/* >= the options that set a key */
 
@@ -49,7 +42,7 @@ struct options {
 	bool dry_run;			/* --dry-run: print, send nothing */
 	/* options that set a key of mailout.conf(5) (--host, --no-queue...),
 	 * in command-line order, a repeated key only at its last place */
-	struct cli_setting settings[CLI_SETTINGS_MAX];
+	struct setting_override settings[CLI_SETTINGS_MAX];
 	int nsettings;
 	bool from_headers;		/* -t */
 	const char *full_name;		/* -F */
@@ -68,8 +61,5 @@ int cli_parse(int argc, char **argv, const char *progname,
     struct options *o, struct err *e);
 
 void cli_usage(const char *progname);
-
-/* The value the command line gave for a configuration key, or NULL. */
-const char *cli_setting(const struct options *o, const char *key);
 
 #endif

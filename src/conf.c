@@ -17,10 +17,9 @@
 
 #include "config.h"
 #include "conf.h"
+#include "util.h"
 
 #define DEFAULTS "defaults"	/* the section that is not a profile */
-
-#define nitems(a) (sizeof(a) / sizeof((a)[0]))
 
 struct entry {
 	char *key;
@@ -429,8 +428,9 @@ read_search_path(struct conf *cf, struct err *e)
 
 	if (sysdir == NULL || *sysdir == '\0')
 		sysdir = SYSCONFDIR;
-	if (join_path(path, sizeof(path), sysdir, "mailout.conf", e) < 0 ||
-	    read_file(cf, path, false, e) < 0)
+	if (join_path(path, sizeof(path), sysdir, "mailout.conf", e) < 0)
+		return -1;
+	if (read_file(cf, path, false, e) < 0)
 		return -1;
 	if (xdg != NULL && *xdg == '/') {
 		if (join_path(path, sizeof(path), xdg, "mailout/config", e) < 0)

@@ -140,7 +140,7 @@ ehlo_cache_load(struct ehlo_cache *c, const struct settings *st,
 	}
 	len = snprintf(c->key, sizeof(c->key), "%s %s %s %s %s%s", st->host,
 	    st->port, mode_names[mode], st->helo, st->lmtp ? "lmtp " : "",
-	    st->tls_options.cert_file ? st->tls_options.cert_file : "-");
+	    st->tls_cert_file ? st->tls_cert_file : "-");
 	if (len < 0 || (size_t)len >= sizeof(c->key) ||
 	    strchr(c->key, '\n') != NULL) {
 		c->path[0] = '\0';
@@ -185,9 +185,10 @@ ehlo_cache_store(const struct ehlo_cache *c, const struct reply *before_tls,
 	snprintf(dir, sizeof(dir), "%s", c->path);
 	*strrchr(dir, '/') = '\0';
 	snprintf(tmp, sizeof(tmp), "%s.tmp%ld", c->path, (long)getpid());
-	if (dirs_make(dir, "cache", &ignored) < 0 ||
-	    (fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
-	    0600)) < 0)
+	if (dirs_make(dir, "cache", &ignored) < 0)
+		return;
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0)
 		return;
 	if ((f = fdopen(fd, "w")) == NULL) {
 		close(fd);
@@ -204,8 +205,9 @@ ehlo_cache_store(const struct ehlo_cache *c, const struct reply *before_tls,
 }
 
 void
-ehlo_cache_forget(const struct ehlo_cache *c)
+ehlo_cache_forget(struct ehlo_cache *c)
 {
+	c->found = false;
 	if (c->path[0] != '\0' && unlink(c->path) == 0)
 		log_note("early pipelining: forgot %s", c->path);
 }

@@ -40,7 +40,7 @@ void ehlo_cache_store(const struct ehlo_cache *c,
     const struct reply *before_tls, const struct reply *after_tls);
 
 /* Drop the entry: the server no longer matches it. */
-void ehlo_cache_forget(const struct ehlo_cache *c);
+void ehlo_cache_forget(struct ehlo_cache *c);
 
 /* Whether two EHLO replies offer the same: every line but the first
  * (which names the client and may change from one session to the next). */

@@ -7,20 +7,10 @@
 #include <unistd.h>
 
 #include "envelope.h"
+#include "hostname.h"
 
 #define ALIAS_DEPTH_MAX 8	/* an alias naming an alias naming ... */
 #define ALIAS_LINE_MAX 4096
-
-const char *
-local_hostname(void)
-{
-	static char name[256];
-
-	if (name[0] == '\0' && (gethostname(name, sizeof(name) - 1) < 0 ||
-	    name[0] == '\0'))
-		strcpy(name, "localhost");
-	return name;
-}
 
 static int
 default_sender(const struct settings *st, char *buf, size_t n, struct err *e)
@@ -188,8 +178,9 @@ envelope_build(struct envelope *env, const struct envelope_request *req,
 	    st->domain != NULL)
 		snprintf(env->sender + strlen(env->sender),
 		    sizeof(env->sender) - strlen(env->sender), "@%s", st->domain);
-	if (addr_check(env->sender, e) < 0 ||
-	    collect_recipients(req, hb, &raw, e) < 0)
+	if (addr_check(env->sender, e) < 0)
+		goto out;
+	if (collect_recipients(req, hb, &raw, e) < 0)
 		goto out;
 	for (i = 0; i < raw.n; i++)
 		if (add_recipient(st, raw.v[i], &env->rcpts, 0, e) < 0)

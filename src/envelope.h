@@ -47,7 +47,4 @@ int envelope_build(struct envelope *env, const struct envelope_request *req,
 
 void envelope_free(struct envelope *env);
 
-/* The machine's name for user@host and the default HELO. */
-const char *local_hostname(void);
-
 #endif

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "envelope.h"
+#include "hostname.h"
 #include "flush.h"
 #include "log.h"
 #include "maillog.h"
@@ -12,7 +13,7 @@
 #include "queue.h"
 #include "report.h"
 #include "session.h"
-#include "submit.h"
+#include "transaction.h"
 
 struct flusher {
 	struct queue q;
@@ -20,12 +21,11 @@ struct flusher {
 	time_t now;
 	bool all;		/* --flush=all: ignore backoff */
 	/* the group being sent */
-	struct cli_setting *overrides;
+	struct setting_override *overrides;
 	struct conf *cf;
 	struct settings st;
 	bool resolved;
-	struct session ss;
-	bool open;		/* ss is usable */
+	struct session ss;		/* usable when SESSION_READY */
 	int sent_on_session;
 	struct err group_err;	/* the group cannot be sent (code != 0) */
 };
@@ -121,12 +121,17 @@ load_entries(struct flusher *f, size_t *n, struct err *e)
 
 /* ---- a group's settings and session ---- */
 
+static bool
+session_ready(const struct flusher *f)
+{
+	return f->ss.state == SESSION_READY;
+}
+
 static void
 end_group(struct flusher *f)
 {
-	if (f->open)
+	if (session_ready(f))
 		session_close(&f->ss);
-	f->open = false;
 	f->sent_on_session = 0;
 	conf_free(f->cf);
 	f->cf = NULL;
@@ -169,22 +174,23 @@ begin_group(struct flusher *f, const struct queue_entry *qe)
 	return 0;
 }
 
+/* The group's session, ready for the next message: RSET after one was
+ * sent on it, a new session when that fails or there is none. */
 static int
 ensure_session(struct flusher *f, enum stage *stage, struct err *e)
 {
-	struct reply r;
+	struct err rset_err;
 
 	if (f->group_err.code != 0) {
 		*e = f->group_err;
 		return -1;
 	}
-	if (f->open && f->sent_on_session > 0 &&
-	    (smtp_command(&f->ss.smtp, &r, e, "RSET") < 0 ||
-	    smtp_expect(&r, 2, "RSET", e) < 0)) {
+	if (session_ready(f) && f->sent_on_session > 0 &&
+	    smtp_rset(&f->ss.smtp, &rset_err) < 0) {
+		log_note("RSET failed (%s); a new session", rset_err.msg);
 		session_close(&f->ss);
-		f->open = false;
 	}
-	if (f->open)
+	if (session_ready(f))
 		return 0;
 	f->sent_on_session = 0;
 	if (session_open(&f->ss, &f->st, true, stage, e) < 0) {
@@ -192,7 +198,6 @@ ensure_session(struct flusher *f, enum stage *stage, struct err *e)
 		f->group_err = *e;	/* the same for every entry here */
 		return -1;
 	}
-	f->open = true;
 	return 0;
 }
 
@@ -200,13 +205,28 @@ ensure_session(struct flusher *f, enum stage *stage, struct err *e)
 
 static int flush_entry(struct flusher *f, struct queue_entry *qe);
 
-/* The notice as a queue entry of its own, with qe's settings. */
+/* ne is sent the way qe is: its configuration, profile and settings. */
+static int
+copy_route(struct queue_entry *ne, const struct queue_entry *qe,
+    struct err *e)
+{
+	size_t i;
+
+	for (i = 0; i < qe->nsettings; i++)
+		if (queue_entry_add_setting(ne, qe->settings[i].key,
+		    qe->settings[i].value, e) < 0)
+			return -1;
+	if (queue_entry_set(&ne->config, qe->config, e) < 0)
+		return -1;
+	return queue_entry_set(&ne->profile, qe->profile, e);
+}
+
+/* The notice as a queue entry of its own, to qe's sender. */
 static int
 queue_notice(struct flusher *f, const struct queue_entry *qe,
     struct notice *nt, struct queue_entry *ne, struct err *e)
 {
 	struct message_source original, text = { .fd = -1 };
-	size_t i;
 	int rc;
 
 	ne->created = f->now;
@@ -215,14 +235,12 @@ queue_notice(struct flusher *f, const struct queue_entry *qe,
 	nt->original = &original;
 	rc = notice_build(nt, &text, e);
 	message_close(&original);
-	for (i = 0; i < qe->nsettings && rc == 0; i++)
-		rc = queue_entry_add_setting(ne, qe->settings[i].key,
-		    qe->settings[i].value, e);
-	if (rc == 0 && (queue_entry_set(&ne->config, qe->config, e) < 0 ||
-	    queue_entry_set(&ne->profile, qe->profile, e) < 0 ||
-	    addr_list_add(&ne->env.rcpts, qe->env.sender, e) < 0 ||
-	    queue_add(&f->q, ne, &text, false, e) < 0))
-		rc = -1;
+	if (rc == 0)
+		rc = copy_route(ne, qe, e);
+	if (rc == 0)
+		rc = addr_list_add(&ne->env.rcpts, qe->env.sender, e);
+	if (rc == 0)
+		rc = queue_add(&f->q, ne, &text, false, e);
 	message_close(&text);
 	return rc;
 }
@@ -346,13 +364,11 @@ send_entry(struct flusher *f, struct queue_entry *qe, struct outcome *o)
 	if (queue_message(&f->q, qe->id, &src, &o->session) < 0)
 		return;
 	f->st.dsn_envid = qe->envid;
-	submit_on(&f->ss, &f->st, &qe->env, &src, o);
+	transaction_send(&f->ss, &f->st, &qe->env, &src, o);
 	message_close(&src);
 	f->sent_on_session++;
-	if (o->session.code != 0) {	/* the session's state is unknown */
+	if (o->session.code != 0)	/* the session's state is unknown */
 		session_close(&f->ss);
-		f->open = false;
-	}
 	refuse_undecided(o);
 }
 
@@ -387,7 +403,7 @@ flush_entry(struct flusher *f, struct queue_entry *qe)
 	if (f->resolved) {
 		message_info_init(&mi, &f->st, qe->env.sender, qe->message_id,
 		    qe->size);
-		maillog_write(&f->st, &mi, &o, report_exit_code(&o));
+		maillog_write(&f->st, &mi, &o, outcome_exit_code(&o));
 	}
 	free(o.rcpts);
 	return 0;

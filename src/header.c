@@ -10,8 +10,6 @@
 #include "base64.h"
 #include "header.h"
 
-#define READ_CHUNK 16384
-
 /* "Name:" with an RFC 5322 field name (obsolete space before ':' too). */
 static size_t
 field_name_len(const char *line, size_t len)
@@ -113,7 +111,7 @@ header_read(struct header_block *hb, struct message_source *src,
 {
 	/* Everything up to the end of the block stays in raw: no line of
 	 * it is longer than the block may be, so nothing needs moving. */
-	size_t cap = HEADER_BLOCK_MAX + READ_CHUNK, have = 0, scan = 0;
+	size_t cap = HEADER_BLOCK_MAX + MESSAGE_READ_SIZE, have = 0, scan = 0;
 	char *raw = malloc(cap);
 	int rc = -1, done = 0;
 	ssize_t n = 1;
@@ -134,8 +132,8 @@ header_read(struct header_block *hb, struct message_source *src,
 			goto out;
 		}
 		if (lf == NULL && n > 0) {	/* need more input */
-			size_t want = cap - have < READ_CHUNK ? cap - have :
-			    READ_CHUNK;
+			size_t want = cap - have < MESSAGE_READ_SIZE ? cap - have :
+			    MESSAGE_READ_SIZE;
 
 			if ((n = message_read(src, raw + have, want, e)) < 0)
 				goto out;

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "maillog.h"
+#include "util.h"
 
 static const struct {
 	const char *name;
@@ -79,7 +80,7 @@ to_syslog(const struct settings *st, const char *line, int exit_code)
 	int facility = LOG_MAIL;
 	size_t i;
 
-	for (i = 0; i < sizeof(facilities) / sizeof(facilities[0]); i++)
+	for (i = 0; i < nitems(facilities); i++)
 		if (strcmp(facilities[i].name, st->syslog_facility) == 0)
 			facility = facilities[i].facility;
 	openlog("mailout", LOG_PID, facility);

@@ -6,7 +6,8 @@
 #ifndef MAILOUT_MAILLOG_H
 #define MAILOUT_MAILLOG_H
 
-#include "result.h"
+#include "outcome.h"
+#include "report.h"
 #include "settings.h"
 
 void maillog_write(const struct settings *st, const struct message_info *mi,

@@ -336,6 +336,21 @@ net_set_plain(struct conn *c)
 	c->io_ctx = NULL;
 }
 
+int
+net_start_tls(struct conn *c, struct err *e)
+{
+	if (c->tls_start == NULL)
+		return err_set(e, EX_SOFTWARE, "TLS is not set up for %s",
+		    c->peer);
+	return c->tls_start(c, c->tls_options, e);
+}
+
+bool
+net_is_tls(const struct conn *c)
+{
+	return c->io != &plain_io;
+}
+
 bool
 net_has_unread(struct conn *c)
 {

@@ -24,6 +24,7 @@
 #define NET_SESSION_TIMEOUTS 10
 
 struct conn;
+struct tls_options;
 
 /* How bytes move: plain socket calls, or a TLS session (tls.c). Both
  * return what read(2)/write(2) would; -1 with errno EAGAIN means "poll". */
@@ -44,6 +45,13 @@ struct conn {
 	bool timed_out;		/* a wait ran out of time */
 	const struct conn_io *io;
 	void *io_ctx;		/* the transport's state (TLS session) */
+	/* How TLS starts when the protocol asks for it (STARTTLS) or the
+	 * opener does (implicit TLS): set by whoever opened the connection,
+	 * since the TLS settings are theirs (session.c: tls.h's tls_start).
+	 * NULL: TLS is impossible. */
+	int (*tls_start)(struct conn *c, const struct tls_options *o,
+	    struct err *e);
+	const struct tls_options *tls_options;
 	char rbuf[NET_RBUF_SIZE];
 	size_t rpos, rlen;
 	char wbuf[NET_WBUF_SIZE];
@@ -75,6 +83,12 @@ int net_wait(struct conn *c, short events, const char *what, struct err *e);
 
 /* Go back to plain socket I/O (after the TLS layer is torn down). */
 void net_set_plain(struct conn *c);
+
+/* Start TLS on the connection as its opener set up (tls_start). */
+int net_start_tls(struct conn *c, struct err *e);
+
+/* Whether the connection's bytes go through TLS. */
+bool net_is_tls(const struct conn *c);
 
 /* True when bytes the server sent are waiting unread (injection check). */
 bool net_has_unread(struct conn *c);

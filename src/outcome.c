@@ -1,7 +1,8 @@
-/* outcome.c — reading an outcome: stage names, retries, the status word. */
+/* outcome.c — reading an outcome: stage names, retries, status, exit code. */
 #include <stdio.h>
 
-#include "result.h"
+#include "log.h"
+#include "outcome.h"
 
 static const char *const stage_names[][2] = {
 	[STAGE_CONNECT] = { "connect", "connect" },
@@ -25,6 +26,14 @@ const char *
 stage_key(enum stage s)
 {
 	return stage_names[s][1];
+}
+
+void
+stage_set(enum stage *at, enum stage s)
+{
+	if (log_level() >= 2 && *at != s)
+		log_note("stage: %s", stage_name(s));
+	*at = s;
 }
 
 bool
@@ -76,17 +85,14 @@ outcome_status(const struct outcome *o)
 	return accepted + queued > 0 ? "partial" : "failed";
 }
 
-void
-message_info_init(struct message_info *mi, const struct settings *st,
-    const char *sender, const char *message_id, long long size)
+int
+outcome_exit_code(const struct outcome *o)
 {
-	if (st->socket != NULL)
-		snprintf(mi->host, sizeof(mi->host), "%s", st->socket);
-	else
-		snprintf(mi->host, sizeof(mi->host), "%s:%s", st->host,
-		    st->port);
-	mi->profile = st->profile;
-	mi->sender = sender;
-	mi->message_id = message_id;
-	mi->size = size;
+	bool queued = outcome_count(o, RCPT_QUEUED) > 0;
+
+	if (o->session.code != 0 && !(queued && outcome_all_queued(o)))
+		return o->session.code;
+	if (outcome_count(o, RCPT_REFUSED) > 0)
+		return EX_NOUSER;
+	return outcome_count(o, RCPT_DEFERRED) > 0 ? EX_TEMPFAIL : EX_OK;
 }

@@ -13,7 +13,7 @@
 #include "config.h"
 #include "dirs.h"
 #include "queue.h"
-#include "transfer.h"
+#include "chunk.h"
 
 #define QUEUE_FORMAT "mailout-queue 1"
 #define ENTRY_FILE_MAX (4 * 1024 * 1024)	/* 10000 recipients fit */
@@ -40,8 +40,9 @@ int
 queue_open(struct queue *q, const struct settings *st, struct err *e)
 {
 	q->dirfd = -1;
-	if (queue_path(st, q->dir, sizeof(q->dir), e) < 0 ||
-	    dirs_make(q->dir, "queue", e) < 0)
+	if (queue_path(st, q->dir, sizeof(q->dir), e) < 0)
+		return -1;
+	if (dirs_make(q->dir, "queue", e) < 0)
 		return -1;
 	q->dirfd = open(q->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (q->dirfd < 0)

@@ -8,6 +8,7 @@
 #include "log.h"
 #include "net.h"
 #include "reply.h"
+#include "util.h"
 
 static int
 bad_line(struct err *e, const char *why, const char *line, size_t len)
@@ -166,7 +167,7 @@ caps_add(struct caps *caps, const char *line, size_t len)
 	while (kw < len && line[kw] != ' ' && line[kw] != '=')
 		kw++;
 	params = line + kw + (kw < len);
-	for (i = 0; i < sizeof(cap_keywords) / sizeof(cap_keywords[0]); i++) {
+	for (i = 0; i < nitems(cap_keywords); i++) {
 		if (strlen(cap_keywords[i].keyword) != kw ||
 		    strncasecmp(line, cap_keywords[i].keyword, kw) != 0)
 			continue;

@@ -45,16 +45,19 @@ report_text(const struct outcome *o, bool all)
 		    queued == 1 ? "" : "s");
 }
 
-int
-report_exit_code(const struct outcome *o)
+void
+message_info_init(struct message_info *mi, const struct settings *st,
+    const char *sender, const char *message_id, long long size)
 {
-	bool queued = outcome_count(o, RCPT_QUEUED) > 0;
-
-	if (o->session.code != 0 && !(queued && outcome_all_queued(o)))
-		return o->session.code;
-	if (outcome_count(o, RCPT_REFUSED) > 0)
-		return EX_NOUSER;
-	return outcome_count(o, RCPT_DEFERRED) > 0 ? EX_TEMPFAIL : EX_OK;
+	if (st->socket != NULL)
+		snprintf(mi->host, sizeof(mi->host), "%s", st->socket);
+	else
+		snprintf(mi->host, sizeof(mi->host), "%s:%s", st->host,
+		    st->port);
+	mi->profile = st->profile;
+	mi->sender = sender;
+	mi->message_id = message_id;
+	mi->size = size;
 }
 
 /* ---- JSON ---- */

@@ -9,7 +9,20 @@
 #include <stdbool.h>
 #include <stdio.h>
 
-#include "result.h"
+#include "outcome.h"
+#include "settings.h"
+
+/* What a report or log line says about the message besides the outcome. */
+struct message_info {
+	const char *profile;	/* NULL: none */
+	char host[300];		/* host:port or the socket path */
+	const char *sender;
+	const char *message_id;	/* NULL: none */
+	long long size;		/* octets; -1: unknown */
+};
+
+void message_info_init(struct message_info *mi, const struct settings *st,
+    const char *sender, const char *message_id, long long size);
 
 /* "mailout: <bob@example.com>: refused at RCPT: 550 5.1.1 No such user";
  * with all, accepted recipients get a line too. */
@@ -19,9 +32,6 @@ void report_text(const struct outcome *o, bool all);
 void report_json(const struct outcome *o, const struct message_info *mi,
     int exit_code, FILE *out);
 
-/* 0, or the session's error (unless its recipients were queued), else 67
- * for a refusal, else 75 for a deferral that is not queued. */
-int report_exit_code(const struct outcome *o);
 
 /* Write s as a JSON string: quoted, escaped, invalid UTF-8 replaced. */
 void json_string(FILE *out, const char *s);

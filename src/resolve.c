@@ -3,7 +3,7 @@
 #include <string.h>
 
 #include "addr.h"
-#include "envelope.h"
+#include "hostname.h"
 #include "resolve.h"
 #include "sasl.h"
 

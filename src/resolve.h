@@ -11,7 +11,6 @@
 #ifndef MAILOUT_RESOLVE_H
 #define MAILOUT_RESOLVE_H
 
-#include "cli.h"
 #include "conf.h"
 #include "settings.h"
 
@@ -19,7 +18,7 @@ struct resolve_request {
 	const char *config;		/* --config; NULL: the usual files */
 	const char *profile;		/* --profile; NULL: choose */
 	const char *sender;		/* -f, for match_from; may be NULL */
-	const struct cli_setting *overrides;	/* applied in order */
+	const struct setting_override *overrides;	/* applied in order */
 	int noverrides;
 };
 

@@ -150,8 +150,9 @@ scram_nonce(struct sasl *s, struct err *e)
 		snprintf(s->nonce, sizeof(s->nonce), "%s", fixed);
 		return 0;
 	}
-	if (gnutls_rnd(GNUTLS_RND_NONCE, raw, sizeof(raw)) < 0 ||
-	    b64_encode((const char *)raw, sizeof(raw), s->nonce,
+	if (gnutls_rnd(GNUTLS_RND_NONCE, raw, sizeof(raw)) < 0)
+		return err_set(e, EX_SOFTWARE, "cannot make a SCRAM nonce");
+	if (b64_encode((const char *)raw, sizeof(raw), s->nonce,
 	    sizeof(s->nonce)) < 0)
 		return err_set(e, EX_SOFTWARE, "cannot make a SCRAM nonce");
 	return 0;
@@ -233,6 +234,12 @@ scram_parse_first(const struct sasl *s, const char *in, size_t inlen,
 }
 
 static int
+scram_failed(struct err *e)
+{
+	return err_set(e, EX_SOFTWARE, "SCRAM computation failed");
+}
+
+static int
 scram_final(struct sasl *s, const char *in, size_t inlen, char *out,
     size_t *outlen, struct err *e)
 {
@@ -257,25 +264,32 @@ scram_final(struct sasl *s, const char *in, size_t inlen, char *out,
 	snprintf(auth_msg, sizeof(auth_msg), "%s,%s,%s", s->client_first_bare,
 	    sf.text, without);
 	if (gnutls_pbkdf2(mac, &pw, &sl, (unsigned)sf.iterations, salted,
-	    hlen) < 0 ||
-	    gnutls_hmac_fast(mac, salted, hlen, "Client Key", 10,
-	    client_key) < 0 ||
-	    gnutls_hash_fast(dig, client_key, hlen, stored_key) < 0 ||
-	    gnutls_hmac_fast(mac, stored_key, hlen, auth_msg, strlen(auth_msg),
-	    sig) < 0 ||
-	    gnutls_hmac_fast(mac, salted, hlen, "Server Key", 10,
-	    server_key) < 0 ||
-	    gnutls_hmac_fast(mac, server_key, hlen, auth_msg, strlen(auth_msg),
-	    s->server_signature) < 0)
-		return err_set(e, EX_SOFTWARE, "SCRAM computation failed");
+	    hlen) < 0)
+		return scram_failed(e);
+	/* RFC 5802 3: the keys, in the order the RFC derives them */
+	if (gnutls_hmac_fast(mac, salted, hlen, "Client Key", 10,
+	    client_key) < 0)
+		return scram_failed(e);
+	if (gnutls_hash_fast(dig, client_key, hlen, stored_key) < 0)
+		return scram_failed(e);
+	if (gnutls_hmac_fast(mac, stored_key, hlen, auth_msg,
+	    strlen(auth_msg), sig) < 0)
+		return scram_failed(e);
+	if (gnutls_hmac_fast(mac, salted, hlen, "Server Key", 10,
+	    server_key) < 0)
+		return scram_failed(e);
+	if (gnutls_hmac_fast(mac, server_key, hlen, auth_msg,
+	    strlen(auth_msg), s->server_signature) < 0)
+		return scram_failed(e);
 	s->signature_len = hlen;
 	for (i = 0; i < hlen; i++)
 		proof[i] = client_key[i] ^ sig[i];
 	gnutls_memset(salted, 0, sizeof(salted));
 	gnutls_memset(client_key, 0, sizeof(client_key));
 	if (b64_encode((const char *)proof, hlen, proof_b64,
-	    sizeof(proof_b64)) < 0 ||
-	    put(out, outlen, "%s,p=%s", without, proof_b64) < 0)
+	    sizeof(proof_b64)) < 0)
+		return too_long(e);
+	if (put(out, outlen, "%s,p=%s", without, proof_b64) < 0)
 		return too_long(e);
 	return 0;
 }

@@ -5,6 +5,7 @@
 #include <time.h>
 
 #include "envelope.h"
+#include "hostname.h"
 #include "flush.h"
 #include "header.h"
 #include "maillog.h"
@@ -12,7 +13,8 @@
 #include "queue.h"
 #include "report.h"
 #include "send.h"
-#include "submit.h"
+#include "session.h"
+#include "transaction.h"
 
 /* --dry-run, after the settings: the envelope and the header block. */
 static void
@@ -42,17 +44,23 @@ prepare(const struct options *o, const struct settings *st,
 	char mailer_daemon[ADDR_MAX + 1];
 	const char *domain = st->domain ? st->domain : local_hostname();
 
-	if (message_open(src, st->file, e) < 0 || header_read(hb, src, e) < 0 ||
-	    envelope_build(env, &req, st, hb, e) < 0)
+	if (message_open(src, st->file, e) < 0)
+		return -1;
+	if (header_read(hb, src, e) < 0)
+		return -1;
+	if (envelope_build(env, &req, st, hb, e) < 0)
 		return -1;
 	if (st->remove_bcc)
 		header_remove_bcc(hb);
 	/* A bounce (null sender) is From: MAILER-DAEMON, as sendmail does. */
 	snprintf(mailer_daemon, sizeof(mailer_daemon), "MAILER-DAEMON@%s",
 	    domain);
-	if (st->add_missing_headers && header_add_missing(hb, env->sender[0] ?
-	    env->sender : mailer_daemon, o->full_name, domain, e) < 0)
-		return -1;
+	if (st->add_missing_headers) {
+		const char *from = env->sender[0] ? env->sender : mailer_daemon;
+
+		if (header_add_missing(hb, from, o->full_name, domain, e) < 0)
+			return -1;
+	}
 	return header_attach(hb, src, e);
 }
 
@@ -81,11 +89,15 @@ fill_entry(struct queue_entry *qe, const struct options *o,
 		if (queue_entry_add_setting(qe, o->settings[j].key,
 		    o->settings[j].value, e) < 0)
 			return -1;
-	return queue_entry_set(&qe->config, o->config, e) < 0 ||
-	    queue_entry_set(&qe->profile, st->profile, e) < 0 ||
-	    queue_entry_set(&qe->envid, o->envid, e) < 0 ||
-	    queue_entry_set(&qe->message_id, message_id, e) < 0 ||
-	    queue_entry_set(&qe->last_error, why, e) < 0 ? -1 : 0;
+	if (queue_entry_set(&qe->config, o->config, e) < 0)
+		return -1;
+	if (queue_entry_set(&qe->profile, st->profile, e) < 0)
+		return -1;
+	if (queue_entry_set(&qe->envid, o->envid, e) < 0)
+		return -1;
+	if (queue_entry_set(&qe->message_id, message_id, e) < 0)
+		return -1;
+	return queue_entry_set(&qe->last_error, why, e);
 }
 
 /* A recipient the session's end left undecided keeps no reply of its
@@ -103,6 +115,25 @@ mark_queued(const struct outcome *out, struct rcpt_result *rr)
 	rr->state = RCPT_QUEUED;
 }
 
+/* Store the entry qe and the message (from its start again when tried)
+ * in the queue. */
+static int
+store_entry(const struct settings *st, struct queue_entry *qe,
+    struct message_source *src, bool tried, struct err *e)
+{
+	struct queue q = { .dirfd = -1 };
+	int rc = -1;
+
+	if (queue_open(&q, st, e) < 0)
+		goto out;
+	if (tried && message_rewind(src, e) < 0)
+		goto out;
+	rc = queue_add(&q, qe, src, st->dot_ends, e);
+out:
+	queue_close(&q);
+	return rc;
+}
+
 /* Put the recipients worth another try in the queue, durably; they
  * become RCPT_QUEUED. tried: src was sent (or partly) and needs a rewind. */
 static void
@@ -111,7 +142,6 @@ queue_rest(const struct options *o, const struct settings *st,
     struct message_source *src, struct outcome *out, bool tried)
 {
 	struct queue_entry qe;
-	struct queue q = { .dirfd = -1 };
 	struct err e = { 0, "" };
 	time_t now = time(NULL);
 	size_t i;
@@ -120,20 +150,34 @@ queue_rest(const struct options *o, const struct settings *st,
 	qe.created = now;
 	qe.attempts = tried ? 1 : 0;
 	qe.next_try = tried ? flush_next_try(now, 1) : now;
-	if (fill_entry(&qe, o, st, env, message_id, out, &e) == 0 &&
-	    qe.env.rcpts.n > 0 && queue_open(&q, st, &e) == 0 &&
-	    (!tried || message_rewind(src, &e) == 0) &&
-	    queue_add(&q, &qe, src, st->dot_ends, &e) == 0) {
-		for (i = 0; i < out->n; i++)
-			if (outcome_retryable(out, i))
-				mark_queued(out, &out->rcpts[i]);
-		snprintf(out->queue_id, sizeof(out->queue_id), "%s", qe.id);
-	}
+	if (fill_entry(&qe, o, st, env, message_id, out, &e) < 0)
+		goto out;
+	if (qe.env.rcpts.n == 0)
+		goto out;	/* nothing is worth another try */
+	if (store_entry(st, &qe, src, tried, &e) < 0)
+		goto out;
+	for (i = 0; i < out->n; i++)
+		if (outcome_retryable(out, i))
+			mark_queued(out, &out->rcpts[i]);
+	snprintf(out->queue_id, sizeof(out->queue_id), "%s", qe.id);
+out:
 	if (e.code != 0)
 		fprintf(stderr, "mailout: cannot queue the message: %s\n",
 		    e.msg);
-	queue_close(&q);
 	queue_entry_free(&qe);
+}
+
+/* One session for this message. */
+static void
+submit(const struct settings *st, const struct envelope *env,
+    struct message_source *src, struct outcome *out)
+{
+	struct session ss;
+
+	if (session_open(&ss, st, true, &out->session_stage,
+	    &out->session) == 0)
+		transaction_send(&ss, st, env, src, out);
+	session_close(&ss);
 }
 
 /* Deliver now, keeping a way to read the message again for the queue. */
@@ -202,8 +246,11 @@ send_message(const struct options *o, const struct settings *st,
 	memset(&hb, 0, sizeof(hb));
 	if (o->dry_run)
 		conf_print(st, ch, stdout);
-	if (prepare(o, st, &src, &hb, &env, &e) < 0 ||
-	    init_outcome(&out, &env, &e) < 0) {
+	if (prepare(o, st, &src, &hb, &env, &e) < 0) {
+		status = err_report(&e);
+		goto out;
+	}
+	if (init_outcome(&out, &env, &e) < 0) {
 		status = err_report(&e);
 		goto out;
 	}
@@ -214,7 +261,7 @@ send_message(const struct options *o, const struct settings *st,
 	}
 	message_id = header_message_id_of(&hb);
 	deliver(o, st, &env, message_id, &src, &out);
-	status = report_exit_code(&out);
+	status = outcome_exit_code(&out);
 	message_info_init(&mi, st, env.sender, message_id,
 	    message_size(&src));
 	report(o, st, &out, &mi, status);
@@ -227,6 +274,27 @@ out:
 	return status;
 }
 
+/* -bv on an envelope: ask the server, report every recipient. */
+static int
+verify_envelope(const struct options *o, const struct settings *st,
+    const struct envelope *env, struct outcome *out)
+{
+	struct message_info mi;
+	struct session ss;
+	int status;
+
+	if (session_open(&ss, st, true, &out->session_stage,
+	    &out->session) == 0)
+		transaction_verify(&ss, st, env, o->vrfy, out);
+	session_close(&ss);
+	status = outcome_exit_code(out);
+	message_info_init(&mi, st, env->sender, NULL, -1);
+	report_text(out, true);
+	if (o->report == REPORT_JSON)
+		report_json(out, &mi, status, stdout);
+	return status;
+}
+
 int
 verify_recipients(const struct options *o, const struct settings *st)
 {
@@ -235,27 +303,17 @@ verify_recipients(const struct options *o, const struct settings *st)
 	struct header_block none;
 	struct envelope env;
 	struct outcome out = { 0 };
-	struct message_info mi;
-	struct session ss;
 	struct err e = { 0, "" };
 	int status;
 
 	memset(&none, 0, sizeof(none));
 	memset(&env, 0, sizeof(env));
-	if (envelope_build(&env, &req, st, &none, &e) < 0 ||
-	    init_outcome(&out, &env, &e) < 0) {
+	if (envelope_build(&env, &req, st, &none, &e) < 0)
 		status = err_report(&e);
-	} else {
-		if (session_open(&ss, st, true, &out.session_stage,
-		    &out.session) == 0)
-			verify_on(&ss, st, &env, o->vrfy, &out);
-		session_close(&ss);
-		status = report_exit_code(&out);
-		message_info_init(&mi, st, env.sender, NULL, -1);
-		report_text(&out, true);
-		if (o->report == REPORT_JSON)
-			report_json(&out, &mi, status, stdout);
-	}
+	else if (init_outcome(&out, &env, &e) < 0)
+		status = err_report(&e);
+	else
+		status = verify_envelope(o, st, &env, &out);
 	free(out.rcpts);
 	envelope_free(&env);
 	return status;

@@ -30,14 +30,13 @@ serverinfo(const struct settings *st, struct err *e)
 	printf("Server %s\n", ss.conn.peer);
 	if (ss.smtp.greeting.code != 0)
 		print_lines("Greeting", &ss.smtp.greeting, 0);
-	if (ss.had_pre_tls_hello)
+	if (ss.pre_tls_hello.code != 0)
 		print_lines("Capabilities before TLS", &ss.pre_tls_hello, 1);
-	if (ss.conn.io_ctx != NULL)
-		tls_print_info(&ss.conn, stdout);
+	tls_print_info(&ss.conn, stdout);	/* nothing without TLS */
 	if (rc == 0)
-		print_lines(ss.conn.io_ctx ? "Capabilities after TLS" :
+		print_lines(net_is_tls(&ss.conn) ? "Capabilities after TLS" :
 		    "Capabilities", &ss.smtp.hello, 1);
-	if (rc == 0 && ss.conn.io_ctx != NULL && !tls_verified(&ss.conn))
+	if (rc == 0 && net_is_tls(&ss.conn) && !tls_verified(&ss.conn))
 		rc = err_set(e, EX_UNAVAILABLE, "the server certificate "
 		    "failed verification (see above)");
 	session_close(&ss);

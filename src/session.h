@@ -1,30 +1,52 @@
 /*
  * session.h — opening a session the way the settings ask: connect, TLS
- * by policy (implicit, or STARTTLS required), greeting, EHLO. Shared by
- * submission and --serverinfo.
+ * by policy (implicit, or STARTTLS required), greeting, EHLO, AUTH; with
+ * early pipelining (ehlocache.h) when the server offered it last time.
+ * Shared by a send, the queue's flush, -bv and --serverinfo.
+ *
+ * The opening is a sequence of states, each entered through one setter
+ * that --debug=2 traces by name and that keeps the outcome's stage (what
+ * a report names as where a failure happened) in step.
+ *
+ * Error codes: those of net.h, tls.h, smtp.h and auth.h.
  */
 #ifndef MAILOUT_SESSION_H
 #define MAILOUT_SESSION_H
 
-#include <stdbool.h>
-
 #include "net.h"
-#include "result.h"
+#include "outcome.h"
 #include "settings.h"
 #include "smtp.h"
+#include "tls.h"
+
+enum session_state {
+	SESSION_CONNECTING,
+	SESSION_TLS,			/* implicit TLS: the handshake */
+	SESSION_GREETING,
+	SESSION_HELLO,
+	SESSION_STARTTLS,		/* STARTTLS and the handshake */
+	SESSION_HELLO_AFTER_TLS,
+	SESSION_AUTH,
+	SESSION_READY,			/* open: transactions may begin */
+	SESSION_CLOSED,
+};
 
 struct session {
 	struct conn conn;
 	struct smtp smtp;
+	enum session_state state;	/* where the opening got to */
+	enum stage *stage;		/* the outcome's, kept in step */
 	enum tls_mode tls;		/* the mode in force (never TLS_AUTO) */
-	struct reply pre_tls_hello;	/* EHLO reply before STARTTLS */
-	bool had_pre_tls_hello;
+	struct tls_options tls_options;	/* what conn's TLS uses */
+	struct reply pre_tls_hello;	/* EHLO reply before STARTTLS; code 0
+					 * without STARTTLS */
 };
 
 /*
- * Open the session; *stage tells how far it got. With verify false
+ * Open the session; *stage follows how far it got. With verify false
  * (--serverinfo) a certificate that fails verification is reported in
- * the TLS information instead of ending the session.
+ * the TLS information instead of ending the session, and there is no
+ * AUTH and no early pipelining.
  */
 int session_open(struct session *ss, const struct settings *st, bool verify,
     enum stage *stage, struct err *e);

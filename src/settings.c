@@ -11,13 +11,13 @@
 
 #include "sasl.h"
 #include "settings.h"
+#include "tls.h"
+#include "util.h"
 
 #define QUEUE_LIFETIME_DEFAULT (5 * 24 * 3600L)
 #define QUEUE_LIFETIME_MAX (365 * 24 * 3600L)
 #define TIMEOUT_MAX 86400
 #define SHOW_MAX 32		/* a number or word as dry-run shows it */
-
-#define nitems(a) (sizeof(a) / sizeof((a)[0]))
 
 struct key;
 
@@ -424,12 +424,12 @@ static const struct key keys[] = {
 	{ "socket", &type_text, F(socket), NULL, "host" },
 	{ "protocol", &type_pair, F(lmtp), protocols, NULL },
 	{ "tls", &type_tls, F(tls), tls_modes, NULL },
-	{ "tls_trust_file", &type_text, F(tls_options.trust_file), NULL, NULL },
-	{ "tls_fingerprint", &type_fingerprint, F(tls_options.fingerprint),
+	{ "tls_trust_file", &type_text, F(tls_trust_file), NULL, NULL },
+	{ "tls_fingerprint", &type_fingerprint, F(tls_fingerprint),
 	    NULL, NULL },
-	{ "tls_cert_file", &type_text, F(tls_options.cert_file), NULL, NULL },
-	{ "tls_key_file", &type_text, F(tls_options.key_file), NULL, NULL },
-	{ "tls_priorities", &type_text, F(tls_options.priorities), NULL, NULL },
+	{ "tls_cert_file", &type_text, F(tls_cert_file), NULL, NULL },
+	{ "tls_key_file", &type_text, F(tls_key_file), NULL, NULL },
+	{ "tls_priorities", &type_text, F(tls_priorities), NULL, NULL },
 	{ "auth", &type_auth, F(auth), NULL, NULL },
 	{ "user", &type_text, F(user), NULL, NULL },
 	{ "password", &type_secret, F(password), NULL, "password_command" },

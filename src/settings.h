@@ -12,7 +12,6 @@
 
 #include "addr.h"
 #include "err.h"
-#include "tls.h"
 
 enum tls_mode {
 	TLS_AUTO,		/* implicit on 465, STARTTLS unless loopback */
@@ -39,7 +38,11 @@ struct settings {
 					 * it and password_command exclude
 					 * each other: the last one set wins */
 	enum tls_mode tls;
-	struct tls_options tls_options;	/* server_name is filled in at connect */
+	const char *tls_trust_file;	/* NULL: the system trust store */
+	const char *tls_fingerprint;	/* "sha256:HEX": pin instead of trust */
+	const char *tls_cert_file;	/* client certificate and its key */
+	const char *tls_key_file;
+	const char *tls_priorities;	/* NULL: GnuTLS's system default */
 
 	const char *profile;		/* chosen profile, NULL for none */
 	const char *from;		/* envelope sender when -f is not given */
@@ -59,6 +62,16 @@ struct settings {
 	long queue_lifetime;		/* seconds */
 	const char *log;		/* log file, "syslog" or NULL */
 	const char *syslog_facility;
+};
+
+/* A setting given outside the configuration files, by an option of the
+ * command line (or of a queued message's original one), applied over
+ * them; the key's own parser checks it as if it were a line of
+ * mailout.conf. */
+struct setting_override {
+	const char *key;		/* "tls_cert_file" */
+	const char *value;
+	const char *option;		/* "tls-cert", for messages */
 };
 
 /* The built-in defaults: localhost, tls auto, timeout 60, headers

@@ -1,28 +1,37 @@
 /*
- * smtp.h — the SMTP/LMTP client session: greeting, EHLO (HELO fallback) or
- * LHLO, sending commands and reading their replies, QUIT. It owns the
- * rule that after a 421 nothing more is sent. It knows nothing of argv,
- * config files or exit policy beyond the EX_* code on each error.
+ * smtp.h — the SMTP/LMTP client's side of one connection: greeting, EHLO
+ * (HELO fallback) or LHLO, STARTTLS, sending commands and message data,
+ * reading replies, RSET, QUIT. It owns the rules of what may still be sent:
+ * nothing after a 421, no QUIT in the middle of a command or of the
+ * message data. It knows nothing of argv, config files, TLS or SASL
+ * internals: TLS is started by the connection's transport (net.h).
  *
- * Error codes: those of net.c and reply.c, plus EX_UNAVAILABLE (5xx
- * greeting or HELO) and EX_TEMPFAIL (4xx, 421).
+ * Error codes: those of net.h and reply.h, plus EX_UNAVAILABLE (5xx
+ * greeting or HELO, STARTTLS impossible) and EX_TEMPFAIL (4xx, 421).
  */
 #ifndef MAILOUT_SMTP_H
 #define MAILOUT_SMTP_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "err.h"
 #include "net.h"
 #include "reply.h"
-#include "sasl.h"
-#include "tls.h"
+
+/* Where the dialogue stands, for what may be sent next. */
+enum smtp_state {
+	SMTP_IDLE,		/* between commands: QUIT would be understood */
+	SMTP_WAITING,		/* commands sent, their replies due */
+	SMTP_IN_DATA,		/* sending message text: a QUIT would be text */
+	SMTP_HANDSHAKE,		/* STARTTLS said 220: only a handshake now */
+	SMTP_CLOSING,		/* the server said 421: send nothing more */
+};
 
 struct smtp {
 	struct conn *conn;
 	bool lmtp;
-	bool closing;		/* server said 421: send nothing more */
-	bool idle;		/* between commands: QUIT would be understood */
+	enum smtp_state state;
 	struct caps caps;
 	struct reply greeting;
 	struct reply hello;	/* the last EHLO/LHLO reply, for --serverinfo */
@@ -31,6 +40,7 @@ struct smtp {
 void smtp_init(struct smtp *s, struct conn *c, bool lmtp);
 
 int smtp_greeting(struct smtp *s, struct err *e);
+
 /* What the session needs from EHLO: with TLS or AUTH required, an old
  * HELO-only server cannot do, so there is no HELO fallback; nor when
  * more commands were pipelined behind the EHLO. */
@@ -53,27 +63,13 @@ int smtp_hello_reply(struct smtp *s, const char *helo, enum hello_need need,
 
 /*
  * STARTTLS (RFC 3207): refuse unless offered and answered 220, refuse any
- * byte the server sent before the handshake (response injection), then
- * forget every pre-TLS capability. The caller says EHLO again.
- * smtp_starttls_reply is the second half, when STARTTLS was queued
- * (smtp_queue) behind an early EHLO.
+ * byte the server sent before the handshake (response injection), have
+ * the transport start TLS (net_start_tls), then forget every pre-TLS
+ * capability. The caller says EHLO again. smtp_starttls_reply is the
+ * second half, when STARTTLS was queued behind an early EHLO.
  */
-int smtp_starttls(struct smtp *s, const struct tls_options *o, struct err *e);
-int smtp_starttls_reply(struct smtp *s, const struct tls_options *o,
-    struct err *e);
-
-/*
- * AUTH (RFC 4954) with the named mechanism, or the strongest offered when
- * wanted is NULL: smtp_auth_queue queues the AUTH command (with its
- * initial response), smtp_auth_reply reads the reply, answers each
- * challenge, and always ends sasl (a caller that gives up in between
- * calls sasl_end). Secrets never reach the transcript. Error codes:
- * EX_NOPERM (refused, nothing usable offered, bad challenge, SCRAM server
- * not proven), EX_TEMPFAIL (4xx such as 454).
- */
-int smtp_auth_queue(struct smtp *s, const char *wanted,
-    const struct sasl_creds *c, struct sasl *sasl, struct err *e);
-int smtp_auth_reply(struct smtp *s, struct sasl *sasl, struct err *e);
+int smtp_starttls(struct smtp *s, struct err *e);
+int smtp_starttls_reply(struct smtp *s, struct err *e);
 
 /* Send one command line (CRLF added; CR/LF in it are refused) and read
  * its reply. A 421 reply is turned into an EX_TEMPFAIL error. */
@@ -87,11 +83,29 @@ int smtp_queue(struct smtp *s, struct err *e, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 int smtp_flush(struct smtp *s, struct err *e);
 
+/* Queue a line whose transcript shows `shown` instead (AUTH's secrets). */
+int smtp_queue_secret(struct smtp *s, const char *line, const char *shown,
+    struct err *e);
+
 /* Read one more reply (pipelined commands, LMTP's per-recipient replies). */
 int smtp_read_reply(struct smtp *s, struct reply *r, struct err *e);
 
 /* Fail with e unless r has the expected first digit; what names the step. */
 int smtp_expect(const struct reply *r, int digit, const char *what,
+    struct err *e);
+
+/* RSET and its 2xx: the transaction in progress is dropped. */
+int smtp_rset(struct smtp *s, struct err *e);
+
+/* Message text, already in wire form (filter.h), after DATA's 354 or as
+ * a BDAT chunk's payload; queued like a command. */
+int smtp_data(struct smtp *s, const void *buf, size_t len, struct err *e);
+
+/* The "." that ends DATA's text, flushed. */
+int smtp_data_end(struct smtp *s, struct err *e);
+
+/* Queue "BDAT len [LAST]" and the chunk (RFC 3030); the caller flushes. */
+int smtp_bdat(struct smtp *s, const void *chunk, size_t len, bool last,
     struct err *e);
 
 /* Say goodbye without waiting for the 221; nothing after a 421, nor in

@@ -314,8 +314,11 @@ tls_start(struct conn *c, const struct tls_options *o, struct err *e)
 	if (t == NULL)
 		return err_set(e, EX_SOFTWARE, "out of memory");
 	c->io_ctx = t;	/* tls_end frees it, whatever happens next */
-	if (load_credentials(t, o, e) < 0 || setup_session(t, c, o, e) < 0 ||
-	    handshake(t, c, e) < 0)
+	if (load_credentials(t, o, e) < 0)
+		return -1;
+	if (setup_session(t, c, o, e) < 0)
+		return -1;
+	if (handshake(t, c, e) < 0)
 		return -1;
 	if (verify(t, o, e) < 0) {
 		/* Tell the server why we leave; best effort, never waits. */

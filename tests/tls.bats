@@ -505,14 +505,27 @@ $stderr"
 	assert_exim_delivered
 }
 
-@test "exim --debug=2 without timestamps and certificate block is the -v transcript" {
+@test "exim --debug=2 without timestamps, certificate block and state trace is the -v transcript" {
 	local v d2
 	v=$(exim_transcript -v) || return
 	d2=$(exim_transcript --debug=2) || return
 	# drop the timestamps, then the certificate block (indented lines and
-	# their "Title:" lines)
-	d2=$(sed -E "s/^$TS //" <<<"$d2" | grep -Ev '^(  |[A-Z][A-Za-z -]*:$)')
+	# their "Title:" lines) and the session's states and stages
+	d2=$(sed -E "s/^$TS //" <<<"$d2" |
+		grep -Ev '^(  |[A-Z][A-Za-z -]*:$|-- (session|stage): )')
 	assert_equal "$d2" "$v"
+}
+
+@test "exim --debug=2 traces the session's states and the stages by name, in order" {
+	local d2 trace
+	d2=$(exim_transcript --debug=2) || return
+	trace=$(sed -E "s/^$TS //" <<<"$d2" | grep -E '^-- (session|stage): ' |
+		tr '\n' '|')
+	assert_equal "$trace" "-- session: connecting|-- session: greeting|-- stage: greeting|-- session: hello|-- stage: hello|-- session: STARTTLS|-- stage: TLS|-- session: hello after TLS|-- session: AUTH|-- stage: AUTH|-- session: ready|-- stage: MAIL|-- stage: RCPT|-- stage: DATA|-- session: closed|"
+	# and without --debug=2, none of it
+	d2=$(exim_transcript -v) || return
+	[[ $d2 != *'-- session: '* && $d2 != *'-- stage: '* ]] ||
+		fail "-v shows the state trace: $d2"
 }
 
 @test "exim --debug=1 is -v: the same transcript, no timestamps" {

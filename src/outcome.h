@@ -1,16 +1,16 @@
 /*
- * result.h — what happened to each recipient, and to the session.
- * Filled by submit.c, read by report.c and main.c.
+ * outcome.h — what happened to each recipient of a message, and to the
+ * session: filled by the session and the transactions (session.h,
+ * transaction.h), read by the report, the log and the queue.
  */
-#ifndef MAILOUT_RESULT_H
-#define MAILOUT_RESULT_H
+#ifndef MAILOUT_OUTCOME_H
+#define MAILOUT_OUTCOME_H
 
 #include <stdbool.h>
 #include <stddef.h>
 
 #include "err.h"
 #include "reply.h"
-#include "settings.h"
 
 enum stage {
 	STAGE_CONNECT, STAGE_TLS, STAGE_GREETING, STAGE_HELLO, STAGE_AUTH,
@@ -20,6 +20,9 @@ enum stage {
 
 const char *stage_name(enum stage s);		/* "RCPT", for people */
 const char *stage_key(enum stage s);		/* "rcpt", for JSON and logs */
+
+/* The one way a stage is set: *at = s, traced with --debug=2. */
+void stage_set(enum stage *at, enum stage s);
 
 enum rcpt_state {
 	RCPT_PENDING,		/* not decided: the session ended first */
@@ -50,18 +53,6 @@ struct outcome {
 	char queue_id[40];	/* the queue entry of the RCPT_QUEUED ones */
 };
 
-/* What a report or log line says about the message besides the outcome. */
-struct message_info {
-	const char *profile;	/* NULL: none */
-	char host[300];		/* host:port or the socket path */
-	const char *sender;
-	const char *message_id;	/* NULL: none */
-	long long size;		/* octets; -1: unknown */
-};
-
-void message_info_init(struct message_info *mi, const struct settings *st,
-    const char *sender, const char *message_id, long long size);
-
 /* Worth another try: a 4xx, or left undecided by a temporary failure. */
 bool outcome_retryable(const struct outcome *o, size_t i);
 
@@ -73,5 +64,10 @@ size_t outcome_count(const struct outcome *o, enum rcpt_state s);
 
 /* "sent", "partial", "queued" or "failed" (SPEC §6). */
 const char *outcome_status(const struct outcome *o);
+
+/* The exit status (SPEC §6): 0, or the session's error (unless its
+ * recipients were queued), else 67 for a refusal, else 75 for a deferral
+ * that is not queued. */
+int outcome_exit_code(const struct outcome *o);
 
 #endif

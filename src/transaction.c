@@ -1,17 +1,15 @@
 /*
- * submit.c — one message through one session: as many transactions as
- * the recipients need (at most 100 each, and more after a 452), each with
- * its commands pipelined when the server offers PIPELINING, the message
- * sent with BDAT when it offers CHUNKING, else with DATA.
+ * transaction.c — one message through one session: as many transactions
+ * as the recipients need (at most 100 each, and more after a 452), each
+ * with its commands pipelined when the server offers PIPELINING, the
+ * message sent with BDAT when it offers CHUNKING, else with DATA.
  */
 #include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "log.h"
-#include "session.h"
-#include "submit.h"
-#include "transfer.h"
+#include "data.h"
+#include "transaction.h"
 
 /* RFC 5321 4.5.3.1.8: a server must take at least 100 recipients. */
 #define BATCH_MAX 100
@@ -25,8 +23,9 @@ struct txn {
 	size_t batch[BATCH_MAX];	/* indices into out->rcpts */
 	size_t n;
 	size_t accepted;
-	bool pipelining, chunking;
+	bool pipelining, chunking;	/* offered and not turned off */
 	bool open;		/* MAIL accepted, transaction not ended */
+	struct chunk_reader *chunks;	/* with BDAT: the message's */
 };
 
 /* The reply that last spoke about rr, kept for the report. */
@@ -147,8 +146,9 @@ reply_mail(struct txn *t, struct err *e)
 {
 	struct reply r;
 
-	if (smtp_read_reply(t->s, &r, e) < 0 ||
-	    smtp_expect(&r, 2, "MAIL FROM", e) < 0) {
+	if (smtp_read_reply(t->s, &r, e) < 0)
+		return -1;
+	if (smtp_expect(&r, 2, "MAIL FROM", e) < 0) {
 		if (r.code == 552 && t->s->caps.size_max > 0)
 			err_prefix(e, "the server's size limit is %llu octets",
 			    t->s->caps.size_max);
@@ -187,21 +187,30 @@ send_envelope(struct txn *t, struct err *e)
 	char params[1024];
 	size_t i;
 
-	t->out->session_stage = STAGE_MAIL;
-	if (mail_parameters(t, params, sizeof(params), e) < 0 ||
-	    smtp_queue(t->s, e, "MAIL FROM:<%s>%s", t->env->sender, params) < 0)
+	stage_set(&t->out->session_stage, STAGE_MAIL);
+	if (mail_parameters(t, params, sizeof(params), e) < 0)
 		return -1;
-	if (!t->pipelining && (smtp_flush(t->s, e) < 0 || reply_mail(t, e) < 0))
+	if (smtp_queue(t->s, e, "MAIL FROM:<%s>%s", t->env->sender,
+	    params) < 0)
 		return -1;
-	t->out->session_stage = STAGE_RCPT;
+	if (!t->pipelining) {
+		if (smtp_flush(t->s, e) < 0)
+			return -1;
+		if (reply_mail(t, e) < 0)
+			return -1;
+	}
+	stage_set(&t->out->session_stage, STAGE_RCPT);
 	for (i = 0; i < t->n; i++) {
 		const char *addr = t->out->rcpts[t->batch[i]].addr;
 
 		rcpt_parameters(t, addr, params, sizeof(params));
 		if (smtp_queue(t->s, e, "RCPT TO:<%s>%s", addr, params) < 0)
 			return -1;
-		if (!t->pipelining && (smtp_flush(t->s, e) < 0 ||
-		    reply_rcpt(t, i, e) < 0))
+		if (t->pipelining)
+			continue;
+		if (smtp_flush(t->s, e) < 0)
+			return -1;
+		if (reply_rcpt(t, i, e) < 0)
 			return -1;
 	}
 	return 0;
@@ -214,7 +223,9 @@ read_envelope_replies(struct txn *t, struct err *e)
 
 	if (!t->pipelining)
 		return 0;
-	if (smtp_flush(t->s, e) < 0 || reply_mail(t, e) < 0)
+	if (smtp_flush(t->s, e) < 0)
+		return -1;
+	if (reply_mail(t, e) < 0)
 		return -1;
 	for (i = 0; i < t->n; i++)
 		if (reply_rcpt(t, i, e) < 0)
@@ -226,7 +237,6 @@ read_envelope_replies(struct txn *t, struct err *e)
 static int
 abort_on_refusal(struct txn *t, struct err *e)
 {
-	struct reply r;
 	size_t i;
 
 	if (!t->st->refused_abort)
@@ -236,10 +246,41 @@ abort_on_refusal(struct txn *t, struct err *e)
 			break;
 	if (i == t->n)
 		return 0;
-	if (smtp_command(t->s, &r, e, "RSET") == 0)
+	if (smtp_rset(t->s, e) == 0)
 		t->open = false;
 	return err_set(e, EX_NOUSER, "not sent to anyone: a recipient was "
 	    "refused and refused = abort");
+}
+
+/* The envelope, with the first command of the data queued behind it when
+ * pipelining (queue_first, may be NULL); then every reply to it. */
+static int
+envelope(struct txn *t, int (*queue_first)(struct txn *, struct err *),
+    struct err *e)
+{
+	if (send_envelope(t, e) < 0)
+		return -1;
+	if (queue_first != NULL && queue_first(t, e) < 0)
+		return -1;
+	if (read_envelope_replies(t, e) < 0)
+		return -1;
+	return abort_on_refusal(t, e);
+}
+
+/* SMTP's one reply to the end of the data, for every recipient still in
+ * the transaction; a 4xx defers them and the session goes on. */
+static int
+read_smtp_final_reply(struct txn *t, size_t first, const struct reply *r,
+    struct err *e)
+{
+	size_t i;
+
+	if (r->code / 100 != 4 && smtp_expect(r, 2, "end of data", e) < 0)
+		return -1;
+	for (i = first; i < t->n; i++)
+		if (t->out->rcpts[t->batch[i]].rcpt_ok)
+			record(&t->out->rcpts[t->batch[i]], STAGE_DATA, r);
+	return 0;
 }
 
 /* The reply (SMTP) or replies (LMTP, one per accepted recipient, RFC 2033
@@ -260,20 +301,31 @@ read_final_replies(struct txn *t, struct err *e)
 			return -1;
 		if (r.code / 100 == 1 || r.code / 100 == 3)
 			return smtp_expect(&r, 2, "end of data", e);
-		if (!t->s->lmtp) {
-			/* 4xx: each recipient deferred, the session goes on */
-			if (r.code / 100 != 4 &&
-			    smtp_expect(&r, 2, "end of data", e) < 0)
-				return -1;
-			for (; i < t->n; i++)
-				if (t->out->rcpts[t->batch[i]].rcpt_ok)
-					record(&t->out->rcpts[t->batch[i]],
-					    STAGE_DATA, &r);
-			return 0;
-		}
+		if (!t->s->lmtp)
+			return read_smtp_final_reply(t, i, &r, e);
 		record(rr, STAGE_DATA, &r);
 	}
 	return 0;
+}
+
+static int
+queue_data(struct txn *t, struct err *e)
+{
+	return smtp_queue(t->s, e, "DATA");
+}
+
+/* RFC 2920 3.1: a 354 to a pipelined DATA despite no recipient gets an
+ * empty message; the server then refuses it. */
+static int
+end_unwanted_data(struct txn *t, const struct reply *r, struct err *e)
+{
+	struct reply last;
+
+	if (r->code != 354)
+		return 0;
+	if (data_send_empty(t->s, e) < 0)
+		return -1;
+	return smtp_read_reply(t->s, &last, e);
 }
 
 static int
@@ -282,64 +334,79 @@ via_data(struct txn *t, struct err *e)
 	bool pipe_data = t->pipelining && !t->st->refused_abort;
 	struct reply r;
 
-	if (send_envelope(t, e) < 0 ||
-	    (pipe_data && smtp_queue(t->s, e, "DATA") < 0) ||
-	    read_envelope_replies(t, e) < 0 || abort_on_refusal(t, e) < 0)
+	if (envelope(t, pipe_data ? queue_data : NULL, e) < 0)
 		return -1;
-	t->out->session_stage = STAGE_DATA;
+	stage_set(&t->out->session_stage, STAGE_DATA);
+	if (!pipe_data && t->accepted == 0)
+		return 0;	/* every recipient refused */
 	if (pipe_data) {
 		if (smtp_read_reply(t->s, &r, e) < 0)
 			return -1;
-		if (t->accepted == 0) {
-			/* RFC 2920 3.1: a 354 despite no recipient gets an
-			 * empty message; the server then refuses it. */
-			if (r.code == 354 && (transfer_empty(t->s, e) < 0 ||
-			    smtp_read_reply(t->s, &r, e) < 0))
-				return -1;
-			return 0;
-		}
-	} else {
 		if (t->accepted == 0)
-			return 0;	/* every recipient refused */
-		if (smtp_command(t->s, &r, e, "DATA") < 0)
-			return -1;
+			return end_unwanted_data(t, &r, e);
+	} else if (smtp_command(t->s, &r, e, "DATA") < 0) {
+		return -1;
 	}
-	if (smtp_expect(&r, 3, "DATA", e) < 0 ||
-	    transfer_data(t->s, t->src, t->st->dot_ends, e) < 0)
+	if (smtp_expect(&r, 3, "DATA", e) < 0)
+		return -1;
+	if (data_send(t->s, t->src, t->st->dot_ends, e) < 0)
 		return -1;
 	return read_final_replies(t, e);
 }
 
 static int
-via_bdat(struct txn *t, struct chunk_reader *cr, struct err *e)
+queue_chunk(struct txn *t, struct err *e)
 {
-	/* The whole message in one chunk rides with the envelope. */
-	bool pipe_chunk, first = true;
+	return data_send_chunk(t->s, t->chunks, e);
+}
+
+/* The chunks after the envelope; the first one rode with it when
+ * sent_first. */
+static int
+send_chunks(struct txn *t, bool sent_first, struct err *e)
+{
+	struct chunk_reader *cr = t->chunks;
 	struct reply r;
 
-	if (chunk_fill(cr, e) < 0)
-		return -1;
-	pipe_chunk = t->pipelining && cr->eof && !t->st->refused_abort;
-	if (send_envelope(t, e) < 0 ||
-	    (pipe_chunk && transfer_bdat(t->s, cr, e) < 0) ||
-	    read_envelope_replies(t, e) < 0 || abort_on_refusal(t, e) < 0)
-		return -1;
-	t->out->session_stage = STAGE_DATA;
-	if (t->accepted == 0)
-		return pipe_chunk ? smtp_read_reply(t->s, &r, e) : 0;
 	for (;;) {
-		if (!(first && pipe_chunk) && (transfer_bdat(t->s, cr, e) < 0 ||
-		    smtp_flush(t->s, e) < 0))
-			return -1;
-		first = false;
+		if (!sent_first) {
+			if (data_send_chunk(t->s, cr, e) < 0)
+				return -1;
+			if (smtp_flush(t->s, e) < 0)
+				return -1;
+		}
+		sent_first = false;
 		if (cr->eof)
 			return read_final_replies(t, e);
 		/* The chunk is in the kernel's hands: read the next one while
 		 * the server takes it, then hear what it said. */
-		if (chunk_fill(cr, e) < 0 || smtp_read_reply(t->s, &r, e) < 0 ||
-		    smtp_expect(&r, 2, "BDAT", e) < 0)
+		if (chunk_fill(cr, e) < 0)
+			return -1;
+		if (smtp_read_reply(t->s, &r, e) < 0)
+			return -1;
+		if (smtp_expect(&r, 2, "BDAT", e) < 0)
 			return -1;
 	}
+}
+
+static int
+via_bdat(struct txn *t, struct err *e)
+{
+	struct reply r;
+	bool pipe_chunk;
+
+	if (chunk_fill(t->chunks, e) < 0)
+		return -1;
+	/* The whole message in one chunk rides with the envelope. */
+	pipe_chunk = t->pipelining && t->chunks->eof && !t->st->refused_abort;
+	if (envelope(t, pipe_chunk ? queue_chunk : NULL, e) < 0)
+		return -1;
+	stage_set(&t->out->session_stage, STAGE_DATA);
+	if (t->accepted > 0)
+		return send_chunks(t, pipe_chunk, e);
+	if (pipe_chunk)
+		return smtp_read_reply(t->s, &r, e);
+	return 0;
 }
 
 /* Up to BATCH_MAX recipients not yet tried, or sent back by a 452. */
@@ -386,16 +453,40 @@ transaction(struct txn *t, struct err *e)
 		return via_data(t, e);
 	if (chunk_reader_init(&cr, t->src, t->st->dot_ends, e) < 0)
 		return -1;
-	rc = via_bdat(t, &cr, e);
+	t->chunks = &cr;
+	rc = via_bdat(t, e);
+	t->chunks = NULL;
 	chunk_reader_free(&cr);
 	return rc;
+}
+
+/* Before a further transaction: the message from its start again, and
+ * the last transaction ended. */
+static int
+prepare_again(struct txn *t, struct err *e)
+{
+	if (message_rewind(t->src, e) < 0)
+		return -1;
+	if (!t->open)
+		return 0;
+	if (smtp_rset(t->s, e) < 0)
+		return -1;
+	t->open = false;
+	return 0;
+}
+
+/* A 452 for the first recipient of a batch: no progress is possible. */
+static bool
+no_progress(const struct txn *t)
+{
+	return t->accepted == 0 && t->n > 0 &&
+	    t->out->rcpts[t->batch[0]].retry;
 }
 
 static void
 run_transactions(struct txn *t, struct err *e)
 {
 	bool first = true;
-	struct reply r;
 
 	for (;;) {
 		if (!first && !t->src->seekable) {
@@ -404,14 +495,12 @@ run_transactions(struct txn *t, struct err *e)
 		}
 		if (next_batch(t) == 0)
 			return;
-		if ((!first && message_rewind(t->src, e) < 0) ||
-		    (t->open && smtp_command(t->s, &r, e, "RSET") < 0) ||
-		    (t->open && smtp_expect(&r, 2, "RSET", e) < 0) ||
-		    transaction(t, e) < 0)
+		if (!first && prepare_again(t, e) < 0)
 			return;
-		if (t->accepted == 0 && t->n > 0 &&
-		    t->out->rcpts[t->batch[0]].retry) {
-			defer_retries(t);	/* 452 for the first: no progress */
+		if (transaction(t, e) < 0)
+			return;
+		if (no_progress(t)) {
+			defer_retries(t);
 			return;
 		}
 		first = false;
@@ -436,7 +525,7 @@ txn_init(struct txn *t, struct session *ss, const struct settings *st,
 }
 
 void
-submit_on(struct session *ss, const struct settings *st,
+transaction_send(struct session *ss, const struct settings *st,
     const struct envelope *env, struct message_source *src,
     struct outcome *out)
 {
@@ -451,32 +540,20 @@ submit_on(struct session *ss, const struct settings *st,
 	run_transactions(&t, &out->session);
 }
 
-void
-submit(const struct settings *st, const struct envelope *env,
-    struct message_source *src, struct outcome *out)
-{
-	struct session ss;
-
-	if (session_open(&ss, st, true, &out->session_stage,
-	    &out->session) == 0)
-		submit_on(&ss, st, env, src, out);
-	session_close(&ss);
-}
-
 /* -bv: the envelope of a batch, then RSET; RCPT's 2xx is the answer. */
 static int
 verify_batch(struct txn *t, struct err *e)
 {
-	struct reply r;
 	size_t i;
 
-	if (send_envelope(t, e) < 0 || read_envelope_replies(t, e) < 0)
+	if (send_envelope(t, e) < 0)
+		return -1;
+	if (read_envelope_replies(t, e) < 0)
 		return -1;
 	for (i = 0; i < t->n; i++)
 		if (t->out->rcpts[t->batch[i]].rcpt_ok)
 			t->out->rcpts[t->batch[i]].state = RCPT_ACCEPTED;
-	if (smtp_command(t->s, &r, e, "RSET") < 0 ||
-	    smtp_expect(&r, 2, "RSET", e) < 0)
+	if (smtp_rset(t->s, e) < 0)
 		return -1;
 	t->open = false;
 	return 0;
@@ -489,17 +566,18 @@ verify_vrfy(struct txn *t, struct err *e)
 	struct reply r;
 	size_t i;
 
-	t->out->session_stage = STAGE_RCPT;
+	stage_set(&t->out->session_stage, STAGE_RCPT);
 	for (i = 0; i < t->out->n; i++) {
 		struct rcpt_result *rr = &t->out->rcpts[i];
+		int kind;
 
 		if (smtp_command(t->s, &r, e, "VRFY %s", rr->addr) < 0)
 			return -1;
 		if (r.code == 500 || r.code == 502 || r.code == 504)
 			return err_set(e, EX_UNAVAILABLE, "the server does not "
 			    "offer VRFY: %d; try -bv without --vrfy", r.code);
-		if (r.code / 100 != 2 && r.code / 100 != 4 &&
-		    r.code / 100 != 5)
+		kind = r.code / 100;
+		if (kind != 2 && kind != 4 && kind != 5)
 			return smtp_expect(&r, 2, "VRFY", e);
 		record(rr, STAGE_RCPT, &r);
 	}
@@ -507,7 +585,7 @@ verify_vrfy(struct txn *t, struct err *e)
 }
 
 void
-verify_on(struct session *ss, const struct settings *st,
+transaction_verify(struct session *ss, const struct settings *st,
     const struct envelope *env, bool vrfy, struct outcome *out)
 {
 	struct txn t;
@@ -520,8 +598,8 @@ verify_on(struct session *ss, const struct settings *st,
 	while (next_batch(&t) > 0) {
 		if (verify_batch(&t, &out->session) < 0)
 			return;
-		if (t.accepted == 0 && out->rcpts[t.batch[0]].retry)
-			break;	/* 452 for the first: no progress */
+		if (no_progress(&t))
+			break;
 	}
 	defer_retries(&t);
 }

@@ -13,7 +13,7 @@ ifneq ($(wildcard config.mk),)
 include config.mk
 endif
 
-SRCS = $(sort $(wildcard src/*.c))
+SRCS = $(sort $(wildcard src/*.c src/*/*.c))
 OBJS = $(SRCS:.c=.o)
 SAN_OBJS = $(SRCS:src/%.c=src/san/%.o)
 
@@ -73,7 +73,7 @@ src/mailout-san: $(SAN_OBJS)
 	$(SAN_CC) $(SAN_FLAGS) $(LDFLAGS) -o $@ $(SAN_OBJS) $(ALL_LIBS)
 
 src/san/%.o: src/%.c config.mk
-	@mkdir -p src/san
+	@mkdir -p $(dir $@)
 	$(SAN_CC) $(ALL_CFLAGS) $(SAN_FLAGS) -MMD -MP -c -o $@ $<
 
 -include $(OBJS:.o=.d) $(SAN_OBJS:.o=.d)
@@ -113,7 +113,7 @@ bench: deps-bench all
 	python3 tests/bench/bench.py --mailout src/mailout $(BENCH_ARGS)
 
 tests/fuzz/build/%.o: src/%.c config.mk
-	@mkdir -p tests/fuzz/build
+	@mkdir -p $(dir $@)
 	$(SAN_CC) $(ALL_CFLAGS) $(SAN_FLAGS) -fsanitize=fuzzer-no-link \
 		-MMD -MP -c -o $@ $<
 
@@ -133,7 +133,8 @@ tests/fuzz/build/replay-%: tests/fuzz/build/san/%.o \
 		tests/fuzz/build/san/replay.o $(REPLAY_OBJS)
 	$(SAN_CC) $(SAN_FLAGS) $(LDFLAGS) -o $@ $^ $(ALL_LIBS)
 
--include $(wildcard tests/fuzz/build/*.d tests/fuzz/build/san/*.d)
+-include $(wildcard tests/fuzz/build/*.d tests/fuzz/build/*/*.d \
+	tests/fuzz/build/san/*.d)
 .SECONDARY: $(FUZZ_OBJS) $(REPLAY_OBJS) \
 	$(FUZZ_NAMES:%=tests/fuzz/build/san/%.o) tests/fuzz/build/san/replay.o
 
@@ -191,5 +192,5 @@ dist: config.mk
 	rm -rf mailout-$(PACKAGE_VERSION)
 
 clean:
-	rm -f src/mailout src/mailout-san src/*.o src/*.d
+	rm -f src/mailout src/mailout-san src/*.o src/*.d src/*/*.o src/*/*.d
 	rm -rf src/san tests/fuzz/build

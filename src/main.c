@@ -8,14 +8,14 @@
 
 #include <gnutls/gnutls.h>
 
+#include "cli/options.h"
+#include "cli/send.h"
+#include "cli/serverinfo.h"
 #include "config.h"
-#include "cli.h"
-#include "flush.h"
-#include "log.h"
-#include "mailq.h"
-#include "resolve.h"
-#include "send.h"
-#include "serverinfo.h"
+#include "config/resolve.h"
+#include "lib/log.h"
+#include "queue/flush.h"
+#include "queue/mailq.h"
 
 /* GnuTLS is set up when first needed (tls_library_init), not at load. */
 GNUTLS_SKIP_GLOBAL_INIT

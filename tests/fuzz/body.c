@@ -17,7 +17,7 @@
 #include <string.h>
 
 #include "fuzz.h"
-#include "message.h"
+#include "message/source.h"
 
 /* The input cut into lines, independently of the filter. */
 struct model {

@@ -10,9 +10,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "conf.h"
+#include "config/files.h"
+#include "config/settings.h"
 #include "fuzz.h"
-#include "settings.h"
 
 /* On tmpfs when there is one: rewriting a file on disk for each input
  * makes the harness thirty times slower. */

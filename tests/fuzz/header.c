@@ -1,6 +1,6 @@
 /*
  * header.c — fuzz the header block and -t: the input is a message on
- * standard input. header_read parses it; then, as submit.c does,
+ * standard input. header_read parses it; then, as cli/send.c does,
  * header_recipients (-t), header_remove_bcc, header_add_missing (the
  * first line of the input is the full name, -F) and header_attach, whose
  * result is checked. The first line is also parsed on its own by
@@ -13,10 +13,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "addr.h"
 #include "fuzz.h"
-#include "header.h"
-#include "message.h"
+#include "message/addr.h"
+#include "message/header.h"
+#include "message/source.h"
 
 /* An fd at end of input: the harness hands the message over as the
  * source's front buffer, so nothing is read from it. */

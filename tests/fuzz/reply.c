@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "fuzz.h"
-#include "reply.h"
+#include "smtp/reply.h"
 
 /* Each capability line parsed alone gives what it gives in the whole
  * list: a keyword's parameter never comes from the next line. */

@@ -15,7 +15,7 @@
 #include <string.h>
 
 #include "fuzz.h"
-#include "sasl.h"
+#include "smtp/sasl.h"
 
 #define ITERATIONS_MAX 4096
 #define nitems(a) (sizeof(a) / sizeof((a)[0]))

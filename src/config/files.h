@@ -1,0 +1,79 @@
+/*
+ * files.h — the configuration files of mailout.conf(5): which are read
+ * (--config alone, else $MAILOUT_CONFIG alone, else the system file and
+ * then the user's, key by key over it), their [defaults] and profiles
+ * with inherit, which profile applies (--profile, match_from,
+ * default_profile, the profile named "default"), and the settings that
+ * result. Every value of every profile is checked as the files are read,
+ * so a mistake is reported wherever it is, chosen profile or not.
+ *
+ * Error codes: EX_CONFIG ("FILE:LINE: message" when a line is at fault),
+ * EX_OSERR (out of memory).
+ */
+#ifndef MAILOUT_FILES_H
+#define MAILOUT_FILES_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include "config/settings.h"
+#include "lib/err.h"
+#include "message/addr.h"
+
+#define CONF_FILES_MAX 2	/* the system file and the user's */
+#define CONF_PATTERN_MAX 256
+
+struct conf;
+
+enum conf_reason {
+	CONF_NO_PROFILE,	/* [defaults] and the built-in defaults alone */
+	CONF_BY_OPTION,		/* --profile / -a */
+	CONF_BY_MATCH_FROM,	/* a match_from pattern matched the sender */
+	CONF_BY_DEFAULT_PROFILE, /* default_profile in [defaults] */
+	CONF_BY_NAME,		/* the profile named "default" */
+};
+
+/* Which profile applies, and why: --dry-run says so. */
+struct conf_choice {
+	const char *profile;		/* NULL with CONF_NO_PROFILE */
+	enum conf_reason reason;
+	char pattern[CONF_PATTERN_MAX];	/* CONF_BY_MATCH_FROM: what matched */
+	char sender[ADDR_MAX + 1];	/* ... and the sender it matched */
+	const char *files[CONF_FILES_MAX]; /* the files read, in order */
+	size_t nfiles;
+};
+
+/*
+ * Read the file path alone (--config), or when path is NULL the file
+ * named by $MAILOUT_CONFIG alone, or else SYSCONFDIR/mailout.conf (the
+ * directory can be moved with $MAILOUT_SYSCONFDIR, for tests) and then
+ * $XDG_CONFIG_HOME/mailout/config or ~/.config/mailout/config; either
+ * of these two may be missing. *cfp is NULL after an error.
+ */
+int conf_load(struct conf **cfp, const char *path, struct err *e);
+
+/*
+ * Choose the profile: the one named (--profile), else the first whose
+ * match_from matches sender (-f's address; NULL when there is none),
+ * else default_profile, else the profile named "default", else none.
+ * Error: no profile has that name.
+ */
+int conf_choose(const struct conf *cf, const char *profile,
+    const char *sender, struct conf_choice *ch, struct err *e);
+
+/*
+ * Built-in defaults, then [defaults], then what the chosen profile
+ * inherits (the furthest base first), then the profile itself. The
+ * strings in st point into cf, which must outlive it.
+ */
+void conf_apply(const struct conf *cf, const struct conf_choice *ch,
+    struct settings *st);
+
+/* For --dry-run: the files read, the profile and why, and every
+ * setting, the password masked. */
+void conf_print(const struct settings *st, const struct conf_choice *ch,
+    FILE *out);
+
+void conf_free(struct conf *cf);
+
+#endif

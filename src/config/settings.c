@@ -1,0 +1,525 @@
+/*
+ * settings.c — the built-in defaults, and one parser per key of
+ * mailout.conf(5). Config files and command-line options both go through
+ * keys[], so a value is checked, and means, the same wherever it is
+ * written. Each key names its field and the type that parses and shows it.
+ */
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "config/settings.h"
+#include "lib/util.h"
+#include "smtp/sasl.h"
+#include "transport/tls.h"
+
+#define QUEUE_LIFETIME_DEFAULT (5 * 24 * 3600L)
+#define QUEUE_LIFETIME_MAX (365 * 24 * 3600L)
+#define TIMEOUT_MAX 86400
+#define SHOW_MAX 32		/* a number or word as dry-run shows it */
+
+struct key;
+
+/* How one kind of value is parsed into its field and shown back. */
+struct type {
+	int (*parse)(const struct key *k, void *field, const char *v,
+	    struct err *e);
+	const char *(*show)(const struct key *k, const void *field,
+	    char *buf, size_t n);
+};
+
+struct key {
+	const char *name;
+	const struct type *type;
+	size_t offset;			/* of the field in struct settings */
+	const char *const *words;	/* a choice's words, NULL-terminated */
+	const char *unsets;		/* the key this one replaces */
+};
+
+void
+settings_defaults(struct settings *st)
+{
+	memset(st, 0, sizeof(*st));
+	st->host = "localhost";
+	st->timeout = 60;
+	st->dot_ends = true;
+	st->tls = TLS_AUTO;
+	st->add_missing_headers = true;
+	st->remove_bcc = true;
+	st->pipelining = true;
+	st->pipe_connect = true;
+	st->chunking = true;
+	st->queue = true;
+	st->queue_lifetime = QUEUE_LIFETIME_DEFAULT;
+	st->syslog_facility = "mail";
+}
+
+/* 'expected WHAT, got "VALUE"', the value quoted safely. */
+static int
+expected(struct err *e, const char *what, const char *v)
+{
+	char shown[128];
+
+	err_quote(shown, sizeof(shown), v, strlen(v));
+	return err_set(e, EX_CONFIG, "expected %s, got \"%s\"", what, shown);
+}
+
+static int
+parse_long(const char *v, long min, long max, long *out)
+{
+	char *end;
+	long n;
+
+	if (*v < '0' || *v > '9')
+		return -1;
+	n = strtol(v, &end, 10);
+	if (*end != '\0' || n < min || n > max)
+		return -1;
+	*out = n;
+	return 0;
+}
+
+static int
+find_word(const char *const *words, const char *v)
+{
+	int i;
+
+	for (i = 0; words[i] != NULL; i++)
+		if (strcasecmp(words[i], v) == 0)
+			return i;
+	return -1;
+}
+
+/* "a, b or c" from a choice's words, for messages. */
+static const char *
+list_words(const char *const *words, char *buf, size_t n)
+{
+	size_t len = 0;
+	int i;
+
+	buf[0] = '\0';
+	for (i = 0; words[i] != NULL && len < n; i++)
+		len += (size_t)snprintf(buf + len, n - len, "%s%s",
+		    i == 0 ? "" : words[i + 1] == NULL ? " or " : ", ",
+		    words[i]);
+	return buf;
+}
+
+/* Text: any string; empty unsets it. */
+static int
+parse_text(const struct key *k, void *field, const char *v, struct err *e)
+{
+	(void)k;
+	(void)e;
+	*(const char **)field = *v == '\0' ? NULL : v;
+	return 0;
+}
+
+static const char *
+show_text(const struct key *k, const void *field, char *buf, size_t n)
+{
+	const char *v = *(const char *const *)field;
+
+	(void)k;
+	(void)buf;
+	(void)n;
+	return v != NULL ? v : "";
+}
+
+/* The password itself is never shown. */
+static const char *
+show_secret(const struct key *k, const void *field, char *buf, size_t n)
+{
+	(void)k;
+	(void)buf;
+	(void)n;
+	return *(const char *const *)field != NULL ? "<set>" : "";
+}
+
+static int
+parse_port(const struct key *k, void *field, const char *v, struct err *e)
+{
+	long n;
+
+	if (*v != '\0' && parse_long(v, 1, 65535, &n) < 0)
+		return expected(e, "a port number from 1 to 65535", v);
+	return parse_text(k, field, v, e);
+}
+
+/* A name that goes on the wire (EHLO, user@domain): no blanks, no
+ * control characters, nothing that would make it an address. */
+static int
+parse_name(const struct key *k, void *field, const char *v, struct err *e)
+{
+	const char *p;
+
+	for (p = v; *p != '\0'; p++)
+		if (*p <= ' ' || *p >= 0x7f || strchr("@<>", *p) != NULL)
+			return expected(e, "a host or domain name", v);
+	return parse_text(k, field, v, e);
+}
+
+static int
+parse_address(const struct key *k, void *field, const char *v,
+    struct err *e)
+{
+	struct err why;
+
+	if (*v != '\0' && addr_check(v, &why) < 0)
+		return expected(e, "an address such as me@example.org", v);
+	return parse_text(k, field, v, e);
+}
+
+static int
+parse_fingerprint(const struct key *k, void *field, const char *v,
+    struct err *e)
+{
+	if (*v != '\0' && !tls_fingerprint_valid(v))
+		return expected(e, "sha256: and 64 hex digits", v);
+	return parse_text(k, field, v, e);
+}
+
+/* on, off or a mechanism, kept in its canonical spelling, which is what
+ * session.c compares against. */
+static int
+parse_auth(const struct key *k, void *field, const char *v, struct err *e)
+{
+	const char **out = field;
+	int m;
+
+	(void)k;
+	if (strcasecmp(v, "on") == 0 || strcasecmp(v, "off") == 0)
+		*out = strcasecmp(v, "on") == 0 ? "on" : "off";
+	else if ((m = sasl_lookup(v)) >= 0)
+		*out = sasl_name((enum sasl_mech)m);
+	else
+		return expected(e, "on, off or a mechanism (SCRAM-SHA-256 "
+		    "SCRAM-SHA-1 CRAM-MD5 PLAIN LOGIN XOAUTH2 OAUTHBEARER "
+		    "EXTERNAL)", v);
+	return 0;
+}
+
+static int
+parse_seconds(const struct key *k, void *field, const char *v,
+    struct err *e)
+{
+	long n;
+
+	(void)k;
+	if (parse_long(v, 1, TIMEOUT_MAX, &n) < 0)
+		return expected(e, "seconds from 1 to 86400", v);
+	*(int *)field = (int)n;
+	return 0;
+}
+
+static const char *
+show_seconds(const struct key *k, const void *field, char *buf, size_t n)
+{
+	(void)k;
+	snprintf(buf, n, "%d", *(const int *)field);
+	return buf;
+}
+
+/* A duration: seconds, or a number with s, m, h, d or w after it. */
+static int
+parse_duration(const struct key *k, void *field, const char *v,
+    struct err *e)
+{
+	static const char units[] = "smhdw";
+	static const long scale[] = { 1, 60, 3600, 86400, 7 * 86400 };
+	char digits[24];
+	size_t len = strlen(v);
+	const char *u;
+	long n, unit = 1;
+
+	(void)k;
+	if (len > 0 && (u = strchr(units, v[len - 1])) != NULL) {
+		unit = scale[u - units];
+		len--;
+	}
+	if (len == 0 || len >= sizeof(digits))
+		return expected(e, "a duration such as 3600, 30m, 12h or 5d",
+		    v);
+	memcpy(digits, v, len);
+	digits[len] = '\0';
+	if (parse_long(digits, 1, QUEUE_LIFETIME_MAX / unit, &n) < 0)
+		return expected(e, "a duration from 1 second to 365 days, "
+		    "such as 3600, 30m, 12h or 5d", v);
+	*(long *)field = n * unit;
+	return 0;
+}
+
+/* In the largest unit that says it exactly: 432000 is 5d. */
+static const char *
+show_duration(const struct key *k, const void *field, char *buf, size_t n)
+{
+	static const char units[] = "wdhm";
+	static const long scale[] = { 7 * 86400, 86400, 3600, 60 };
+	long v = *(const long *)field;
+	size_t i;
+
+	(void)k;
+	for (i = 0; i < nitems(scale); i++) {
+		if (v % scale[i] == 0) {
+			snprintf(buf, n, "%ld%c", v / scale[i], units[i]);
+			return buf;
+		}
+	}
+	snprintf(buf, n, "%ld", v);
+	return buf;
+}
+
+/* on/off, yes/no, true/false, 1/0: a word at an odd index is true. */
+static const char *const booleans[] = {
+	"off", "on", "no", "yes", "false", "true", "0", "1", NULL
+};
+
+static int
+parse_boolean(const struct key *k, void *field, const char *v,
+    struct err *e)
+{
+	int i = find_word(booleans, v);
+
+	(void)k;
+	if (i < 0)
+		return expected(e, "on or off", v);
+	*(bool *)field = i % 2 == 1;
+	return 0;
+}
+
+static const char *
+show_boolean(const struct key *k, const void *field, char *buf, size_t n)
+{
+	(void)k;
+	(void)buf;
+	(void)n;
+	return *(const bool *)field ? "on" : "off";
+}
+
+/* The index of v in k->words, or -1 after saying which were expected. */
+static int
+choose(const struct key *k, const char *v, struct err *e)
+{
+	char list[128];
+	int i = find_word(k->words, v);
+
+	if (i < 0)
+		expected(e, list_words(k->words, list, sizeof(list)), v);
+	return i;
+}
+
+/* Two words for a bool: words[0] is false, words[1] true. */
+static int
+parse_pair(const struct key *k, void *field, const char *v, struct err *e)
+{
+	int i = choose(k, v, e);
+
+	if (i < 0)
+		return -1;
+	*(bool *)field = i == 1;
+	return 0;
+}
+
+static const char *
+show_pair(const struct key *k, const void *field, char *buf, size_t n)
+{
+	(void)buf;
+	(void)n;
+	return k->words[*(const bool *)field ? 1 : 0];
+}
+
+/* The TLS modes, words in enum tls_mode order. */
+static int
+parse_tls(const struct key *k, void *field, const char *v, struct err *e)
+{
+	int i = choose(k, v, e);
+
+	if (i < 0)
+		return -1;
+	*(enum tls_mode *)field = (enum tls_mode)i;
+	return 0;
+}
+
+static const char *
+show_tls(const struct key *k, const void *field, char *buf, size_t n)
+{
+	(void)buf;
+	(void)n;
+	return k->words[*(const enum tls_mode *)field];
+}
+
+/* One of k->words, stored as the word itself in its canonical case. */
+static int
+parse_word(const struct key *k, void *field, const char *v, struct err *e)
+{
+	int i = choose(k, v, e);
+
+	if (i < 0)
+		return -1;
+	*(const char **)field = k->words[i];
+	return 0;
+}
+
+/* DSN NOTIFY (RFC 3461): never, or a list of success, failure, delay. */
+static int
+parse_dsn_notify(const struct key *k, void *field, const char *v,
+    struct err *e)
+{
+	static const char *const kinds[] = {
+		"success", "failure", "delay", NULL
+	};
+	char item[16];
+	const char *p = v;
+	size_t len;
+
+	if (strcasecmp(v, "never") == 0)
+		return parse_text(k, field, v, e);
+	do {
+		len = strcspn(p, ",");
+		if (len >= sizeof(item))
+			len = sizeof(item) - 1;
+		memcpy(item, p, len);
+		item[len] = '\0';
+		if (find_word(kinds, item) < 0)
+			return expected(e, "never, or a comma-separated list "
+			    "of success, failure and delay", v);
+		p += strcspn(p, ",");
+	} while (*p++ != '\0');
+	return parse_text(k, field, v, e);
+}
+
+static const struct type type_text = { parse_text, show_text };
+static const struct type type_secret = { parse_text, show_secret };
+static const struct type type_port = { parse_port, show_text };
+static const struct type type_name = { parse_name, show_text };
+static const struct type type_address = { parse_address, show_text };
+static const struct type type_fingerprint = { parse_fingerprint, show_text };
+static const struct type type_auth = { parse_auth, show_text };
+static const struct type type_seconds = { parse_seconds, show_seconds };
+static const struct type type_duration = { parse_duration, show_duration };
+static const struct type type_boolean = { parse_boolean, show_boolean };
+static const struct type type_pair = { parse_pair, show_pair };
+static const struct type type_tls = { parse_tls, show_tls };
+static const struct type type_word = { parse_word, show_text };
+static const struct type type_dsn_notify = { parse_dsn_notify, show_text };
+
+static const char *const protocols[] = { "smtp", "lmtp", NULL };
+static const char *const tls_modes[] = {
+	"auto", "off", "starttls", "implicit", NULL	/* enum tls_mode */
+};
+static const char *const refused_modes[] = { "continue", "abort", NULL };
+static const char *const dsn_returns[] = { "full", "hdrs", NULL };
+static const char *const facilities[] = {
+	"mail", "user", "daemon", "local0", "local1", "local2", "local3",
+	"local4", "local5", "local6", "local7", NULL
+};
+
+#define F(member) offsetof(struct settings, member)
+
+/* In the order of mailout.conf(5), which --dry-run follows too. */
+static const struct key keys[] = {
+	{ "host", &type_text, F(host), NULL, "socket" },
+	{ "port", &type_port, F(port), NULL, NULL },
+	{ "socket", &type_text, F(socket), NULL, "host" },
+	{ "protocol", &type_pair, F(lmtp), protocols, NULL },
+	{ "tls", &type_tls, F(tls), tls_modes, NULL },
+	{ "tls_trust_file", &type_text, F(tls_trust_file), NULL, NULL },
+	{ "tls_fingerprint", &type_fingerprint, F(tls_fingerprint),
+	    NULL, NULL },
+	{ "tls_cert_file", &type_text, F(tls_cert_file), NULL, NULL },
+	{ "tls_key_file", &type_text, F(tls_key_file), NULL, NULL },
+	{ "tls_priorities", &type_text, F(tls_priorities), NULL, NULL },
+	{ "auth", &type_auth, F(auth), NULL, NULL },
+	{ "user", &type_text, F(user), NULL, NULL },
+	{ "password", &type_secret, F(password), NULL, "password_command" },
+	{ "password_command", &type_text, F(password_command), NULL,
+	    "password" },
+	{ "from", &type_address, F(from), NULL, NULL },
+	{ "helo", &type_name, F(helo), NULL, NULL },
+	{ "source_address", &type_text, F(source_address), NULL, NULL },
+	{ "timeout", &type_seconds, F(timeout), NULL, NULL },
+	{ "aliases", &type_text, F(aliases), NULL, NULL },
+	{ "domain", &type_name, F(domain), NULL, NULL },
+	{ "add_missing_headers", &type_boolean, F(add_missing_headers), NULL,
+	    NULL },
+	{ "remove_bcc", &type_boolean, F(remove_bcc), NULL, NULL },
+	{ "pipelining", &type_boolean, F(pipelining), NULL, NULL },
+	{ "pipe_connect", &type_boolean, F(pipe_connect), NULL, NULL },
+	{ "chunking", &type_boolean, F(chunking), NULL, NULL },
+	{ "dsn_notify", &type_dsn_notify, F(dsn_notify), NULL, NULL },
+	{ "dsn_return", &type_word, F(dsn_return), dsn_returns, NULL },
+	{ "refused", &type_pair, F(refused_abort), refused_modes, NULL },
+	{ "queue", &type_boolean, F(queue), NULL, NULL },
+	{ "queue_dir", &type_text, F(queue_dir), NULL, NULL },
+	{ "queue_lifetime", &type_duration, F(queue_lifetime), NULL, NULL },
+	{ "log", &type_text, F(log), NULL, NULL },
+	{ "syslog_facility", &type_word, F(syslog_facility), facilities, NULL },
+};
+
+static const struct key *
+find_key(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < nitems(keys); i++)
+		if (strcmp(keys[i].name, name) == 0)
+			return &keys[i];
+	return NULL;
+}
+
+static void *
+field_of(struct settings *st, const struct key *k)
+{
+	return (char *)st + k->offset;
+}
+
+bool
+settings_key_exists(const char *key)
+{
+	return find_key(key) != NULL;
+}
+
+int
+settings_set(struct settings *st, const char *key, const char *value,
+    struct err *e)
+{
+	const struct key *k = find_key(key), *other;
+
+	if (k == NULL)
+		return err_set(e, EX_CONFIG, "unknown key \"%s\"", key);
+	if (k->type->parse(k, field_of(st, k), value, e) < 0)
+		return -1;
+	if (k->unsets != NULL && *value != '\0' &&
+	    (other = find_key(k->unsets)) != NULL)
+		*(const char **)field_of(st, other) = NULL;
+	return 0;
+}
+
+void
+settings_finish(struct settings *st, const char *hostname)
+{
+	if (st->host == NULL)
+		st->host = "localhost";
+	if (st->port == NULL)
+		st->port = st->lmtp ? "24" : st->tls == TLS_IMPLICIT ?
+		    "465" : "25";
+	if (st->helo == NULL)
+		st->helo = hostname;
+	if (st->auth == NULL)
+		st->auth = st->user != NULL ? "on" : "off";
+}
+
+void
+settings_print(const struct settings *st, FILE *out)
+{
+	char buf[SHOW_MAX];
+	const char *v;
+	size_t i;
+
+	for (i = 0; i < nitems(keys); i++) {
+		v = keys[i].type->show(&keys[i],
+		    (const char *)st + keys[i].offset, buf, sizeof(buf));
+		fprintf(out, "%s =%s%s\n", keys[i].name, *v ? " " : "", v);
+	}
+}

@@ -1,0 +1,24 @@
+/*
+ * dirs.h — the user's own directories (XDG base directories) and making
+ * a directory path, for the queue and the EHLO cache.
+ */
+#ifndef MAILOUT_DIRS_H
+#define MAILOUT_DIRS_H
+
+#include <stddef.h>
+
+#include "lib/err.h"
+
+/*
+ * "$xdg_var/leaf" when that variable holds an absolute path, else
+ * "$HOME/home_dir/leaf" ("~/.cache/mailout"). Returns -1 when neither
+ * is usable (no absolute HOME) or the result does not fit.
+ */
+int dirs_user(char *buf, size_t n, const char *xdg_var, const char *home_dir,
+    const char *leaf);
+
+/* mkdir -p with mode 0700 for what it creates; what names the directory
+ * in the error (EX_CANTCREAT). */
+int dirs_make(const char *path, const char *what, struct err *e);
+
+#endif

@@ -1,0 +1,98 @@
+/* outcome.c — reading an outcome: stage names, retries, status, exit code. */
+#include <stdio.h>
+
+#include "lib/log.h"
+#include "smtp/outcome.h"
+
+static const char *const stage_names[][2] = {
+	[STAGE_CONNECT] = { "connect", "connect" },
+	[STAGE_TLS] = { "TLS", "tls" },
+	[STAGE_GREETING] = { "greeting", "greeting" },
+	[STAGE_HELLO] = { "hello", "hello" },
+	[STAGE_AUTH] = { "AUTH", "auth" },
+	[STAGE_MAIL] = { "MAIL", "mail" },
+	[STAGE_RCPT] = { "RCPT", "rcpt" },
+	[STAGE_DATA] = { "DATA", "data" },
+	[STAGE_QUIT] = { "QUIT", "quit" },
+};
+
+const char *
+stage_name(enum stage s)
+{
+	return stage_names[s][0];
+}
+
+const char *
+stage_key(enum stage s)
+{
+	return stage_names[s][1];
+}
+
+void
+stage_set(enum stage *at, enum stage s)
+{
+	if (log_level() >= 2 && *at != s)
+		log_note("stage: %s", stage_name(s));
+	*at = s;
+}
+
+bool
+outcome_retryable(const struct outcome *o, size_t i)
+{
+	enum rcpt_state s = o->rcpts[i].state;
+
+	return s == RCPT_DEFERRED ||
+	    (s == RCPT_PENDING && o->session.code == EX_TEMPFAIL);
+}
+
+bool
+outcome_all_queued(const struct outcome *o)
+{
+	size_t i;
+
+	if (o->session.code != EX_TEMPFAIL)
+		return false;
+	for (i = 0; i < o->n; i++)
+		if (o->rcpts[i].state == RCPT_PENDING)
+			return false;
+	return true;
+}
+
+size_t
+outcome_count(const struct outcome *o, enum rcpt_state s)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < o->n; i++)
+		n += o->rcpts[i].state == s;
+	return n;
+}
+
+const char *
+outcome_status(const struct outcome *o)
+{
+	size_t accepted = outcome_count(o, RCPT_ACCEPTED);
+	size_t refused = outcome_count(o, RCPT_REFUSED);
+	size_t queued = outcome_count(o, RCPT_QUEUED);
+
+	if (accepted == o->n)
+		return "sent";
+	if (refused > 0 && refused < o->n &&
+	    refused + accepted + queued == o->n)
+		return "partial";
+	if (queued > 0 && queued + accepted == o->n)
+		return "queued";
+	return accepted + queued > 0 ? "partial" : "failed";
+}
+
+int
+outcome_exit_code(const struct outcome *o)
+{
+	bool queued = outcome_count(o, RCPT_QUEUED) > 0;
+
+	if (o->session.code != 0 && !(queued && outcome_all_queued(o)))
+		return o->session.code;
+	if (outcome_count(o, RCPT_REFUSED) > 0)
+		return EX_NOUSER;
+	return outcome_count(o, RCPT_DEFERRED) > 0 ? EX_TEMPFAIL : EX_OK;
+}

@@ -13,7 +13,7 @@
 #include "cli/serverinfo.h"
 #include "config.h"
 #include "config/resolve.h"
-#include "lib/log.h"
+#include "lib/trace.h"
 #include "queue/flush.h"
 #include "queue/mailq.h"
 
@@ -82,7 +82,7 @@ main(int argc, char **argv)
 		printf("mailout %s\n", PACKAGE_VERSION);
 		return EX_OK;
 	}
-	log_set_level(o.verbose);
+	trace_set_level(o.verbose);
 	rq = request_of(&o);
 	if (resolve_settings(&rq, &cf, &st, &ch, &e) < 0)
 		status = err_report(&e);

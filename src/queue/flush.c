@@ -5,7 +5,7 @@
 #include <unistd.h>
 
 #include "config/hostname.h"
-#include "lib/log.h"
+#include "lib/trace.h"
 #include "message/envelope.h"
 #include "message/notice.h"
 #include "queue/flush.h"
@@ -187,7 +187,7 @@ ensure_session(struct flusher *f, enum stage *stage, struct err *e)
 	}
 	if (session_ready(f) && f->sent_on_session > 0 &&
 	    smtp_rset(&f->ss.smtp, &rset_err) < 0) {
-		log_note("RSET failed (%s); a new session", rset_err.msg);
+		trace_note("RSET failed (%s); a new session", rset_err.msg);
 		session_close(&f->ss);
 	}
 	if (session_ready(f))
@@ -327,7 +327,7 @@ update_entry(struct flusher *f, struct queue_entry *qe,
 		qe->next_try = flush_next_try(f->now, qe->attempts);
 		if (e.code == 0)
 			queue_save(&f->q, qe, &e);
-		log_note("%s: still queued: %s", qe->id, qe->last_error);
+		trace_note("%s: still queued: %s", qe->id, qe->last_error);
 	}
 	addr_list_free(&keep);
 	if (e.code != 0)

@@ -1,5 +1,5 @@
 /* data.c — the message after DATA, or in BDAT chunks. */
-#include "lib/log.h"
+#include "lib/trace.h"
 #include "smtp/data.h"
 
 int
@@ -24,7 +24,7 @@ data_send(struct smtp *s, struct message_source *src, bool dot_ends,
 	m = (ssize_t)body_filter_finish(&f, out);
 	if (smtp_data(s, out, (size_t)m, e) < 0)
 		return -1;
-	log_note("%llu octets of message data sent",
+	trace_note("%llu octets of message data sent",
 	    octets + (unsigned long long)m);
 	return smtp_data_end(s, e);
 }

@@ -7,7 +7,7 @@
 #include <unistd.h>
 
 #include "lib/dirs.h"
-#include "lib/log.h"
+#include "lib/trace.h"
 #include "smtp/ehlocache.h"
 
 #define CACHE_FORMAT "mailout-ehlo-cache 1"
@@ -152,7 +152,7 @@ ehlo_cache_load(struct ehlo_cache *c, const struct settings *st,
 	c->found = parse_entry(c, text) &&
 	    (mode == TLS_STARTTLS) == (c->after_tls.code != 0);
 	if (c->found)
-		log_note("early pipelining: using the EHLO reply kept in %s",
+		trace_note("early pipelining: using the EHLO reply kept in %s",
 		    c->path);
 }
 
@@ -209,7 +209,7 @@ ehlo_cache_forget(struct ehlo_cache *c)
 {
 	c->found = false;
 	if (c->path[0] != '\0' && unlink(c->path) == 0)
-		log_note("early pipelining: forgot %s", c->path);
+		trace_note("early pipelining: forgot %s", c->path);
 }
 
 bool

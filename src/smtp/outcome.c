@@ -1,7 +1,7 @@
 /* outcome.c — reading an outcome: stage names, retries, status, exit code. */
 #include <stdio.h>
 
-#include "lib/log.h"
+#include "lib/trace.h"
 #include "smtp/outcome.h"
 
 static const char *const stage_names[][2] = {
@@ -31,8 +31,8 @@ stage_key(enum stage s)
 void
 stage_set(enum stage *at, enum stage s)
 {
-	if (log_level() >= 2 && *at != s)
-		log_note("stage: %s", stage_name(s));
+	if (trace_level() >= 2 && *at != s)
+		trace_note("stage: %s", stage_name(s));
 	*at = s;
 }
 

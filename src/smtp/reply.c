@@ -5,7 +5,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "lib/log.h"
+#include "lib/trace.h"
 #include "lib/util.h"
 #include "smtp/reply.h"
 #include "transport/net.h"
@@ -118,7 +118,7 @@ reply_read(struct conn *c, struct reply *r, struct err *e)
 		if (rc > 0)
 			return err_set(e, EX_TEMPFAIL,
 			    "connection closed by server");
-		log_line('S', line, len);
+		trace_line('S', line, len);
 		if ((last = reply_add_line(r, &used, line, len, e)) < 0)
 			return -1;
 	}

@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "lib/log.h"
 #include "lib/secret.h"
+#include "lib/trace.h"
 #include "lib/util.h"
 #include "smtp/auth.h"
 #include "smtp/ehlocache.h"
@@ -78,8 +78,8 @@ static void
 set_state(struct session *ss, enum session_state state)
 {
 	ss->state = state;
-	if (log_level() >= 2)
-		log_note("session: %s", state_names[state]);
+	if (trace_level() >= 2)
+		trace_note("session: %s", state_names[state]);
 	if (state < SESSION_READY)
 		stage_set(ss->stage, state_stages[state]);
 }
@@ -235,7 +235,7 @@ connect_step(struct opening *o, struct err *e)
 	set_state(ss, SESSION_CONNECTING);
 	if (connect_server(o->st, &ss->conn, e) < 0)
 		return -1;
-	log_note("connected to %s", ss->conn.peer);
+	trace_note("connected to %s", ss->conn.peer);
 	ss->tls = tls_policy(o->st, &ss->conn);
 	if (ss->tls != TLS_IMPLICIT)
 		return 0;
@@ -398,7 +398,7 @@ open_once(struct opening *o, struct err *e)
 static void
 abandon_early(struct opening *o, const struct err *e)
 {
-	log_note("early pipelining failed (%s); trying again without",
+	trace_note("early pipelining failed (%s); trying again without",
 	    e->msg);
 	auth_abandon(o);
 	ehlo_cache_forget(&o->cache);

@@ -3,7 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "lib/log.h"
+#include "lib/trace.h"
 #include "smtp/smtp.h"
 
 #define COMMAND_MAX 1024
@@ -63,7 +63,7 @@ queue_line(struct smtp *s, const char *line, const char *shown,
 	if (strpbrk(line, "\r\n") != NULL)
 		return err_set(e, EX_DATAERR, "refusing to send a command "
 		    "containing CR or LF");
-	log_line('C', shown, strlen(shown));
+	trace_line('C', shown, strlen(shown));
 	s->state = SMTP_WAITING;
 	if (net_put(s->conn, line, strlen(line), e) < 0)
 		return -1;
@@ -266,7 +266,7 @@ smtp_data(struct smtp *s, const void *buf, size_t len, struct err *e)
 int
 smtp_data_end(struct smtp *s, struct err *e)
 {
-	log_line('C', ".", 1);
+	trace_line('C', ".", 1);
 	if (smtp_data(s, ".\r\n", 3, e) < 0)
 		return -1;
 	return net_flush(s->conn, e);
@@ -279,7 +279,7 @@ smtp_bdat(struct smtp *s, const void *chunk, size_t len, bool last,
 	if (smtp_queue(s, e, "BDAT %zu%s", len, last ? " LAST" : "") < 0)
 		return -1;
 	if (len > 0)
-		log_note("%zu octets of message data", len);
+		trace_note("%zu octets of message data", len);
 	return smtp_data(s, chunk, len, e);
 }
 
@@ -290,7 +290,7 @@ smtp_quit(struct smtp *s)
 
 	if (s->state != SMTP_IDLE || s->conn->fd < 0)
 		return;
-	log_line('C', "QUIT", 4);
+	trace_line('C', "QUIT", 4);
 	/* RFC 5321 4.1.1.10 only asks the client to wait for 221; the
 	 * message is already safe, so do not let a slow server hold us. */
 	s->state = SMTP_WAITING;

@@ -11,7 +11,7 @@
 #include <gnutls/gnutls.h>
 #include <gnutls/x509.h>
 
-#include "lib/log.h"
+#include "lib/trace.h"
 #include "transport/tls.h"
 
 #define SHA256_HEX_LEN 64
@@ -330,9 +330,9 @@ tls_start(struct conn *c, const struct tls_options *o, struct err *e)
 	desc = gnutls_session_get_desc(t->session);
 	snprintf(t->desc, sizeof(t->desc), "%s", desc ? desc : "?");
 	gnutls_free(desc);
-	log_note("TLS session %s", t->desc);
-	log_note("%s", t->verdict);
-	if (log_level() >= 2)
+	trace_note("TLS session %s", t->desc);
+	trace_note("%s", t->verdict);
+	if (trace_level() >= 2)
 		tls_print_info(c, stderr);
 	return 0;
 }

@@ -1,29 +1,29 @@
-/* log.c — transcript on stderr for -v and --debug. */
+/* trace.c — transcript on stderr for -v and --debug. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <sys/time.h>
 #include <time.h>
 
 #include "lib/err.h"
-#include "lib/log.h"
+#include "lib/trace.h"
 
 /* Process-wide diagnostic sink: set once from the command line. */
 static int transcript_level;
 
 void
-log_set_level(int level)
+trace_set_level(int level)
 {
 	transcript_level = level;
 }
 
 int
-log_level(void)
+trace_level(void)
 {
 	return transcript_level;
 }
 
 static void
-log_timestamp(void)
+trace_timestamp(void)
 {
 	struct timeval tv;
 	struct tm tm;
@@ -38,25 +38,25 @@ log_timestamp(void)
 }
 
 void
-log_line(char who, const char *line, size_t len)
+trace_line(char who, const char *line, size_t len)
 {
 	char quoted[1024];
 
 	if (transcript_level < 1)
 		return;
 	err_quote(quoted, sizeof(quoted), line, len);
-	log_timestamp();
+	trace_timestamp();
 	fprintf(stderr, "%c: %s\n", who, quoted);
 }
 
 void
-log_note(const char *fmt, ...)
+trace_note(const char *fmt, ...)
 {
 	va_list ap;
 
 	if (transcript_level < 1)
 		return;
-	log_timestamp();
+	trace_timestamp();
 	fputs("-- ", stderr);
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);

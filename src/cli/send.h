@@ -1,6 +1,7 @@
 /*
  * send.h — the message on standard input (or --file) from the command
- * line to the server: prepare the header and envelope, submit, queue what
+ * line to the server: prepare the header and envelope, send it in one
+ * session (smtp/session.h, smtp/transaction.h), queue what
  * met a temporary failure (or everything with -odq), report, log.
  * Returns the exit status; prints every problem itself.
  */

@@ -78,16 +78,6 @@ smtp_queue_secret(struct smtp *s, const char *line, const char *shown,
 }
 
 static int
-send_line(struct smtp *s, const char *line, struct reply *r, struct err *e)
-{
-	if (queue_line(s, line, line, e) < 0)
-		return -1;
-	if (net_flush(s->conn, e) < 0)
-		return -1;
-	return smtp_read_reply(s, r, e);
-}
-
-static int
 format_command(char *line, size_t n, const char *fmt, va_list ap,
     struct err *e)
 {
@@ -98,35 +88,43 @@ format_command(char *line, size_t n, const char *fmt, va_list ap,
 	return 0;
 }
 
+static int
+queue_command(struct smtp *s, struct err *e, const char *fmt, va_list ap)
+{
+	char line[COMMAND_MAX];
+
+	if (format_command(line, sizeof(line), fmt, ap, e) < 0)
+		return -1;
+	return queue_line(s, line, line, e);
+}
+
 int
 smtp_command(struct smtp *s, struct reply *r, struct err *e,
     const char *fmt, ...)
 {
-	char line[COMMAND_MAX];
 	va_list ap;
 	int rc;
 
 	va_start(ap, fmt);
-	rc = format_command(line, sizeof(line), fmt, ap, e);
+	rc = queue_command(s, e, fmt, ap);
 	va_end(ap);
 	if (rc < 0)
 		return -1;
-	return send_line(s, line, r, e);
+	if (net_flush(s->conn, e) < 0)
+		return -1;
+	return smtp_read_reply(s, r, e);
 }
 
 int
 smtp_queue(struct smtp *s, struct err *e, const char *fmt, ...)
 {
-	char line[COMMAND_MAX];
 	va_list ap;
 	int rc;
 
 	va_start(ap, fmt);
-	rc = format_command(line, sizeof(line), fmt, ap, e);
+	rc = queue_command(s, e, fmt, ap);
 	va_end(ap);
-	if (rc < 0)
-		return -1;
-	return queue_line(s, line, line, e);
+	return rc;
 }
 
 int

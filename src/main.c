@@ -13,6 +13,7 @@
 #include "flush.h"
 #include "log.h"
 #include "mailq.h"
+#include "oauth.h"
 #include "resolve.h"
 #include "send.h"
 #include "serverinfo.h"
@@ -53,6 +54,8 @@ run(const struct options *o, struct settings *st,
 		return mailq_list(st, stdout, &e) < 0 ? err_report(&e) : EX_OK;
 	case ACTION_VERIFY:
 		return verify_recipients(o, st);
+	case ACTION_OAUTH_LOGIN:
+		return oauth_login(st, stdout, &e) < 0 ? err_report(&e) : EX_OK;
 	default:
 		break;
 	}

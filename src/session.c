@@ -8,6 +8,7 @@
 
 #include "ehlocache.h"
 #include "log.h"
+#include "oauth.h"
 #include "secret.h"
 #include "session.h"
 
@@ -25,6 +26,7 @@ struct opening {
 	struct ehlo_cache cache;
 	bool have_secret;	/* fetched once, even over two attempts */
 	struct err secret_err;	/* ... or failed once: code != 0 */
+	struct oauth_token oauth;	/* the secret is an OAuth token */
 	bool auth_queued;	/* sasl is in use until smtp_auth_reply */
 	struct err auth_err;	/* queueing AUTH early failed: code != 0 */
 	struct sasl sasl;
@@ -77,7 +79,10 @@ fetch_secret(struct opening *o, struct err *e)
 		return -1;
 	}
 	secret[0] = '\0';
-	if (wanted == NULL || sasl_lookup(wanted) != SASL_EXTERNAL) {
+	if (oauth_configured(o->st))
+		oauth_access_token(o->st, &o->oauth, secret, sizeof(secret),
+		    &o->secret_err);
+	else if (wanted == NULL || sasl_lookup(wanted) != SASL_EXTERNAL) {
 		if (o->st->password != NULL)
 			snprintf(secret, sizeof(secret), "%s", o->st->password);
 		else if (o->st->password_command == NULL)
@@ -128,7 +133,14 @@ authenticate(struct session *ss, struct opening *o, struct err *e)
 	    smtp_flush(&ss->smtp, e) < 0))
 		return -1;
 	o->auth_queued = false;
-	return smtp_auth_reply(&ss->smtp, &o->sasl, e);
+	if (smtp_auth_reply(&ss->smtp, &o->sasl, e) == 0)
+		return 0;
+	/* once more, with a fresh token for a cached one refused */
+	if (!oauth_retry(o->st, &o->oauth, e))
+		return -1;
+	o->have_secret = false;
+	e->code = 0;
+	return authenticate(ss, o, e);
 }
 
 static void

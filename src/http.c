@@ -3,11 +3,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <curl/curl.h>
-
 #include "config.h"
 #include "http.h"
 #include "log.h"
+#include "oauthlibs.h"
 
 void
 http_form_init(struct http_form *f)
@@ -29,20 +28,25 @@ form_put(struct http_form *f, const char *s, size_t len)
 	f->text[f->len] = '\0';
 }
 
-/* Append s percent-encoded by libcurl (RFC 3986 unreserved characters
- * stay as they are). */
+/* Append s percent-encoded as a form wants it (RFC 3986: the
+ * unreserved characters stay, every other octet is %HH). */
 static void
 form_put_encoded(struct http_form *f, const char *s)
 {
-	char *enc = curl_easy_escape(NULL, s, 0);
+	static const char hex[] = "0123456789ABCDEF";
+	const unsigned char *p;
+	char pct[3] = "%";
 
-	if (enc == NULL) {
-		f->full = true;
-		return;
+	for (p = (const unsigned char *)s; *p != '\0'; p++) {
+		if ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') ||
+		    (*p >= '0' && *p <= '9') || strchr("-._~", *p) != NULL) {
+			form_put(f, (const char *)p, 1);
+		} else {
+			pct[1] = hex[*p >> 4];
+			pct[2] = hex[*p & 15];
+			form_put(f, pct, 3);
+		}
 	}
-	form_put(f, enc, strlen(enc));
-	explicit_bzero(enc, strlen(enc));
-	curl_free(enc);
 }
 
 void
@@ -77,10 +81,10 @@ take_body(char *data, size_t size, size_t n, void *user)
 /* How a libcurl failure counts: the network comes back; a certificate
  * that does not verify, or a URL that is wrong, does not by itself. */
 static int
-curl_failure(CURLcode rc, const char *detail,
+curl_failure(const struct curl_lib *lib, CURLcode rc, const char *detail,
     const struct http_answer *a, struct err *e)
 {
-	const char *why = *detail != '\0' ? detail : curl_easy_strerror(rc);
+	const char *why = *detail != '\0' ? detail : lib->easy_strerror(rc);
 	int code;
 
 	if (rc == CURLE_FILESIZE_EXCEEDED || (rc == CURLE_WRITE_ERROR &&
@@ -111,27 +115,16 @@ curl_failure(CURLcode rc, const char *detail,
 	return err_set(e, code, "%s", why);
 }
 
-static bool
-curl_ready(void)
-{
-	static int state;	/* 0 not tried, 1 ready, -1 failed */
-
-	if (state == 0)
-		state = curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK ?
-		    1 : -1;
-	return state == 1;
-}
-
 /* Every option of the one request; any that fails fails the request. */
 static CURLcode
-set_options(CURL *c, const char *url, const struct http_form *form,
-    const char *trust_file, int timeout, char *errbuf,
-    struct http_answer *a)
+set_options(const struct curl_lib *lib, CURL *c, const char *url,
+    const struct http_form *form, const char *trust_file, int timeout,
+    char *errbuf, struct http_answer *a)
 {
 	CURLcode rc = CURLE_OK;
 
 #define SET(opt, val) \
-	do { if (rc == CURLE_OK) rc = curl_easy_setopt(c, opt, val); } while (0)
+	do { if (rc == CURLE_OK) rc = lib->easy_setopt(c, opt, val); } while (0)
 	SET(CURLOPT_URL, url);
 	SET(CURLOPT_PROTOCOLS_STR, "https");
 	SET(CURLOPT_FOLLOWLOCATION, 0L);
@@ -157,32 +150,35 @@ http_post(const char *url, const struct http_form *form,
     const char *trust_file, int timeout, struct http_answer *a,
     struct err *e)
 {
+	const struct curl_lib *lib = oauthlibs_curl(e);
 	char errbuf[CURL_ERROR_SIZE] = "";
 	CURLcode rc;
 	CURL *c;
 	int ret = 0;
 
 	memset(a, 0, sizeof(*a));
+	if (lib == NULL)
+		return -1;
 	if (form->full)
 		return err_set(e, EX_SOFTWARE, "the request is longer than %d "
 		    "octets", HTTP_FORM_MAX);
 	if ((a->body = calloc(1, HTTP_BODY_MAX + 1)) == NULL)
 		return err_set(e, EX_SOFTWARE, "out of memory");
-	if (!curl_ready() || (c = curl_easy_init()) == NULL) {
+	if ((c = lib->easy_init()) == NULL) {
 		http_answer_free(a);
 		return err_set(e, EX_SOFTWARE, "libcurl failed to start");
 	}
 	log_note("OAuth: POST %s", url);
-	rc = set_options(c, url, form, trust_file, timeout, errbuf, a);
+	rc = set_options(lib, c, url, form, trust_file, timeout, errbuf, a);
 	if (rc == CURLE_OK)
-		rc = curl_easy_perform(c);
+		rc = lib->easy_perform(c);
 	if (rc == CURLE_OK)
-		rc = curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &a->status);
+		rc = lib->easy_getinfo(c, CURLINFO_RESPONSE_CODE, &a->status);
 	if (rc != CURLE_OK)
-		ret = curl_failure(rc, errbuf, a, e);
+		ret = curl_failure(lib, rc, errbuf, a, e);
 	else
 		log_note("OAuth: HTTP %ld, %zu octets", a->status, a->len);
-	curl_easy_cleanup(c);
+	lib->easy_cleanup(c);
 	if (ret < 0)
 		http_answer_free(a);
 	return ret;

@@ -1,6 +1,7 @@
 /*
  * http.h — one HTTPS POST of a form, for the OAuth endpoints (oauth.h),
- * through libcurl (its GnuTLS flavour, the TLS library mailout uses).
+ * through libcurl (its GnuTLS flavour, the TLS library mailout uses),
+ * loaded on first use (oauthlibs.h).
  *
  * HTTPS only, no redirects, the server verified (name and chain) against
  * a CA file or the system trust store. The answer is bounded in size
@@ -10,7 +11,8 @@
  * Error codes: EX_TEMPFAIL (no connection, timeout, the connection lost),
  * EX_UNAVAILABLE (TLS handshake or verification failed), EX_PROTOCOL (an
  * answer over HTTP_BODY_MAX), EX_CONFIG (a URL libcurl refuses),
- * EX_SOFTWARE (out of memory, libcurl failed to start).
+ * EX_SOFTWARE (out of memory, libcurl failed to start), and those of
+ * oauthlibs.h.
  */
 #ifndef MAILOUT_HTTP_H
 #define MAILOUT_HTTP_H

@@ -7,11 +7,10 @@
 #include <strings.h>
 #include <time.h>
 
-#include <json-c/json.h>
-
 #include "http.h"
 #include "log.h"
 #include "oauth.h"
+#include "oauthlibs.h"
 #include "oauthstore.h"
 #include "sasl.h"
 #include "secret.h"
@@ -53,28 +52,31 @@ struct device_answer {
  * JSON
  */
 
+/* json-c, loaded by endpoint_post before any JSON object exists. */
+static const struct json_lib *J;
+
 /* The answer's body as a JSON object, or NULL if it is not exactly one
  * (blanks around it aside). */
 static struct json_object *
 json_object_of(const struct http_answer *a)
 {
-	struct json_tokener *tok = json_tokener_new_ex(JSON_DEPTH_MAX);
+	struct json_tokener *tok = J->tokener_new_ex(JSON_DEPTH_MAX);
 	struct json_object *obj = NULL;
 	size_t end;
 
 	if (tok == NULL)
 		return NULL;
-	json_tokener_set_flags(tok, JSON_TOKENER_STRICT |
+	J->tokener_set_flags(tok, JSON_TOKENER_STRICT |
 	    JSON_TOKENER_ALLOW_TRAILING_CHARS);
-	obj = json_tokener_parse_ex(tok, a->body, (int)a->len);
-	end = json_tokener_get_parse_end(tok);
-	if (json_tokener_get_error(tok) != json_tokener_success ||
+	obj = J->tokener_parse_ex(tok, a->body, (int)a->len);
+	end = J->tokener_get_parse_end(tok);
+	if (J->tokener_get_error(tok) != json_tokener_success ||
 	    a->body[end + strspn(a->body + end, " \t\r\n")] != '\0' ||
-	    !json_object_is_type(obj, json_type_object)) {
-		json_object_put(obj);
+	    !J->object_is_type(obj, json_type_object)) {
+		J->object_put(obj);
 		obj = NULL;
 	}
-	json_tokener_free(tok);
+	J->tokener_free(tok);
 	return obj;
 }
 
@@ -92,11 +94,11 @@ json_free_wiped(struct json_object *obj)
 	if (obj == NULL)
 		return;
 	for (i = 0; i < sizeof(secrets) / sizeof(secrets[0]); i++)
-		if (json_object_object_get_ex(obj, secrets[i], &v) &&
-		    json_object_is_type(v, json_type_string))
-			explicit_bzero((char *)json_object_get_string(v),
-			    (size_t)json_object_get_string_len(v));
-	json_object_put(obj);
+		if (J->object_object_get_ex(obj, secrets[i], &v) &&
+		    J->object_is_type(v, json_type_string))
+			explicit_bzero((char *)J->object_get_string(v),
+			    (size_t)J->object_get_string_len(v));
+	J->object_put(obj);
 }
 
 /* Member name, a string, into buf: 1, or 0 when absent (or null), or
@@ -108,14 +110,14 @@ json_text(struct json_object *obj, const char *name, char *buf, size_t n)
 	size_t len;
 
 	buf[0] = '\0';
-	if (!json_object_object_get_ex(obj, name, &v) || v == NULL)
+	if (!J->object_object_get_ex(obj, name, &v) || v == NULL)
 		return 0;
-	if (!json_object_is_type(v, json_type_string))
+	if (!J->object_is_type(v, json_type_string))
 		return -1;
-	len = (size_t)json_object_get_string_len(v);
-	if (len >= n || memchr(json_object_get_string(v), '\0', len) != NULL)
+	len = (size_t)J->object_get_string_len(v);
+	if (len >= n || memchr(J->object_get_string(v), '\0', len) != NULL)
 		return -1;
-	memcpy(buf, json_object_get_string(v), len + 1);
+	memcpy(buf, J->object_get_string(v), len + 1);
 	return 1;
 }
 
@@ -128,10 +130,10 @@ json_seconds(struct json_object *obj, const char *name, long dflt)
 	char digits[16], *end;
 	long n;
 
-	if (!json_object_object_get_ex(obj, name, &v) || v == NULL)
+	if (!J->object_object_get_ex(obj, name, &v) || v == NULL)
 		return dflt;
-	if (json_object_is_type(v, json_type_int)) {
-		n = (long)json_object_get_int64(v);
+	if (J->object_is_type(v, json_type_int)) {
+		n = (long)J->object_get_int64(v);
 		return n >= 0 ? n : -1;
 	}
 	if (json_text(obj, name, digits, sizeof(digits)) != 1 ||
@@ -197,6 +199,8 @@ endpoint_post(const struct settings *st, const char *what, const char *url,
 	struct json_object *obj;
 
 	memset(ee, 0, sizeof(*ee));
+	if ((J = oauthlibs_json(e)) == NULL)
+		return NULL;
 	if (http_post(url, form, st->oauth_trust_file, st->timeout, &a,
 	    e) < 0) {
 		err_prefix(e, "OAuth %s %s", what, url);

@@ -720,3 +720,46 @@ EOF
 		fail "a secret was in an argv"
 	fi
 }
+
+
+###########################################################################
+# libcurl and json-c are loaded on first use (oauthlibs.c)
+
+# maps_when PID PATTERN: PID's memory map, once PATTERN shows in it or in
+# the scripted server's log (at most 10 s).
+maps_when() {
+	local pid=$1 pattern=$2 i
+	for ((i = 0; i < 400; i++)); do
+		if grep -q -- "$pattern" "/proc/$pid/maps" 2>/dev/null ||
+			grep -q -- "$pattern" "$SERVER_LOG" 2>/dev/null; then
+			break
+		fi
+		sleep 0.025
+	done
+	cat "/proc/$pid/maps"
+}
+
+@test "libcurl and json-c are loaded only when a send needs an OAuth token" {
+	# a server that greets late: mailout waits, connected, meanwhile
+	scripted_start < <(echo 'sleep 3'; echo 'close')
+	"$MAILOUT" --host 127.0.0.1 --port "$SERVER_PORT" --tls off \
+		-f "$FROM" --no-queue rcpt@example.com <"$BATS_TEST_TMPDIR/msg" \
+		>/dev/null 2>&1 3>&- &
+	local pid=$! maps
+	maps=$(maps_when "$pid" 'connection 1 from')
+	wait "$pid" || true
+	[[ $maps == *libgnutls* || $maps == *libc.so* ]] || fail "no map read"
+	[[ $maps != *libcurl* && $maps != *libjson-c* ]] ||
+		fail "loaded without OAuth: $(grep -E 'libcurl|libjson' <<<"$maps")"
+	# and with OAuth, while the endpoint keeps it waiting
+	oauth_start <<<"/token stall 3"
+	scripted_start < <(greet; echo 'expect QUIT'; echo 'send 221 Bye')
+	write_conf_signed_in
+	"$MAILOUT" -C "$CONF" -a work -f "$FROM" --no-queue rcpt@example.com \
+		<"$BATS_TEST_TMPDIR/msg" >/dev/null 2>&1 3>&- &
+	pid=$!
+	maps=$(maps_when "$pid" libcurl)
+	wait "$pid" || true
+	[[ $maps == *libcurl-gnutls* && $maps == *libjson-c* ]] ||
+		fail "libcurl-gnutls and json-c not loaded for OAuth"
+}

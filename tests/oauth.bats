@@ -472,6 +472,33 @@ EOF
 	assert_requests /token 0
 }
 
+@test "a cache entry of another user is not used" {
+	oauth_start <<EOF
+/token 200 $(token at-1)
+/token 200 $(token at-2)
+EOF
+	serve_twice at-1 at-2
+	write_conf_signed_in
+	mailout_run
+	assert_success
+	chown nobody "$(cache_file)"
+	mailout_run
+	assert_success
+	scripted_wait
+	assert_requests /token 2
+}
+
+@test "a refresh token file of another user is refused (78), and no request is made" {
+	oauth_start </dev/null
+	serve_no_auth
+	write_conf_signed_in
+	chown nobody "$REFRESH_FILE"
+	mailout_run
+	assert_failure 78
+	assert_equal "$stderr" "mailout: the OAuth refresh token file $REFRESH_FILE: it belongs to uid $(id -u nobody), not to you (uid $(id -u))"
+	assert_requests /token 0
+}
+
 @test "endpoint down, queue on: a temporary failure, the message queued, exit 0" {
 	oauth_start </dev/null
 	oauth_stop

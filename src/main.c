@@ -14,6 +14,7 @@
 #include "config.h"
 #include "config/resolve.h"
 #include "lib/trace.h"
+#include "oauth/oauth.h"
 #include "queue/flush.h"
 #include "queue/mailq.h"
 
@@ -53,6 +54,8 @@ run(const struct options *o, struct settings *st,
 		return mailq_list(st, stdout, &e) < 0 ? err_report(&e) : EX_OK;
 	case ACTION_VERIFY:
 		return verify_recipients(o, st);
+	case ACTION_OAUTH_LOGIN:
+		return oauth_login(st, stdout, &e) < 0 ? err_report(&e) : EX_OK;
 	default:
 		break;
 	}

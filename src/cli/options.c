@@ -12,7 +12,7 @@
 enum {
 	OPT_FILE = 256, OPT_FROM, OPT_DEBUG, OPT_REPORT, OPT_HELP, OPT_VERSION,
 	OPT_SERVERINFO, OPT_CONFIG, OPT_PROFILE, OPT_DRY_RUN, OPT_SETTING,
-	OPT_FLUSH, OPT_VRFY,
+	OPT_FLUSH, OPT_VRFY, OPT_OAUTH_LOGIN,
 };
 
 /* OPT_SETTING: the option sets a key of mailout.conf(5); see
@@ -48,6 +48,7 @@ static const struct option long_options[] = {
 	{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
 	{ "flush", optional_argument, NULL, OPT_FLUSH },
 	{ "vrfy", no_argument, NULL, OPT_VRFY },
+	{ "oauth-login", required_argument, NULL, OPT_OAUTH_LOGIN },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -121,6 +122,8 @@ cli_usage(const char *progname)
 	    "                       the password or OAuth token\n"
 	    "      --serverinfo     show the server's greeting, capabilities, TLS\n"
 	    "                       session and certificate; send nothing\n"
+	    "      --oauth-login PROFILE  sign in to the OAuth provider of PROFILE\n"
+	    "                       (device flow) and store its refresh token\n"
 	    "      --no-queue       report temporary failures (exit 75) instead\n"
 	    "                       of queueing the message\n"
 	    "      --queue-dir DIR  the queue (default: ~/.local/state/mailout/\n"
@@ -263,6 +266,10 @@ parse_long(struct options *o, int opt, const char *name, const char *arg,
 		o->flush_all = arg != NULL;
 		break;
 	case OPT_VRFY: o->vrfy = true; break;
+	case OPT_OAUTH_LOGIN:
+		o->action = ACTION_OAUTH_LOGIN;
+		o->profile = arg;
+		break;
 	default:
 		return err_set(e, EX_SOFTWARE, "--%s: not handled", name);
 	}

@@ -23,6 +23,7 @@ enum cli_action {
 	ACTION_FLUSH,		/* -q, --flush */
 	ACTION_LIST,		/* -bp, mailq */
 	ACTION_VERIFY,		/* -bv */
+	ACTION_OAUTH_LOGIN,	/* --oauth-login PROFILE */
 };
 
 enum report_format {
@@ -38,7 +39,7 @@ struct options {
 	bool dot_ends;			/* false with -i / -oi */
 	int verbose;			/* -v = 1, --debug=N */
 	const char *config;		/* --config / -C: the only file read */
-	const char *profile;		/* --profile / -a */
+	const char *profile;		/* --profile / -a / --oauth-login */
 	bool dry_run;			/* --dry-run: print, send nothing */
 	/* options that set a key of mailout.conf(5) (--host, --no-queue...),
 	 * in command-line order, a repeated key only at its last place */

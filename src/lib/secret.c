@@ -1,4 +1,4 @@
-/* secret.c — password_command. */
+/* secret.c — password_command and the like. */
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
@@ -62,6 +62,14 @@ int
 secret_from_command(const char *command, char *buf, size_t cap,
     struct err *e)
 {
+	return secret_from_key_command("password_command", command, buf, cap,
+	    e);
+}
+
+int
+secret_from_key_command(const char *key, const char *command, char *buf,
+    size_t cap, struct err *e)
+{
 	int fds[2], status;
 	bool cut = false;
 	pid_t pid;
@@ -84,16 +92,16 @@ secret_from_command(const char *command, char *buf, size_t cap,
 		;
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
 		explicit_bzero(buf, cap);
-		return err_set(e, EX_NOPERM, "password_command failed (%s %d)",
+		return err_set(e, EX_NOPERM, "%s failed (%s %d)", key,
 		    WIFEXITED(status) ? "exit status" : "signal",
 		    WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
 	}
 	if (len == 0)
-		return err_set(e, EX_NOPERM, "password_command printed nothing");
+		return err_set(e, EX_NOPERM, "%s printed nothing", key);
 	if (cut) {
 		explicit_bzero(buf, cap);
-		return err_set(e, EX_NOPERM, "password_command printed a line "
-		    "longer than %zu octets", cap - 1);
+		return err_set(e, EX_NOPERM, "%s printed a line longer than "
+		    "%zu octets", key, cap - 1);
 	}
 	return 0;
 }

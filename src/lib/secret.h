@@ -18,4 +18,9 @@
 int secret_from_command(const char *command, char *buf, size_t cap,
     struct err *e);
 
+/* The same for another key (oauth_client_secret_command), named in the
+ * errors. */
+int secret_from_key_command(const char *key, const char *command, char *buf,
+    size_t cap, struct err *e);
+
 #endif

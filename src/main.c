@@ -8,7 +8,6 @@
 
 #include <gnutls/gnutls.h>
 
-#include "config.h"
 #include "cli.h"
 #include "flush.h"
 #include "log.h"
@@ -16,6 +15,7 @@
 #include "resolve.h"
 #include "send.h"
 #include "serverinfo.h"
+#include "version.h"
 
 /* GnuTLS is set up when first needed (tls_library_init), not at load. */
 GNUTLS_SKIP_GLOBAL_INIT
@@ -78,12 +78,10 @@ main(int argc, char **argv)
 		cli_usage(progname);
 		return EX_OK;
 	}
-	if (o.action == ACTION_VERSION) {
-		printf("mailout %s\n", PACKAGE_VERSION);
-		return EX_OK;
-	}
 	log_set_level(o.verbose);
 	rq = request_of(&o);
+	if (o.action == ACTION_VERSION)
+		return version_print(&rq, stdout);
 	if (resolve_settings(&rq, &cf, &st, &ch, &e) < 0)
 		status = err_report(&e);
 	else

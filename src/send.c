@@ -13,6 +13,7 @@
 #include "report.h"
 #include "send.h"
 #include "submit.h"
+#include "version.h"
 
 /* --dry-run, after the settings: the envelope and the header block. */
 static void
@@ -200,8 +201,10 @@ send_message(const struct options *o, const struct settings *st,
 
 	memset(&env, 0, sizeof(env));
 	memset(&hb, 0, sizeof(hb));
-	if (o->dry_run)
+	if (o->dry_run) {
 		conf_print(st, ch, stdout);
+		version_paths(st, stdout);
+	}
 	if (prepare(o, st, &src, &hb, &env, &e) < 0 ||
 	    init_outcome(&out, &env, &e) < 0) {
 		status = err_report(&e);

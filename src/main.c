@@ -78,6 +78,8 @@ main(int argc, char **argv)
 		cli_usage(progname);
 		return EX_OK;
 	}
+	if (o.action == ACTION_NEWALIASES)
+		return EX_OK;
 	log_set_level(o.verbose);
 	rq = request_of(&o);
 	if (o.action == ACTION_VERSION)

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "envelope.h"
+#include "mailname.h"
 
 #define ALIAS_DEPTH_MAX 8	/* an alias naming an alias naming ... */
 #define ALIAS_LINE_MAX 4096
@@ -16,9 +17,8 @@ local_hostname(void)
 {
 	static char name[256];
 
-	if (name[0] == '\0' && (gethostname(name, sizeof(name) - 1) < 0 ||
-	    name[0] == '\0'))
-		strcpy(name, "localhost");
+	if (name[0] == '\0')
+		mailname_get(name, sizeof(name));
 	return name;
 }
 

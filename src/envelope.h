@@ -47,7 +47,8 @@ int envelope_build(struct envelope *env, const struct envelope_request *req,
 
 void envelope_free(struct envelope *env);
 
-/* The machine's name for user@host and the default HELO. */
+/* The system's mail name (mailname.h), looked up once: the default
+ * domain and HELO name. */
 const char *local_hostname(void);
 
 #endif

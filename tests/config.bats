@@ -566,7 +566,7 @@ EOF
 	assert_line 'port = 465'
 	dry -a plain
 	assert_line 'port = 25'
-	assert_line "helo = $(hostname)"
+	assert_line "helo = $(mail_name)"
 	assert_line 'auth = off'
 	dry -a authed
 	assert_line 'auth = on'
@@ -750,7 +750,7 @@ helo = client.test
 source_address =
 timeout = 30
 aliases =
-domain =
+domain = $(mail_name)
 add_missing_headers = on
 remove_bcc = on
 pipelining = on

@@ -491,10 +491,10 @@ assert_added() {
 	assert_sent
 }
 
-@test "envelope sender: without -f, user@hostname" {
+@test "envelope sender: without -f, user@ the mail name" {
 	local me host
 	me=$(id -un)
-	host=$(hostname)
+	host=$(mail_name)
 	msg "$STD"'To: a@example.com\n\nHello.\n'
 	want_msg
 	serve "MAIL FROM:<$me@$host>" a@example.com

@@ -10,6 +10,8 @@
 #   make install    DESTDIR, prefix, sysconfdir, localstatedir, runstatedir,
 #                   systemdunitdir, systemduserunitdir are honoured
 #   make install-sendmail  also sendmail, mailq, newaliases and sendmail(8)
+#   make dist       mailout-VERSION.tar.gz (from git HEAD, with configure)
+#   make distcheck  build, test and install that tarball in a temporary place
 
 ifneq ($(wildcard config.mk),)
 include config.mk
@@ -49,7 +51,7 @@ DEPS_GROUPS = build check demo bench fuzz dist
 BATS = bats
 
 .PHONY: all build deps demo check check-build check-binaries bench fuzz install uninstall \
-	install-sendmail uninstall-sendmail dist clean FORCE
+	install-sendmail uninstall-sendmail dist distcheck clean distclean FORCE
 
 all: config.mk
 	@$(MAKE) --no-print-directory build
@@ -261,12 +263,33 @@ uninstall: uninstall-sendmail
 		$(SYSTEM_UNITS:build/etc/%=$(DESTDIR)$(systemdunitdir)/%) \
 		$(USER_UNITS:build/etc/%=$(DESTDIR)$(systemduserunitdir)/%)
 
-dist: config.mk
-	rm -rf mailout-$(PACKAGE_VERSION)
-	git archive --prefix=mailout-$(PACKAGE_VERSION)/ HEAD | tar xf -
-	cp configure config.h.in mailout-$(PACKAGE_VERSION)/
-	tar czf mailout-$(PACKAGE_VERSION).tar.gz mailout-$(PACKAGE_VERSION)
-	rm -rf mailout-$(PACKAGE_VERSION)
+# The release tarball, from git HEAD (uncommitted changes are not in it),
+# with configure and config.h.in made here so that it builds without
+# autoconf.
+VERSION := $(shell sed -n '/^AC_INIT/{s/^[^,]*, *\[//;s/\].*//;p;}' configure.ac)
+DIST = mailout-$(VERSION)
+dist: deps-dist
+	@git rev-parse --is-inside-work-tree >/dev/null 2>&1 || { \
+		echo "make dist: needs the git repository (the tarball is made" \
+			"from HEAD)" >&2; exit 1; }
+	@[ -z "$$(git status --porcelain --untracked-files=no)" ] || \
+		echo "make dist: uncommitted changes are not in the tarball" >&2
+	rm -rf build/dist && mkdir -p build/dist
+	git archive --prefix=$(DIST)/ HEAD | tar -x -C build/dist
+	cd build/dist/$(DIST) && autoheader && autoconf && rm -rf autom4te.cache
+	tar -c -C build/dist --owner=0 --group=0 --numeric-owner --sort=name \
+		$(DIST) | gzip -9n >$(DIST).tar.gz
+	rm -rf build/dist
+	@echo "make dist: $(DIST).tar.gz"
+
+# Unpack the tarball in a temporary directory, build it without autoconf,
+# run its tests there, install and uninstall it (tests/distcheck.sh).
+distcheck: dist
+	tests/distcheck.sh $(DIST).tar.gz
+
+# What configure wrote goes too (a release tarball's configure stays).
+distclean: clean
+	rm -f config.mk config.h config.status config.log
 
 clean:
 	rm -f src/mailout src/mailout-san src/*.o src/*.d paths.h paths.h.new

@@ -12,6 +12,7 @@
 #   make install-sendmail  also sendmail, mailq, newaliases and sendmail(8)
 #   make dist       mailout-VERSION.tar.gz (from git HEAD, with configure)
 #   make distcheck  build, test and install that tarball in a temporary place
+#   make deb        the Debian packages mailout and mailout-mta, in build/deb
 
 ifneq ($(wildcard config.mk),)
 include config.mk
@@ -46,12 +47,13 @@ FUZZ_OBJS = $(filter-out %/main.o,$(SRCS:src/%.c=tests/fuzz/build/%.o)) \
 	tests/fuzz/build/fuzz.o
 REPLAY_OBJS = $(filter-out %/main.o,$(SAN_OBJS)) tests/fuzz/build/san/fuzz.o
 
-# The packages each target needs are listed in tests/deps.list.
+# The packages each target needs are listed in tests/deps.list. make deps
+# installs these groups; make deb installs its own (deb) when it runs.
 DEPS_GROUPS = build check demo bench fuzz dist
 BATS = bats
 
 .PHONY: all build deps demo check check-build check-binaries bench fuzz install uninstall \
-	install-sendmail uninstall-sendmail dist distcheck clean distclean FORCE
+	install-sendmail uninstall-sendmail dist distcheck deb clean distclean FORCE
 
 all: config.mk
 	@$(MAKE) --no-print-directory build
@@ -286,6 +288,18 @@ dist: deps-dist
 # run its tests there, install and uninstall it (tests/distcheck.sh).
 distcheck: dist
 	tests/distcheck.sh $(DIST).tar.gz
+
+# The Debian packages, built from the release tarball in build/deb, and
+# lintian on them (warnings fail; debian/*.lintian-overrides say why each
+# override is there).
+deb:
+	@tests/deps.sh install deb
+	@$(MAKE) --no-print-directory dist
+	rm -rf build/deb && mkdir -p build/deb
+	tar -x -C build/deb -f $(DIST).tar.gz
+	cd build/deb/$(DIST) && dpkg-buildpackage -us -uc
+	lintian --fail-on error,warning --display-info build/deb/*.changes
+	@ls build/deb/*.deb
 
 # What configure wrote goes too (a release tarball's configure stays).
 distclean: clean

@@ -35,7 +35,7 @@ export PATH
 tar -x -C "$work" -f "$tarball"
 cd "$work/$(basename "$tarball" .tar.gz)"
 [ -x configure ] && [ -f config.h.in ] || fail "no configure or config.h.in"
-[ -f LICENSE ] && [ -f NEWS ] || fail "no LICENSE or NEWS"
+[ -f LICENSE ] && [ -f NEWS ] && [ -d debian ] || fail "no LICENSE, NEWS or debian/"
 echo "distcheck: building in $PWD"
 make
 if [ -n "$check" ]; then

@@ -34,8 +34,9 @@ export PATH
 
 tar -x -C "$work" -f "$tarball"
 cd "$work/$(basename "$tarball" .tar.gz)"
-[ -x configure ] && [ -f config.h.in ] || fail "no configure or config.h.in"
-[ -f LICENSE ] && [ -f NEWS ] && [ -d debian ] || fail "no LICENSE, NEWS or debian/"
+for f in configure config.h.in LICENSE NEWS debian/control; do
+	[ -f "$f" ] || fail "no $f in the tarball"
+done
 echo "distcheck: building in $PWD"
 make
 if [ -n "$check" ]; then

@@ -33,6 +33,7 @@ version() {
 	want=$(sed -n 's/^AC_INIT(\[mailout\], \[\([^]]*\)\].*/\1/p' "$TOP_DIR/configure.ac")
 	version
 	assert_success
+	# shellcheck disable=SC2154 # stderr: set by run
 	assert_equal "$stderr" ""
 	assert_line --index 0 "mailout $want"
 	assert_line --index 1 --regexp '^GnuTLS [0-9]+\.[0-9]+\.[0-9]+$'

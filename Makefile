@@ -13,6 +13,7 @@
 #   make dist       mailout-VERSION.tar.gz (from git HEAD, with configure)
 #   make distcheck  build, test and install that tarball in a temporary place
 #   make deb        the Debian packages mailout and mailout-mta, in build/deb
+#   make check-package  install them on a fresh Debian 12 and send (root)
 
 ifneq ($(wildcard config.mk),)
 include config.mk
@@ -48,12 +49,13 @@ FUZZ_OBJS = $(filter-out %/main.o,$(SRCS:src/%.c=tests/fuzz/build/%.o)) \
 REPLAY_OBJS = $(filter-out %/main.o,$(SAN_OBJS)) tests/fuzz/build/san/fuzz.o
 
 # The packages each target needs are listed in tests/deps.list. make deps
-# installs these groups; make deb installs its own (deb) when it runs.
+# installs these groups; make deb and make check-package install their own
+# (deb, package) when they run.
 DEPS_GROUPS = build check demo bench fuzz dist
 BATS = bats
 
 .PHONY: all build deps demo check check-build check-binaries bench fuzz install uninstall \
-	install-sendmail uninstall-sendmail dist distcheck deb clean distclean FORCE
+	install-sendmail uninstall-sendmail dist distcheck deb check-package clean distclean FORCE
 
 all: config.mk
 	@$(MAKE) --no-print-directory build
@@ -300,6 +302,12 @@ deb:
 	cd build/deb/$(DIST) && dpkg-buildpackage -us -uc
 	lintian --fail-on error,warning --display-info build/deb/*.changes
 	@ls build/deb/*.deb
+
+# The packages installed on a fresh Debian 12 next to a relay, then sent
+# through by root, an ordinary user and www-data (needs root; minutes).
+check-package:
+	@tests/deps.sh install package
+	tests/check-package
 
 # What configure wrote goes too (a release tarball's configure stays).
 distclean: clean

@@ -295,7 +295,7 @@ without_service() {
 		sh -c 'newaliases && /usr/sbin/sendmail -bi'
 	local u
 	for u in "$USER_NAME" www-data; do
-		check "$u: newaliases exits 0" as "$u" newaliases
+		check "$u: /usr/sbin/newaliases exits 0" as "$u" /usr/sbin/newaliases
 		check "$u: cannot read /etc/mailout.conf" cannot_read "$u"
 		check "$u: --version says the config is not readable" \
 			version_unreadable "$u"

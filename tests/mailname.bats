@@ -160,26 +160,10 @@ assert_wire() {
 @test "domain in the configuration wins for addresses and Message-ID; EHLO is still the mail name" {
 	mailname mail.example.test
 	printf '[defaults]\ndomain = example.org\n' >"$BATS_TEST_TMPDIR/conf"
-	scripted_start <<'EOF'
-send 220 server.test ESMTP
-expect EHLO mail\.example\.test
-send 250 server.test
-expect MAIL FROM:<root@example\.org>
-send 250 2.1.0 ok
-expect RCPT TO:<root@example\.org>
-send 250 2.1.5 ok
-expect DATA
-send 354 go ahead
-data
-send 250 2.0.0 queued
-expect QUIT
-send 221 bye
-EOF
+	serve mail.example.test example.org
 	send_root box --config "$BATS_TEST_TMPDIR/conf"
 	assert_success
-	assert_capture_prefix_printf 'EHLO mail.example.test\r\nMAIL FROM:<root@example.org>\r\n'
-	grep -qE '^Message-ID: <[0-9a-f.]+@example\.org>'$'\r$' "$SERVER_CAPTURE" ||
-		fail "no Message-ID @example.org in: $(cat -A "$SERVER_CAPTURE")"
+	assert_wire mail.example.test example.org
 }
 
 @test "helo in the configuration wins for EHLO; the mail name still qualifies" {

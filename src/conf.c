@@ -691,6 +691,22 @@ conf_apply(const struct conf *cf, const struct conf_choice *ch,
 	st->profile = ch->profile;
 }
 
+/* No file was read: the search path's files are all missing. */
+static void
+print_no_file(FILE *out)
+{
+	struct conf_search cs;
+	struct err e;
+	size_t i;
+
+	fprintf(out, "config file: none (built-in defaults");
+	if (conf_search(&cs, NULL, &e) == 0)
+		for (i = 0; i < cs.n; i++)
+			fprintf(out, "%s%s", i == 0 ? "; no " : " nor ",
+			    cs.path[i]);
+	fprintf(out, ")\n");
+}
+
 void
 conf_print(const struct settings *st, const struct conf_choice *ch,
     FILE *out)
@@ -700,7 +716,7 @@ conf_print(const struct settings *st, const struct conf_choice *ch,
 	for (i = 0; i < ch->nfiles; i++)
 		fprintf(out, "config file: %s\n", ch->files[i]);
 	if (ch->nfiles == 0)
-		fprintf(out, "config file: none (built-in defaults)\n");
+		print_no_file(out);
 	switch (ch->reason) {
 	case CONF_NO_PROFILE:
 		fprintf(out, "profile: none (no profile: defaults only)\n");

@@ -686,7 +686,7 @@ EOF
 	assert_line 'host = home.example'
 	MAILOUT_SYSCONFDIR=$BATS_TEST_TMPDIR/none HOME=$BATS_TEST_TMPDIR/nohome dry_env
 	assert_success
-	assert_line 'config file: none (built-in defaults)'
+	assert_line "config file: none (built-in defaults; no $BATS_TEST_TMPDIR/none/mailout.conf nor $BATS_TEST_TMPDIR/nohome/.config/mailout/config)"
 	assert_line 'host = localhost'
 	assert_line 'port = 25'
 }

@@ -11,6 +11,7 @@
 #include "cli/options.h"
 #include "cli/send.h"
 #include "cli/serverinfo.h"
+#include "cli/version.h"
 #include "config.h"
 #include "config/resolve.h"
 #include "lib/trace.h"
@@ -81,12 +82,12 @@ main(int argc, char **argv)
 		cli_usage(progname);
 		return EX_OK;
 	}
-	if (o.action == ACTION_VERSION) {
-		printf("mailout %s\n", PACKAGE_VERSION);
+	if (o.action == ACTION_NEWALIASES)
 		return EX_OK;
-	}
 	trace_set_level(o.verbose);
 	rq = request_of(&o);
+	if (o.action == ACTION_VERSION)
+		return version_print(&rq, stdout);
 	if (resolve_settings(&rq, &cf, &st, &ch, &e) < 0)
 		status = err_report(&e);
 	else

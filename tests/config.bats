@@ -566,7 +566,7 @@ EOF
 	assert_line 'port = 465'
 	dry -a plain
 	assert_line 'port = 25'
-	assert_line "helo = $(hostname)"
+	assert_line "helo = $(mail_name)"
 	assert_line 'auth = off'
 	dry -a authed
 	assert_line 'auth = on'
@@ -686,7 +686,7 @@ EOF
 	assert_line 'host = home.example'
 	MAILOUT_SYSCONFDIR=$BATS_TEST_TMPDIR/none HOME=$BATS_TEST_TMPDIR/nohome dry_env
 	assert_success
-	assert_line 'config file: none (built-in defaults)'
+	assert_line "config file: none (built-in defaults; no $BATS_TEST_TMPDIR/none/mailout.conf nor $BATS_TEST_TMPDIR/nohome/.config/mailout/config)"
 	assert_line 'host = localhost'
 	assert_line 'port = 25'
 }
@@ -750,7 +750,7 @@ helo = client.test
 source_address =
 timeout = 30
 aliases =
-domain =
+domain = $(mail_name)
 add_missing_headers = on
 remove_bcc = on
 pipelining = on

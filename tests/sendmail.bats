@@ -491,10 +491,10 @@ assert_added() {
 	assert_sent
 }
 
-@test "envelope sender: without -f, user@hostname" {
+@test "envelope sender: without -f, user@ the mail name" {
 	local me host
 	me=$(id -un)
-	host=$(hostname)
+	host=$(mail_name)
 	msg "$STD"'To: a@example.com\n\nHello.\n'
 	want_msg
 	serve "MAIL FROM:<$me@$host>" a@example.com
@@ -768,11 +768,11 @@ o.write("\nbody\n")' >"$BATS_TEST_TMPDIR/msg"
 	assert_sent
 }
 
-@test "unsupported modes -bs -bd -bi -bD -bh -bH -bt -bP -ba -> 64 with a message, no connection" {
+@test "unsupported modes -bs -bd -bD -bh -bH -bt -bP -ba -> 64 with a message, no connection" {
 	serve_nothing
 	msg "$STD"'To: a@example.com\n\nbody\n'
 	local b
-	for b in s d i D h H t P a; do
+	for b in s d D h H t P a; do
 		sm -b"$b" -f "$SENDER" a@example.com
 		assert_failure 64
 		assert_output --partial "-b$b"
@@ -780,6 +780,19 @@ o.write("\nbody\n")' >"$BATS_TEST_TMPDIR/msg"
 	done
 	sm -bs
 	assert_failure 64
+	assert_no_connection
+}
+
+@test "-bi, and newaliases (a symlink of that name), do nothing and exit 0" {
+	serve_nothing
+	msg "$STD"'To: a@example.com\n\nbody\n'
+	sm -bi a@example.com
+	assert_success
+	assert_output ""
+	ln -s "$MAILOUT" "$BATS_TEST_TMPDIR/newaliases"
+	run "$BATS_TEST_TMPDIR/newaliases" </dev/null
+	assert_success
+	assert_output ""
 	assert_no_connection
 }
 

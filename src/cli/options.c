@@ -132,6 +132,8 @@ cli_usage(const char *progname)
 	    "  -q, --flush[=all]    send what is due in the queue (all: ignore\n"
 	    "                       the retry backoff)\n"
 	    "  -bp                  list the queue (also as 'mailq')\n"
+	    "  -bi                  do nothing (also as 'newaliases'): the\n"
+	    "                       aliases file needs no database\n"
 	    "  -bv                  verify the recipients: MAIL and RCPT, then\n"
 	    "                       RSET; with --vrfy, VRFY instead\n"
 	    "      --report text|json  every recipient's fate on stderr, or one\n"
@@ -171,14 +173,17 @@ parse_o(struct options *o, const char *arg, struct err *e)
 	return 0;
 }
 
-/* -b: the mode. Only delivering (-bm) exists; MTA modes are refused. */
+/* -b: the mode. Delivering (-bm), verifying, listing the queue, and
+ * -bi, which has no aliases database to rebuild; MTA modes are refused. */
 static int
 parse_b(struct options *o, const char *arg, struct err *e)
 {
 	if (strcmp(arg, "m") == 0)
 		return 0;
-	if (strcmp(arg, "v") == 0 || strcmp(arg, "p") == 0) {
-		o->action = arg[0] == 'v' ? ACTION_VERIFY : ACTION_LIST;
+	if (strcmp(arg, "v") == 0 || strcmp(arg, "p") == 0 ||
+	    strcmp(arg, "i") == 0) {
+		o->action = arg[0] == 'v' ? ACTION_VERIFY : arg[0] == 'p' ?
+		    ACTION_LIST : ACTION_NEWALIASES;
 		return 0;
 	}
 	return err_set(e, EX_USAGE, "mode -b%s is not supported: mailout "
@@ -332,6 +337,8 @@ cli_parse(int argc, char **argv, const char *progname, struct options *o,
 	o->dot_ends = true;
 	if (strcmp(progname, "mailq") == 0)
 		o->action = ACTION_LIST;
+	else if (strcmp(progname, "newaliases") == 0)
+		o->action = ACTION_NEWALIASES;
 	opterr = 0;
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, short_options, long_options,

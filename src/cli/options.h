@@ -24,6 +24,7 @@ enum cli_action {
 	ACTION_LIST,		/* -bp, mailq */
 	ACTION_VERIFY,		/* -bv */
 	ACTION_OAUTH_LOGIN,	/* --oauth-login PROFILE */
+	ACTION_NEWALIASES,	/* -bi, newaliases: nothing to rebuild */
 };
 
 enum report_format {
@@ -57,7 +58,8 @@ struct options {
 	enum report_format report;
 };
 
-/* progname is argv[0]'s basename ("sendmail", "mailq" change defaults). */
+/* progname is argv[0]'s basename ("mailq" and "newaliases" change the
+ * action). */
 int cli_parse(int argc, char **argv, const char *progname,
     struct options *o, struct err *e);
 

@@ -5,7 +5,8 @@
 #include <time.h>
 
 #include "cli/send.h"
-#include "config/hostname.h"
+#include "cli/version.h"
+#include "config/mailname.h"
 #include "message/envelope.h"
 #include "message/header.h"
 #include "message/source.h"
@@ -244,8 +245,10 @@ send_message(const struct options *o, const struct settings *st,
 
 	memset(&env, 0, sizeof(env));
 	memset(&hb, 0, sizeof(hb));
-	if (o->dry_run)
+	if (o->dry_run) {
 		conf_print(st, ch, stdout);
+		version_paths(st, stdout);
+	}
 	if (prepare(o, st, &src, &hb, &env, &e) < 0) {
 		status = err_report(&e);
 		goto out;

@@ -15,8 +15,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "config.h"
 #include "config/files.h"
+#include "config/sysdirs.h"
 #include "lib/util.h"
 
 #define DEFAULTS "defaults"	/* the section that is not a profile */
@@ -421,29 +421,44 @@ join_path(char *buf, size_t n, const char *dir, const char *file,
 
 /* The system file, then the user's, which overrides it key by key. */
 static int
-read_search_path(struct conf *cf, struct err *e)
+search_path(struct conf_search *cs, struct err *e)
 {
-	const char *sysdir = getenv("MAILOUT_SYSCONFDIR");
 	const char *xdg = getenv("XDG_CONFIG_HOME"), *home = getenv("HOME");
-	char path[PATH_MAX];
 
-	if (sysdir == NULL || *sysdir == '\0')
-		sysdir = SYSCONFDIR;
-	if (join_path(path, sizeof(path), sysdir, "mailout.conf", e) < 0)
+	if (join_path(cs->path[cs->n], PATH_MAX, sysdirs_config(),
+	    "mailout.conf", e) < 0)
 		return -1;
-	if (read_file(cf, path, false, e) < 0)
-		return -1;
+	cs->n++;
 	if (xdg != NULL && *xdg == '/') {
-		if (join_path(path, sizeof(path), xdg, "mailout/config", e) < 0)
+		if (join_path(cs->path[cs->n], PATH_MAX, xdg,
+		    "mailout/config", e) < 0)
 			return -1;
 	} else if (home != NULL && *home != '\0') {
-		if (join_path(path, sizeof(path), home,
+		if (join_path(cs->path[cs->n], PATH_MAX, home,
 		    ".config/mailout/config", e) < 0)
 			return -1;
 	} else {
 		return 0;
 	}
-	return read_file(cf, path, false, e);
+	cs->n++;
+	return 0;
+}
+
+int
+conf_search(struct conf_search *cs, const char *path, struct err *e)
+{
+	const char *env = getenv("MAILOUT_CONFIG");
+
+	cs->n = 0;
+	cs->named = path != NULL || (env != NULL && *env != '\0');
+	if (!cs->named)
+		return search_path(cs, e);
+	if (path == NULL)
+		path = env;
+	if (strlen(path) >= PATH_MAX)
+		return err_set(e, EX_CONFIG, "path too long: %s", path);
+	strcpy(cs->path[cs->n++], path);
+	return 0;
 }
 
 /*
@@ -512,19 +527,18 @@ check_references(const struct conf *cf, struct err *e)
 int
 conf_load(struct conf **cfp, const char *path, struct err *e)
 {
-	const char *env = getenv("MAILOUT_CONFIG");
+	struct conf_search cs;
 	struct conf *cf;
+	size_t i;
 	int rc;
 
 	*cfp = NULL;
+	if (conf_search(&cs, path, e) < 0)
+		return -1;
 	if ((cf = calloc(1, sizeof(*cf))) == NULL)
 		return err_set(e, EX_OSERR, "out of memory");
-	if (path != NULL)
-		rc = read_file(cf, path, true, e);
-	else if (env != NULL && *env != '\0')
-		rc = read_file(cf, env, true, e);
-	else
-		rc = read_search_path(cf, e);
+	for (rc = 0, i = 0; rc == 0 && i < cs.n; i++)
+		rc = read_file(cf, cs.path[i], cs.named, e);
 	if (rc == 0)
 		rc = check_references(cf, e);
 	if (rc < 0) {
@@ -677,6 +691,22 @@ conf_apply(const struct conf *cf, const struct conf_choice *ch,
 	st->profile = ch->profile;
 }
 
+/* No file was read: the search path's files are all missing. */
+static void
+print_no_file(FILE *out)
+{
+	struct conf_search cs;
+	struct err e;
+	size_t i;
+
+	fprintf(out, "config file: none (built-in defaults");
+	if (conf_search(&cs, NULL, &e) == 0)
+		for (i = 0; i < cs.n; i++)
+			fprintf(out, "%s%s", i == 0 ? "; no " : " nor ",
+			    cs.path[i]);
+	fprintf(out, ")\n");
+}
+
 void
 conf_print(const struct settings *st, const struct conf_choice *ch,
     FILE *out)
@@ -686,7 +716,7 @@ conf_print(const struct settings *st, const struct conf_choice *ch,
 	for (i = 0; i < ch->nfiles; i++)
 		fprintf(out, "config file: %s\n", ch->files[i]);
 	if (ch->nfiles == 0)
-		fprintf(out, "config file: none (built-in defaults)\n");
+		print_no_file(out);
 	switch (ch->reason) {
 	case CONF_NO_PROFILE:
 		fprintf(out, "profile: none (no profile: defaults only)\n");

@@ -534,7 +534,7 @@ settings_set(struct settings *st, const char *key, const char *value,
 }
 
 void
-settings_finish(struct settings *st, const char *hostname)
+settings_finish(struct settings *st, const char *mailname)
 {
 	if (st->host == NULL)
 		st->host = "localhost";
@@ -542,7 +542,9 @@ settings_finish(struct settings *st, const char *hostname)
 		st->port = st->lmtp ? "24" : st->tls == TLS_IMPLICIT ?
 		    "465" : "25";
 	if (st->helo == NULL)
-		st->helo = hostname;
+		st->helo = mailname;
+	if (st->domain == NULL)
+		st->domain = mailname;
 	if (st->auth == NULL)
 		st->auth = st->user != NULL ? "on" : "off";
 }

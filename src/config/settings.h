@@ -25,7 +25,7 @@ struct settings {
 	const char *port;		/* NULL: by protocol and tls */
 	const char *socket;		/* unix socket path */
 	bool lmtp;
-	const char *helo;		/* NULL: the host name */
+	const char *helo;		/* NULL: the mail name */
 	int timeout;			/* seconds per connect/read/write */
 	const char *source_address;
 	bool dot_ends;			/* classic "." end of input (no -i) */
@@ -47,7 +47,8 @@ struct settings {
 	const char *profile;		/* chosen profile, NULL for none */
 	const char *from;		/* envelope sender when -f is not given */
 	const char *aliases;		/* aliases file ("name: addr, addr") */
-	const char *domain;		/* qualifies addresses without @ */
+	const char *domain;		/* qualifies addresses without @;
+					 * NULL: the mail name */
 	bool add_missing_headers;	/* Date, Message-ID, From */
 	bool remove_bcc;		/* strip Bcc/Resent-Bcc from the message */
 	bool pipelining;		/* use PIPELINING when offered */
@@ -114,8 +115,9 @@ int settings_set(struct settings *st, const char *key, const char *value,
     struct err *e);
 
 /* The defaults that depend on the rest: port 24 for LMTP, 465 for
- * implicit TLS, else 25; helo = hostname; auth on when user is set. */
-void settings_finish(struct settings *st, const char *hostname);
+ * implicit TLS, else 25; helo and domain = mailname, the system's mail
+ * name (mailname.h); auth on when user is set. */
+void settings_finish(struct settings *st, const char *mailname);
 
 /* Every setting as a "key = value" line, as mailout.conf(5) would say
  * it; the secrets show as <set>. */

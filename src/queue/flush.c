@@ -4,7 +4,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "config/hostname.h"
+#include "config/mailname.h"
 #include "lib/trace.h"
 #include "message/envelope.h"
 #include "message/notice.h"

@@ -10,7 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "config.h"
+#include "config/sysdirs.h"
 #include "lib/dirs.h"
 #include "message/chunk.h"
 #include "queue/queue.h"
@@ -22,13 +22,13 @@
 
 /* ---- the directory ---- */
 
-static int
-queue_path(const struct settings *st, char *buf, size_t n, struct err *e)
+int
+queue_dir_path(const struct settings *st, char *buf, size_t n, struct err *e)
 {
 	if (st->queue_dir != NULL)
 		snprintf(buf, n, "%s", st->queue_dir);
 	else if (geteuid() == 0)
-		snprintf(buf, n, "%s", QUEUE_DIR_SYSTEM);
+		snprintf(buf, n, "%s", sysdirs_spool());
 	else if (dirs_user(buf, n, "XDG_STATE_HOME", ".local/state",
 	    "mailout/queue") < 0)
 		return err_set(e, EX_CONFIG, "no queue directory: HOME is not "
@@ -40,7 +40,7 @@ int
 queue_open(struct queue *q, const struct settings *st, struct err *e)
 {
 	q->dirfd = -1;
-	if (queue_path(st, q->dir, sizeof(q->dir), e) < 0)
+	if (queue_dir_path(st, q->dir, sizeof(q->dir), e) < 0)
 		return -1;
 	if (dirs_make(q->dir, "queue", e) < 0)
 		return -1;

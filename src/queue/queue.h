@@ -57,9 +57,11 @@ struct queue_entry {
 
 /*
  * The queue directory: queue_dir if set; root's system spool; else
- * $XDG_STATE_HOME/mailout/queue or ~/.local/state/mailout/queue. It is
- * created (mode 0700) when missing.
+ * $XDG_STATE_HOME/mailout/queue or ~/.local/state/mailout/queue.
+ * queue_open creates it (mode 0700) when missing.
  */
+int queue_dir_path(const struct settings *st, char *buf, size_t n,
+    struct err *e);
 int queue_open(struct queue *q, const struct settings *st, struct err *e);
 void queue_close(struct queue *q);
 

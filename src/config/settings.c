@@ -9,6 +9,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "config/relays.h"
 #include "config/settings.h"
 #include "lib/util.h"
 #include "smtp/sasl.h"
@@ -144,6 +145,17 @@ parse_port(const struct key *k, void *field, const char *v, struct err *e)
 
 	if (*v != '\0' && parse_long(v, 1, 65535, &n) < 0)
 		return expected(e, "a port number from 1 to 65535", v);
+	return parse_text(k, field, v, e);
+}
+
+/* One relay or a list of them (relays.h). */
+static int
+parse_hosts(const struct key *k, void *field, const char *v, struct err *e)
+{
+	if (*v != '\0' && !relays_valid(v))
+		return expected(e, "a host name, or a comma-separated list of "
+		    "up to 8 relays: name, name:port, [address] or "
+		    "[address]:port", v);
 	return parse_text(k, field, v, e);
 }
 
@@ -391,6 +403,7 @@ parse_dsn_notify(const struct key *k, void *field, const char *v,
 
 static const struct type type_text = { parse_text, show_text };
 static const struct type type_secret = { parse_text, show_secret };
+static const struct type type_hosts = { parse_hosts, show_text };
 static const struct type type_port = { parse_port, show_text };
 static const struct type type_name = { parse_name, show_text };
 static const struct type type_address = { parse_address, show_text };
@@ -419,7 +432,7 @@ static const char *const facilities[] = {
 
 /* In the order of mailout.conf(5), which --dry-run follows too. */
 static const struct key keys[] = {
-	{ "host", &type_text, F(host), NULL, "socket" },
+	{ "host", &type_hosts, F(host), NULL, "socket" },
 	{ "port", &type_port, F(port), NULL, NULL },
 	{ "socket", &type_text, F(socket), NULL, "host" },
 	{ "protocol", &type_pair, F(lmtp), protocols, NULL },

@@ -21,7 +21,8 @@ enum tls_mode {
 };
 
 struct settings {
-	const char *host;		/* TCP host, when socket is NULL */
+	const char *host;		/* TCP host, or a list of relays
+					 * (relays.h), when socket is NULL */
 	const char *port;		/* NULL: by protocol and tls */
 	const char *socket;		/* unix socket path */
 	bool lmtp;

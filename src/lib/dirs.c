@@ -5,7 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
+#include "config.h"
 #include "lib/dirs.h"
 
 int
@@ -22,6 +24,21 @@ dirs_user(char *buf, size_t n, const char *xdg_var, const char *home_dir,
 		len = snprintf(buf, n, "%s/%s/%s", home, home_dir, leaf);
 	else
 		return -1;
+	return len < 0 || (size_t)len >= n ? -1 : 0;
+}
+
+int
+dirs_queue(const char *queue_dir, char *buf, size_t n)
+{
+	int len;
+
+	if (queue_dir != NULL)
+		len = snprintf(buf, n, "%s", queue_dir);
+	else if (geteuid() == 0)
+		len = snprintf(buf, n, "%s", QUEUE_DIR_SYSTEM);
+	else
+		return dirs_user(buf, n, "XDG_STATE_HOME", ".local/state",
+		    "mailout/queue");
 	return len < 0 || (size_t)len >= n ? -1 : 0;
 }
 

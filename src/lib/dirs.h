@@ -1,6 +1,7 @@
 /*
- * dirs.h — the user's own directories (XDG base directories) and making
- * a directory path, for the queue and the EHLO cache.
+ * dirs.h — the user's own directories (XDG base directories), the
+ * queue's, and making a directory path, for the queue, the EHLO cache and
+ * the relays' health.
  */
 #ifndef MAILOUT_DIRS_H
 #define MAILOUT_DIRS_H
@@ -16,6 +17,13 @@
  */
 int dirs_user(char *buf, size_t n, const char *xdg_var, const char *home_dir,
     const char *leaf);
+
+/*
+ * The queue directory: queue_dir when set; root's system spool; else
+ * $XDG_STATE_HOME/mailout/queue or ~/.local/state/mailout/queue. -1 when
+ * there is none (no absolute HOME) or it does not fit.
+ */
+int dirs_queue(const char *queue_dir, char *buf, size_t n);
 
 /* mkdir -p with mode 0700 for what it creates; what names the directory
  * in the error (EX_CANTCREAT). */

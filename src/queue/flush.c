@@ -365,6 +365,7 @@ send_entry(struct flusher *f, struct queue_entry *qe, struct outcome *o)
 		return;
 	f->st.dsn_envid = qe->envid;
 	transaction_send(&f->ss, &f->st, &qe->env, &src, o);
+	outcome_set_relay(o, f->ss.relay_label);
 	message_close(&src);
 	f->sent_on_session++;
 	if (o->session.code != 0)	/* the session's state is unknown */

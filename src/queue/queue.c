@@ -10,7 +10,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "config.h"
 #include "lib/dirs.h"
 #include "message/chunk.h"
 #include "queue/queue.h"
@@ -25,12 +24,7 @@
 static int
 queue_path(const struct settings *st, char *buf, size_t n, struct err *e)
 {
-	if (st->queue_dir != NULL)
-		snprintf(buf, n, "%s", st->queue_dir);
-	else if (geteuid() == 0)
-		snprintf(buf, n, "%s", QUEUE_DIR_SYSTEM);
-	else if (dirs_user(buf, n, "XDG_STATE_HOME", ".local/state",
-	    "mailout/queue") < 0)
+	if (dirs_queue(st->queue_dir, buf, n) < 0)
 		return err_set(e, EX_CONFIG, "no queue directory: HOME is not "
 		    "set (or too long); set queue_dir");
 	return 0;

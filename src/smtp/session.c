@@ -12,6 +12,7 @@
 #include "lib/util.h"
 #include "smtp/auth.h"
 #include "smtp/ehlocache.h"
+#include "smtp/relayhealth.h"
 #include "smtp/session.h"
 
 #define SMTPS_PORT 465
@@ -59,7 +60,10 @@ enum auth_state { AUTH_NOT_SENT, AUTH_QUEUED, AUTH_FAILED_EARLY };
 /* One session_open: what its attempts share. */
 struct opening {
 	struct session *ss;
-	const struct settings *st;
+	const struct settings *all;	/* the host list's */
+	struct settings relay_st;	/* the relay being tried's */
+	const struct settings *st;	/* which of the two this opening uses */
+	enum stage *stage;
 	bool verify;			/* false: --serverinfo */
 	enum early_mode early;
 	struct ehlo_cache cache;	/* found: this attempt is early */
@@ -409,15 +413,40 @@ abandon_early(struct opening *o, const struct err *e)
 
 static void
 opening_init(struct opening *o, struct session *ss, const struct settings *st,
-    bool verify)
+    bool verify, enum stage *stage)
 {
 	memset(o, 0, sizeof(*o));
 	o->ss = ss;
-	o->st = st;
+	o->all = st;
 	o->verify = verify;
+	o->stage = stage;
+}
+
+/* A fresh session and opening for relay r (NULL: the unix socket); the
+ * settings of the opening are those of the list with r's name and port. */
+static void
+opening_relay(struct opening *o, const struct relay *r)
+{
+	struct session *ss = o->ss;
+	const struct settings *st = &o->relay_st;
+
+	memset(ss, 0, sizeof(*ss));
+	ss->stage = o->stage;
+	o->relay_st = *o->all;
+	if (r != NULL) {
+		ss->relay = *r;
+		o->relay_st.host = ss->relay.name;
+		o->relay_st.port = ss->relay.port;
+		relay_label(r, ss->relay_label, sizeof(ss->relay_label));
+	} else {
+		snprintf(ss->relay_label, sizeof(ss->relay_label), "%s",
+		    st->socket);
+	}
+	o->st = st;
+	memset(&o->cache, 0, sizeof(o->cache));
 	/* --serverinfo shows the server as an ordinary client meets it */
-	if (verify && st->pipelining && st->pipe_connect)
-		o->early = EARLY_TRY;
+	o->early = o->verify && st->pipelining && st->pipe_connect ?
+	    EARLY_TRY : EARLY_OFF;
 	ss->tls_options = (struct tls_options){
 		.server_name = st->socket ? NULL : st->host,
 		.trust_file = st->tls_trust_file,
@@ -425,8 +454,84 @@ opening_init(struct opening *o, struct session *ss, const struct settings *st,
 		.cert_file = st->tls_cert_file,
 		.key_file = st->tls_key_file,
 		.priorities = st->tls_priorities,
-		.verify = verify,
+		.verify = o->verify,
 	};
+}
+
+/* One relay: the ordinary way, or early and, if that fails early, once
+ * more the ordinary way. */
+static int
+open_relay(struct opening *o, const struct relay *r, struct err *e)
+{
+	int rc;
+
+	opening_relay(o, r);
+	rc = open_once(o, e);
+	if (rc < 0 && early_may_retry(o)) {
+		abandon_early(o, e);
+		rc = open_once(o, e);
+	}
+	auth_abandon(o);
+	return rc;
+}
+
+/*
+ * Whether the relay gave no answer, so the next one may try: it could
+ * not be reached, said 421 or closed before its greeting, ran out of
+ * time, or could not complete a TLS handshake. Anything else it said is
+ * an answer (issue 21): a 5xx, an AUTH failure, a certificate that
+ * fails verification, a protocol error.
+ */
+static bool
+relay_unreachable(const struct session *ss, const struct err *e)
+{
+	if (ss->conn.timed_out)
+		return true;
+	switch (ss->state) {
+	case SESSION_CONNECTING:
+		return e->code == EX_TEMPFAIL || e->code == EX_NOHOST;
+	case SESSION_GREETING:
+		return e->code == EX_TEMPFAIL;
+	case SESSION_TLS:
+	case SESSION_STARTTLS:
+		return ss->conn.handshake_failed;
+	default:
+		return false;
+	}
+}
+
+/* The relays in turn until one answers; each that does not is
+ * remembered (relayhealth.h) when there is a choice. */
+static int
+open_relays(struct opening *o, struct err *e)
+{
+	const struct settings *st = o->all;
+	struct relay relays[RELAYS_MAX];
+	size_t i, n = relays_of(st, relays);
+	bool unreachable = true;
+	int rc = -1;
+
+	relayhealth_order(st, relays, n);
+	for (i = 0; i < n && unreachable; i++) {
+		if (i > 0) {
+			char next[RELAY_LABEL_MAX];
+
+			relay_label(&relays[i], next, sizeof(next));
+			trace_note("%s; next relay: %s", e->msg, next);
+			session_close(o->ss);
+		}
+		rc = open_relay(o, &relays[i], e);
+		unreachable = rc < 0 && relay_unreachable(o->ss, e);
+		if (n > 1)
+			relayhealth_note(st, &relays[i], unreachable);
+	}
+	if (unreachable) {
+		o->ss->relay_label[0] = '\0';
+		if (n > 1)
+			err_prefix(e, "none of the %zu relays could be "
+			    "reached; the last", n);
+	}
+	return rc;
 }
 
 int
@@ -436,18 +541,16 @@ session_open(struct session *ss, const struct settings *st, bool verify,
 	struct opening o;
 	int rc;
 
-	memset(ss, 0, sizeof(*ss));
-	ss->stage = stage;
-	opening_init(&o, ss, st, verify);
-	rc = open_once(&o, e);
-	if (rc < 0 && early_may_retry(&o)) {
-		abandon_early(&o, e);
-		rc = open_once(&o, e);
-	}
-	auth_abandon(&o);
+	opening_init(&o, ss, st, verify, stage);
+	if (st->socket != NULL)
+		rc = open_relay(&o, NULL, e);
+	else
+		rc = open_relays(&o, e);
 	explicit_bzero(secret, sizeof(secret));
-	if (rc == 0)
+	if (rc == 0) {
+		memset(e, 0, sizeof(*e));  /* what earlier attempts met */
 		set_state(ss, SESSION_READY);
+	}
 	return rc;
 }
 

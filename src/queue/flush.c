@@ -185,6 +185,8 @@ ensure_session(struct flusher *f, enum stage *stage, struct err *e)
 		*e = f->group_err;
 		return -1;
 	}
+	if (session_ready(f) && session_spent(&f->ss))
+		session_close(&f->ss);	/* LIMITS MAILMAX: a new one */
 	if (session_ready(f) && f->sent_on_session > 0 &&
 	    smtp_rset(&f->ss.smtp, &rset_err) < 0) {
 		trace_note("RSET failed (%s); a new session", rset_err.msg);

@@ -554,6 +554,14 @@ session_open(struct session *ss, const struct settings *st, bool verify,
 	return rc;
 }
 
+bool
+session_spent(const struct session *ss)
+{
+	unsigned max = ss->smtp.caps.mail_max;
+
+	return max > 0 && ss->transactions >= max;
+}
+
 void
 session_close(struct session *ss)
 {

@@ -53,6 +53,7 @@ struct session {
 	char relay_label[RELAY_LABEL_MAX];	/* its "name:port", or the
 						 * socket's path; "" when no
 						 * relay could be reached */
+	unsigned transactions;		/* MAIL commands sent on it */
 };
 
 /*
@@ -63,6 +64,10 @@ struct session {
  */
 int session_open(struct session *ss, const struct settings *st, bool verify,
     enum stage *stage, struct err *e);
+
+/* Whether the session has had as many transactions as the server's
+ * LIMITS MAILMAX allows (RFC 9422): the next needs a new session. */
+bool session_spent(const struct session *ss);
 
 /* QUIT when that is still polite, end TLS, close. */
 void session_close(struct session *ss);

@@ -209,16 +209,17 @@ race_wakeup(const struct race *r)
 	return at;
 }
 
-/* Wait for an attempt to finish or the next to be due; returns the
+/* Wait for an attempt to finish or the next to be due; *won is the
  * index of one that connected, or -1. */
 static int
-race_wait(struct race *r, struct err *e)
+race_wait(struct race *r, int *won, struct err *e)
 {
 	struct pollfd pfd[ADDRESSES_MAX];
 	size_t idx[ADDRESSES_MAX], i, k = 0;
 	long long left = race_wakeup(r) - net_now_ms();
 	int n;
 
+	*won = -1;
 	for (i = 0; i < r->next; i++) {
 		if (r->a[i].fd < 0)
 			continue;
@@ -237,14 +238,16 @@ race_wait(struct race *r, struct err *e)
 			continue;
 		if (getsockopt(a->fd, SOL_SOCKET, SO_ERROR, &soerr, &len) < 0)
 			soerr = errno;
-		if (soerr == 0)
-			return (int)idx[i];
+		if (soerr == 0) {
+			*won = (int)idx[i];
+			return 0;
+		}
 		attempt_failed(r, a, false, strerror(soerr));
 	}
 	for (i = 0; i < r->next; i++)
 		if (r->a[i].fd >= 0 && net_now_ms() >= r->a[i].deadline)
 			attempt_failed(r, &r->a[i], true, "timeout connecting");
-	return -1;
+	return 0;
 }
 
 /* The winner is the connection; every other attempt is closed. */
@@ -321,13 +324,13 @@ race_run(struct race *r, struct err *e)
 		}
 		if (r->running == 0 || net_now_ms() >= r->c->session_deadline)
 			return race_lost(r, e);
-		if ((won = race_wait(r, e)) >= 0) {
-			race_won(r, (size_t)won);
-			return 0;
-		}
-		if (e->code != 0) {
+		if (race_wait(r, &won, e) < 0) {
 			race_abandon(r);
 			return -1;
+		}
+		if (won >= 0) {
+			race_won(r, (size_t)won);
+			return 0;
 		}
 	}
 }

@@ -15,6 +15,9 @@
 #   health_file                the path of the relay health file
 #   health_write AGE LABEL...  a health file in which each LABEL
 #                              ("name:port") failed AGE seconds ago
+#   free_port                  a port of 127.0.0.1 free a moment ago
+#   server_save NAME           keep the scripted server's SERVER_* as NAME_*
+#   server_use NAME            make NAME's the current SERVER_* again
 
 relay_setup() {
 	Q=$BATS_TEST_TMPDIR/queue
@@ -74,4 +77,30 @@ health_write() {
 		for label in "$@"; do echo "$(($(date +%s) - age)) $label"; done
 	} >"$(health_file)"
 	chmod 600 "$(health_file)"
+}
+
+# free_port: a TCP port of 127.0.0.1 that was free a moment ago.
+free_port() {
+	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# server_save NAME / server_use NAME: keep the SERVER_* variables of the
+# scripted server started last under NAME, and make NAME's current again
+# (for scripted_wait, assert_no_connection...), when a test runs several.
+server_save() {
+	local v n
+	for v in PORT PID CAPTURE LOG; do
+		n=SERVER_$v
+		printf -v "${1}_$v" %s "${!n:-}"
+	done
+}
+
+server_use() {
+	local v n
+	for v in PORT PID CAPTURE LOG; do
+		n="${1}_$v"
+		printf -v "SERVER_$v" %s "${!n}"
+	done
+	SERVER_OUT=${SERVER_LOG%.log}.out
+	unset SERVER_STATUS
 }

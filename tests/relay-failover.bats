@@ -82,7 +82,7 @@ assert_b_delivered() {
 
 @test "-v: each relay that gives no answer is named, and the next one" {
 	local dead
-	dead=$(free_port)
+	dead=$(free_ports 1)
 	scripted_start < <(deliver_script)
 	fo "127.0.0.1:$dead, 127.0.0.1:$SERVER_PORT" -v rcpt@example.com
 	assert_success
@@ -192,8 +192,7 @@ assert_b_delivered() {
 
 @test "no relay answers: exit 75 naming both, queued; the flush tries the whole list and the second takes it" {
 	local dead later
-	dead=$(free_port)
-	later=$(free_port)
+	read -r dead later <<<"$(free_ports 2)"
 	fo "127.0.0.1:$dead, 127.0.0.1:$later" --no-queue --report json rcpt@example.com
 	assert_failure 75
 	[[ $stderr == "mailout: none of the 2 relays could be reached; the last: cannot connect to 127.0.0.1 [127.0.0.1]:$later: Connection refused"* ]] ||
@@ -213,7 +212,7 @@ assert_b_delivered() {
 
 @test "health: a relay that could not be reached is written down beside the queue, private" {
 	local dead
-	dead=$(free_port)
+	dead=$(free_ports 1)
 	scripted_start < <(deliver_script)
 	fo "127.0.0.1:$dead, 127.0.0.1:$SERVER_PORT" rcpt@example.com
 	assert_success

@@ -1,6 +1,9 @@
 # Helpers of the relay suites (issue 21: tests/relay-*.bats), sourced by
 # tests/helpers.bash. Every test has its own queue directory, so the relay
 # health file (.relay-health beside the queue) is its own too.
+
+# shellcheck source=tests/servers/common.sh
+. "$(cd "$(dirname "${BASH_SOURCE[0]}")/../servers" && pwd)/common.sh"
 #
 #   relay_setup                the message ($BATS_TEST_TMPDIR/msg) and the
 #                              queue directory ($Q)
@@ -15,7 +18,8 @@
 #   health_file                the path of the relay health file
 #   health_write AGE LABEL...  a health file in which each LABEL
 #                              ("name:port") failed AGE seconds ago
-#   free_port                  a port of 127.0.0.1 free a moment ago
+#   free_ports N               N ports of 127.0.0.1 free a moment ago
+#                              (tests/servers/common.sh)
 #   server_save NAME           keep the scripted server's SERVER_* as NAME_*
 #   server_use NAME            make NAME's the current SERVER_* again
 
@@ -77,11 +81,6 @@ health_write() {
 		for label in "$@"; do echo "$(($(date +%s) - age)) $label"; done
 	} >"$(health_file)"
 	chmod 600 "$(health_file)"
-}
-
-# free_port: a TCP port of 127.0.0.1 that was free a moment ago.
-free_port() {
-	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 
 # server_save NAME / server_use NAME: keep the SERVER_* variables of the

@@ -13,6 +13,7 @@
 #include "config/settings.h"
 #include "lib/util.h"
 #include "smtp/sasl.h"
+#include "transport/socks.h"
 #include "transport/tls.h"
 
 #define QUEUE_LIFETIME_DEFAULT (5 * 24 * 3600L)
@@ -180,6 +181,15 @@ parse_address(const struct key *k, void *field, const char *v,
 
 	if (*v != '\0' && addr_check(v, &why) < 0)
 		return expected(e, "an address such as me@example.org", v);
+	return parse_text(k, field, v, e);
+}
+
+static int
+parse_proxy(const struct key *k, void *field, const char *v, struct err *e)
+{
+	if (*v != '\0' && !socks_url_valid(v))
+		return expected(e, "socks5://[user@]host[:port] (the password "
+		    "goes in proxy_password_command)", v);
 	return parse_text(k, field, v, e);
 }
 
@@ -408,6 +418,7 @@ static const struct type type_port = { parse_port, show_text };
 static const struct type type_name = { parse_name, show_text };
 static const struct type type_address = { parse_address, show_text };
 static const struct type type_fingerprint = { parse_fingerprint, show_text };
+static const struct type type_proxy = { parse_proxy, show_text };
 static const struct type type_auth = { parse_auth, show_text };
 static const struct type type_seconds = { parse_seconds, show_seconds };
 static const struct type type_duration = { parse_duration, show_duration };
@@ -451,6 +462,9 @@ static const struct key keys[] = {
 	{ "from", &type_address, F(from), NULL, NULL },
 	{ "helo", &type_name, F(helo), NULL, NULL },
 	{ "source_address", &type_text, F(source_address), NULL, NULL },
+	{ "proxy", &type_proxy, F(proxy), NULL, NULL },
+	{ "proxy_password_command", &type_text, F(proxy_password_command),
+	    NULL, NULL },
 	{ "timeout", &type_seconds, F(timeout), NULL, NULL },
 	{ "aliases", &type_text, F(aliases), NULL, NULL },
 	{ "domain", &type_name, F(domain), NULL, NULL },

@@ -29,6 +29,8 @@ struct settings {
 	const char *helo;		/* NULL: the host name */
 	int timeout;			/* seconds per connect/read/write */
 	const char *source_address;
+	const char *proxy;		/* "socks5://[user@]host[:port]" */
+	const char *proxy_password_command;	/* the proxy user's password */
 	bool dot_ends;			/* classic "." end of input (no -i) */
 	const char *file;		/* message file; NULL = stdin */
 	const char *auth;		/* "off", "on" (strongest) or a

@@ -14,6 +14,7 @@
 #include "smtp/ehlocache.h"
 #include "smtp/relayhealth.h"
 #include "smtp/session.h"
+#include "transport/socks.h"
 
 #define SMTPS_PORT 465
 
@@ -51,8 +52,13 @@ enum early_mode {
 	EARLY_FAILED,		/* it failed: the ordinary way, keep anew */
 };
 
-/* The password or token: fetched once, even across two attempts. */
+/* A password or token: fetched once, even across attempts and relays. */
 enum secret_state { SECRET_NOT_YET, SECRET_READY, SECRET_FAILED };
+
+struct secret_once {
+	enum secret_state state;
+	struct err err;			/* SECRET_FAILED: why */
+};
 
 /* AUTH: queued early behind EHLO, or refused before it could be. */
 enum auth_state { AUTH_NOT_SENT, AUTH_QUEUED, AUTH_FAILED_EARLY };
@@ -67,16 +73,18 @@ struct opening {
 	bool verify;			/* false: --serverinfo */
 	enum early_mode early;
 	struct ehlo_cache cache;	/* found: this attempt is early */
-	enum secret_state secret;
-	struct err secret_err;		/* SECRET_FAILED: why */
+	struct secret_once secret;	/* AUTH's */
+	struct secret_once proxy_secret;	/* the SOCKS5 proxy's */
 	enum auth_state auth;
 	struct err auth_err;		/* AUTH_FAILED_EARLY: why */
 	struct sasl sasl;		/* in use while AUTH_QUEUED */
 	struct sasl_creds creds;
 };
 
-/* The password or token, wiped when session_open returns. */
+/* The password or token, and the proxy's password, wiped when
+ * session_open returns. */
 static char secret[SECRET_MAX];
+static char proxy_secret[SECRET_MAX];
 
 static void
 set_state(struct session *ss, enum session_state state)
@@ -140,16 +148,29 @@ read_secret(const struct settings *st, struct err *e)
 	    sizeof(secret), e);
 }
 
+/* The proxy user's password, into proxy_secret[]. */
 static int
-fetch_secret(struct opening *o, struct err *e)
+read_proxy_secret(const struct settings *st, struct err *e)
 {
-	if (o->secret == SECRET_NOT_YET) {
-		o->secret = SECRET_READY;
-		if (read_secret(o->st, &o->secret_err) < 0)
-			o->secret = SECRET_FAILED;
+	if (st->proxy_password_command == NULL)
+		return err_set(e, EX_CONFIG, "the proxy names a user: give "
+		    "proxy_password_command (--proxy-password-command)");
+	return secret_from_command(st->proxy_password_command, proxy_secret,
+	    sizeof(proxy_secret), e);
+}
+
+static int
+fetch_once(struct secret_once *s,
+    int (*read)(const struct settings *, struct err *),
+    const struct settings *st, struct err *e)
+{
+	if (s->state == SECRET_NOT_YET) {
+		s->state = SECRET_READY;
+		if (read(st, &s->err) < 0)
+			s->state = SECRET_FAILED;
 	}
-	if (o->secret == SECRET_FAILED) {
-		*e = o->secret_err;
+	if (s->state == SECRET_FAILED) {
+		*e = s->err;
 		return -1;
 	}
 	return 0;
@@ -166,7 +187,7 @@ auth_send(struct opening *o, struct err *e)
 		return err_set(e, EX_NOPERM, "refusing to send credentials "
 		    "in clear to %s, which is not a loopback host; use TLS",
 		    ss->conn.peer);
-	if (fetch_secret(o, e) < 0)
+	if (fetch_once(&o->secret, read_secret, st, e) < 0)
 		return -1;
 	o->creds = (struct sasl_creds){ st->user ? st->user : "", secret,
 	    st->host, st->port };
@@ -217,12 +238,25 @@ authenticate(struct opening *o, struct err *e)
 	return auth_reply(&ss->smtp, &o->sasl, e);
 }
 
+/* The unix socket, the relay, or the relay through the proxy. */
 static int
-connect_server(const struct settings *st, struct conn *c, struct err *e)
+connect_server(struct opening *o, struct conn *c, struct err *e)
 {
+	const struct settings *st = o->st;
+	struct socks_proxy proxy;
+
 	if (st->socket != NULL)
 		return net_connect_unix(c, st->socket, e);
-	return net_connect_tcp(c, st->host, st->port, st->source_address, e);
+	if (st->proxy == NULL)
+		return net_connect_tcp(c, st->host, st->port,
+		    st->source_address, e);
+	if (socks_url_parse(st->proxy, &proxy) < 0)
+		return err_set(e, EX_CONFIG, "proxy: not a socks5:// URL");
+	if (proxy.user[0] != '\0' && fetch_once(&o->proxy_secret,
+	    read_proxy_secret, st, e) < 0)
+		return -1;
+	return socks_connect(c, &proxy, proxy_secret, st->host, st->port,
+	    st->source_address, e);
 }
 
 /* The first step of either opening: connect, and implicit TLS. */
@@ -237,7 +271,7 @@ connect_step(struct opening *o, struct err *e)
 	smtp_init(&ss->smtp, &ss->conn, o->st->lmtp);
 	memset(&ss->pre_tls_hello, 0, sizeof(ss->pre_tls_hello));
 	set_state(ss, SESSION_CONNECTING);
-	if (connect_server(o->st, &ss->conn, e) < 0)
+	if (connect_server(o, &ss->conn, e) < 0)
 		return -1;
 	trace_note("connected to %s", ss->conn.peer);
 	ss->tls = tls_policy(o->st, &ss->conn);
@@ -547,6 +581,7 @@ session_open(struct session *ss, const struct settings *st, bool verify,
 	else
 		rc = open_relays(&o, e);
 	explicit_bzero(secret, sizeof(secret));
+	explicit_bzero(proxy_secret, sizeof(proxy_secret));
 	if (rc == 0) {
 		memset(e, 0, sizeof(*e));  /* what earlier attempts met */
 		set_state(ss, SESSION_READY);

@@ -168,6 +168,27 @@ net_read_line(struct conn *c, char *line, size_t cap, size_t *len,
 }
 
 int
+net_read_exact(struct conn *c, void *buf, size_t n, struct err *e)
+{
+	char *p = buf;
+
+	while (n > 0) {
+		size_t take;
+		int rc;
+
+		if (c->rpos == c->rlen && (rc = fill(c, e)) != 0)
+			return rc < 0 ? -1 : err_set(e, EX_TEMPFAIL,
+			    "connection closed by %s", c->peer);
+		take = c->rlen - c->rpos < n ? c->rlen - c->rpos : n;
+		memcpy(p, c->rbuf + c->rpos, take);
+		c->rpos += take;
+		p += take;
+		n -= take;
+	}
+	return 0;
+}
+
+int
 net_wait(struct conn *c, short events, const char *what, struct err *e)
 {
 	return wait_conn(c, c->fd, events, c->deadline, what, e);

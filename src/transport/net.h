@@ -87,6 +87,10 @@ void net_start_deadline(struct conn *c);
 int net_read_line(struct conn *c, char *line, size_t cap, size_t *len,
     struct err *e);
 
+/* Read exactly n bytes (a binary reply, SOCKS5) before c->deadline; a
+ * close before the last is EX_TEMPFAIL. */
+int net_read_exact(struct conn *c, void *buf, size_t n, struct err *e);
+
 /* Wait for POLLIN/POLLOUT on the socket until c->deadline (TLS handshake). */
 int net_wait(struct conn *c, short events, const char *what, struct err *e);
 

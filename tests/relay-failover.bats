@@ -266,3 +266,23 @@ assert_b_delivered() {
 	server_use A
 	scripted_wait
 }
+
+# --------------------------------------------------------------------------
+# The list itself
+
+@test "host lists that do not parse: exit 64 on the command line, 78 in a file; --dry-run shows a good one" {
+	local list
+	for list in 'a.example, , b.example' 'a.example:0' 'a b.example' '[::1' \
+		'[::1]x' 'a,b,c,d,e,f,g,h,i'; do
+		relay_run --host "$list" rcpt@example.com
+		assert_failure 64
+		[[ $stderr == *'--host: expected a host name, or a comma-separated list of up to 8 relays'* ]] ||
+			fail "$list: $stderr"
+	done
+	printf '[defaults]\nhost = a.example,,b.example\n' >"$BATS_TEST_TMPDIR/conf"
+	relay_run -C "$BATS_TEST_TMPDIR/conf" rcpt@example.com
+	assert_failure 78
+	relay_run --dry-run --host 'a.example, [2001:db8::1]:2525, ::1, b.example:587' rcpt@example.com
+	assert_success
+	assert_line 'host = a.example, [2001:db8::1]:2525, ::1, b.example:587'
+}

@@ -583,7 +583,7 @@ session_open(struct session *ss, const struct settings *st, bool verify,
 	explicit_bzero(secret, sizeof(secret));
 	explicit_bzero(proxy_secret, sizeof(proxy_secret));
 	if (rc == 0) {
-		memset(e, 0, sizeof(*e));  /* what earlier attempts met */
+		memset(e, 0, sizeof(*e));	/* what earlier attempts met */
 		set_state(ss, SESSION_READY);
 	}
 	return rc;

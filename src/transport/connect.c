@@ -173,6 +173,10 @@ attempt_start(struct race *r, struct err *e)
 	a->deadline = net_now_ms() + r->c->timeout_ms;
 	a->fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK |
 	    SOCK_CLOEXEC, ai->ai_protocol);
+	if (a->fd < 0 && errno == EAFNOSUPPORT) {
+		attempt_failed(r, a, false, strerror(errno));	/* no IPv6 */
+		return 0;
+	}
 	if (a->fd < 0)
 		return err_set(e, EX_OSERR, "socket: %s", strerror(errno));
 	r->running++;

@@ -727,7 +727,7 @@ EOF
 	assert_success
 	assert_equal "$stderr" ""
 	# the lines about the configuration; what follows is about the message
-	output=$(head -n 35 <<<"$output")
+	output=$(head -n 37 <<<"$output")
 	assert_output - <<EOF
 config file: $CONF
 profile: work (match_from *@work.example matched sender me@work.example)
@@ -748,6 +748,8 @@ password_command =
 from = me@work.example
 helo = client.test
 source_address =
+proxy =
+proxy_password_command =
 timeout = 30
 aliases =
 domain = $(mail_name)

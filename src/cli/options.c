@@ -26,6 +26,8 @@ static const struct option long_options[] = {
 	{ "helo", required_argument, NULL, OPT_SETTING },
 	{ "timeout", required_argument, NULL, OPT_SETTING },
 	{ "source-address", required_argument, NULL, OPT_SETTING },
+	{ "proxy", required_argument, NULL, OPT_SETTING },
+	{ "proxy-password-command", required_argument, NULL, OPT_SETTING },
 	{ "from", required_argument, NULL, OPT_FROM },
 	{ "debug", optional_argument, NULL, OPT_DEBUG },
 	{ "no-queue", no_argument, NULL, OPT_SETTING },
@@ -64,6 +66,8 @@ static const struct {
 	{ "helo", "helo", NULL },
 	{ "timeout", "timeout", NULL },
 	{ "source-address", "source_address", NULL },
+	{ "proxy", "proxy", NULL },
+	{ "proxy-password-command", "proxy_password_command", NULL },
 	{ "no-queue", "queue", "off" },
 	{ "queue-dir", "queue_dir", NULL },
 	{ "tls", "tls", NULL },
@@ -100,7 +104,9 @@ cli_usage(const char *progname)
 	    "      --dry-run        show the profile and settings that would be\n"
 	    "                       used; connect to nothing\n"
 	    "      --file PATH      read the message from PATH\n"
-	    "      --host HOST      server (default localhost)\n"
+	    "      --host HOST[,HOST]...  server, or relays tried in turn; each\n"
+	    "                       may be NAME:PORT or [ADDRESS]:PORT\n"
+	    "                       (default localhost)\n"
 	    "      --port PORT      port (default 25; 24 for LMTP, 465 for\n"
 	    "                       --tls implicit)\n"
 	    "      --socket PATH    connect to a unix socket instead of --host\n"
@@ -108,6 +114,9 @@ cli_usage(const char *progname)
 	    "      --helo NAME      name sent with EHLO/HELO/LHLO\n"
 	    "      --timeout SEC    limit for each connect, read and write (60)\n"
 	    "      --source-address ADDR  local address to connect from\n"
+	    "      --proxy socks5://[USER@]HOST[:PORT]  reach the server through\n"
+	    "                       this SOCKS5 proxy, which resolves its name\n"
+	    "      --proxy-password-command CMD  the proxy USER's password\n"
 	    "      --tls off|starttls|implicit|auto\n"
 	    "                       auto: implicit on port 465, required STARTTLS\n"
 	    "                       for every host that is not loopback\n"

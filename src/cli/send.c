@@ -178,6 +178,7 @@ submit(const struct settings *st, const struct envelope *env,
 	if (session_open(&ss, st, true, &out->session_stage,
 	    &out->session) == 0)
 		transaction_send(&ss, st, env, src, out);
+	outcome_set_relay(out, ss.relay_label);
 	session_close(&ss);
 }
 
@@ -289,6 +290,7 @@ verify_envelope(const struct options *o, const struct settings *st,
 	if (session_open(&ss, st, true, &out->session_stage,
 	    &out->session) == 0)
 		transaction_verify(&ss, st, env, o->vrfy, out);
+	outcome_set_relay(out, ss.relay_label);
 	session_close(&ss);
 	status = outcome_exit_code(out);
 	message_info_init(&mi, st, env->sender, NULL, -1);

@@ -9,9 +9,11 @@
 #include <string.h>
 #include <strings.h>
 
+#include "config/relays.h"
 #include "config/settings.h"
 #include "lib/util.h"
 #include "smtp/sasl.h"
+#include "transport/socks.h"
 #include "transport/tls.h"
 
 #define QUEUE_LIFETIME_DEFAULT (5 * 24 * 3600L)
@@ -147,6 +149,17 @@ parse_port(const struct key *k, void *field, const char *v, struct err *e)
 	return parse_text(k, field, v, e);
 }
 
+/* One relay or a list of them (relays.h). */
+static int
+parse_hosts(const struct key *k, void *field, const char *v, struct err *e)
+{
+	if (*v != '\0' && !relays_valid(v))
+		return expected(e, "a host name, or a comma-separated list of "
+		    "up to 8 relays: name, name:port, [address] or "
+		    "[address]:port", v);
+	return parse_text(k, field, v, e);
+}
+
 /* A name that goes on the wire (EHLO, user@domain): no blanks, no
  * control characters, nothing that would make it an address. */
 static int
@@ -183,6 +196,15 @@ parse_https_url(const struct key *k, void *field, const char *v,
 			return expected(e, "an https:// URL", v);
 	if (*v != '\0' && (strncasecmp(v, "https://", 8) != 0 || v[8] == '\0'))
 		return expected(e, "an https:// URL", v);
+	return parse_text(k, field, v, e);
+}
+
+static int
+parse_proxy(const struct key *k, void *field, const char *v, struct err *e)
+{
+	if (*v != '\0' && !socks_url_valid(v))
+		return expected(e, "socks5://[user@]host[:port] (the password "
+		    "goes in proxy_password_command)", v);
 	return parse_text(k, field, v, e);
 }
 
@@ -406,11 +428,13 @@ parse_dsn_notify(const struct key *k, void *field, const char *v,
 
 static const struct type type_text = { parse_text, show_text };
 static const struct type type_secret = { parse_text, show_secret };
+static const struct type type_hosts = { parse_hosts, show_text };
 static const struct type type_port = { parse_port, show_text };
 static const struct type type_name = { parse_name, show_text };
 static const struct type type_address = { parse_address, show_text };
 static const struct type type_https_url = { parse_https_url, show_text };
 static const struct type type_fingerprint = { parse_fingerprint, show_text };
+static const struct type type_proxy = { parse_proxy, show_text };
 static const struct type type_auth = { parse_auth, show_text };
 static const struct type type_seconds = { parse_seconds, show_seconds };
 static const struct type type_duration = { parse_duration, show_duration };
@@ -435,7 +459,7 @@ static const char *const facilities[] = {
 
 /* In the order of mailout.conf(5), which --dry-run follows too. */
 static const struct key keys[] = {
-	{ "host", &type_text, F(host), NULL, "socket" },
+	{ "host", &type_hosts, F(host), NULL, "socket" },
 	{ "port", &type_port, F(port), NULL, NULL },
 	{ "socket", &type_text, F(socket), NULL, "host" },
 	{ "protocol", &type_pair, F(lmtp), protocols, NULL },
@@ -454,6 +478,9 @@ static const struct key keys[] = {
 	{ "from", &type_address, F(from), NULL, NULL },
 	{ "helo", &type_name, F(helo), NULL, NULL },
 	{ "source_address", &type_text, F(source_address), NULL, NULL },
+	{ "proxy", &type_proxy, F(proxy), NULL, NULL },
+	{ "proxy_password_command", &type_text, F(proxy_password_command),
+	    NULL, NULL },
 	{ "timeout", &type_seconds, F(timeout), NULL, NULL },
 	{ "aliases", &type_text, F(aliases), NULL, NULL },
 	{ "domain", &type_name, F(domain), NULL, NULL },

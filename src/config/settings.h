@@ -21,13 +21,16 @@ enum tls_mode {
 };
 
 struct settings {
-	const char *host;		/* TCP host, when socket is NULL */
+	const char *host;		/* TCP host, or a list of relays
+					 * (relays.h), when socket is NULL */
 	const char *port;		/* NULL: by protocol and tls */
 	const char *socket;		/* unix socket path */
 	bool lmtp;
 	const char *helo;		/* NULL: the mail name */
 	int timeout;			/* seconds per connect/read/write */
 	const char *source_address;
+	const char *proxy;		/* "socks5://[user@]host[:port]" */
+	const char *proxy_password_command;	/* the proxy user's password */
 	bool dot_ends;			/* classic "." end of input (no -i) */
 	const char *file;		/* message file; NULL = stdin */
 	const char *auth;		/* "off", "on" (strongest) or a

@@ -9,12 +9,21 @@
 #ifndef MAILOUT_SYSDIRS_H
 #define MAILOUT_SYSDIRS_H
 
+#include <stddef.h>
+
 /* The directory of the system mailout.conf; $MAILOUT_SYSCONFDIR moves it
  * (for tests, which cannot write to /etc). */
 const char *sysdirs_config(void);
 
 /* The system queue: root's, and the service's. */
 const char *sysdirs_spool(void);
+
+/*
+ * The queue directory: queue_dir when set; root's system spool; else
+ * $XDG_STATE_HOME/mailout/queue or ~/.local/state/mailout/queue. -1 when
+ * there is none (no absolute HOME) or it does not fit.
+ */
+int sysdirs_queue(const char *queue_dir, char *buf, size_t n);
 
 /* The system service's unix socket: $MAILOUT_SERVICE when set, else the
  * built-in path. */

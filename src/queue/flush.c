@@ -185,6 +185,8 @@ ensure_session(struct flusher *f, enum stage *stage, struct err *e)
 		*e = f->group_err;
 		return -1;
 	}
+	if (session_ready(f) && session_spent(&f->ss))
+		session_close(&f->ss);	/* LIMITS MAILMAX: a new one */
 	if (session_ready(f) && f->sent_on_session > 0 &&
 	    smtp_rset(&f->ss.smtp, &rset_err) < 0) {
 		trace_note("RSET failed (%s); a new session", rset_err.msg);
@@ -365,6 +367,7 @@ send_entry(struct flusher *f, struct queue_entry *qe, struct outcome *o)
 		return;
 	f->st.dsn_envid = qe->envid;
 	transaction_send(&f->ss, &f->st, &qe->env, &src, o);
+	outcome_set_relay(o, f->ss.relay_label);
 	message_close(&src);
 	f->sent_on_session++;
 	if (o->session.code != 0)	/* the session's state is unknown */

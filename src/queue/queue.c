@@ -25,12 +25,7 @@
 int
 queue_dir_path(const struct settings *st, char *buf, size_t n, struct err *e)
 {
-	if (st->queue_dir != NULL)
-		snprintf(buf, n, "%s", st->queue_dir);
-	else if (geteuid() == 0)
-		snprintf(buf, n, "%s", sysdirs_spool());
-	else if (dirs_user(buf, n, "XDG_STATE_HOME", ".local/state",
-	    "mailout/queue") < 0)
+	if (sysdirs_queue(st->queue_dir, buf, n) < 0)
 		return err_set(e, EX_CONFIG, "no queue directory: HOME is not "
 		    "set (or too long); set queue_dir");
 	return 0;

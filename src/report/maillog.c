@@ -63,7 +63,7 @@ format_line(FILE *f, const struct message_info *mi, const struct outcome *o,
 	fputs("profile=", f);
 	put_quoted(f, mi->profile ? mi->profile : "");
 	fputs(" host=", f);
-	put_quoted(f, mi->host);
+	put_quoted(f, report_host(o, mi));
 	fprintf(f, " sender=<%s> recipients=", mi->sender);
 	for (i = 0; i < o->n; i++)
 		fprintf(f, "%s<%s>", i ? "," : "", o->rcpts[i].addr);

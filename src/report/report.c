@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "config/relays.h"
 #include "report/report.h"
 
 static const char *const state_words[] = {
@@ -43,6 +44,14 @@ report_text(const struct outcome *o, bool all)
 		fprintf(stderr, "mailout: queued as %s for %zu recipient%s; "
 		    "mailout -q sends it\n", o->queue_id, queued,
 		    queued == 1 ? "" : "s");
+	if (all && o->relay[0] != '\0')
+		fprintf(stderr, "mailout: relay %s\n", o->relay);
+}
+
+const char *
+report_host(const struct outcome *o, const struct message_info *mi)
+{
+	return o->relay[0] != '\0' ? o->relay : mi->host;
 }
 
 void
@@ -52,8 +61,7 @@ message_info_init(struct message_info *mi, const struct settings *st,
 	if (st->socket != NULL)
 		snprintf(mi->host, sizeof(mi->host), "%s", st->socket);
 	else
-		snprintf(mi->host, sizeof(mi->host), "%s:%s", st->host,
-		    st->port);
+		relays_text(st, mi->host, sizeof(mi->host));
 	mi->profile = st->profile;
 	mi->sender = sender;
 	mi->message_id = message_id;
@@ -141,7 +149,7 @@ report_json(const struct outcome *o, const struct message_info *mi,
 
 	fprintf(out, "{\"status\":\"%s\",\"exit\":%d,\"host\":",
 	    outcome_status(o), exit_code);
-	json_string(out, mi->host);
+	json_string(out, report_host(o, mi));
 	fputs(",\"sender\":", out);
 	json_string(out, mi->sender);
 	fputs(",\"message_id\":", out);

@@ -36,6 +36,12 @@ stage_set(enum stage *at, enum stage s)
 	*at = s;
 }
 
+void
+outcome_set_relay(struct outcome *o, const char *label)
+{
+	snprintf(o->relay, sizeof(o->relay), "%s", label);
+}
+
 bool
 outcome_retryable(const struct outcome *o, size_t i)
 {

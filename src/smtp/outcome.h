@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "config/relays.h"
 #include "lib/err.h"
 #include "smtp/reply.h"
 
@@ -51,7 +52,12 @@ struct outcome {
 	struct err session;	/* what ended the session early; code 0 if nothing */
 	enum stage session_stage;
 	char queue_id[40];	/* the queue entry of the RCPT_QUEUED ones */
+	char relay[RELAY_LABEL_MAX];	/* the relay that answered ("name:port"
+					 * or the socket); "" if none did */
 };
+
+/* The relay the session went to (session.h's relay_label). */
+void outcome_set_relay(struct outcome *o, const char *label);
 
 /* Worth another try: a 4xx, or left undecided by a temporary failure. */
 bool outcome_retryable(const struct outcome *o, size_t i);

@@ -1,26 +1,35 @@
 /*
  * transaction.c — one message through one session: as many transactions
- * as the recipients need (at most 100 each, and more after a 452), each
- * with its commands pipelined when the server offers PIPELINING, the
- * message sent with BDAT when it offers CHUNKING, else with DATA.
+ * as the recipients need (at most 100 each, or the server's LIMITS
+ * RCPTMAX, and more after a 452), each with its commands pipelined when
+ * the server offers PIPELINING, the message sent with BDAT when it offers
+ * CHUNKING, else with DATA; a new session when the server's LIMITS
+ * MAILMAX says this one has had its transactions.
  */
 #include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "lib/trace.h"
 #include "smtp/data.h"
 #include "smtp/transaction.h"
 
 /* RFC 5321 4.5.3.1.8: a server must take at least 100 recipients. */
 #define BATCH_MAX 100
 
+struct txn;
+
+static int make_room(struct txn *t, struct err *e);
+
 struct txn {
+	struct session *ss;
 	struct smtp *s;
 	const struct settings *st;
 	const struct envelope *env;
 	struct message_source *src;
 	struct outcome *out;
 	size_t batch[BATCH_MAX];	/* indices into out->rcpts */
+	size_t batch_max;		/* BATCH_MAX, or RCPTMAX below it */
 	size_t n;
 	size_t accepted;
 	bool pipelining, chunking;	/* offered and not turned off */
@@ -193,6 +202,7 @@ send_envelope(struct txn *t, struct err *e)
 	if (smtp_queue(t->s, e, "MAIL FROM:<%s>%s", t->env->sender,
 	    params) < 0)
 		return -1;
+	t->ss->transactions++;
 	if (!t->pipelining) {
 		if (smtp_flush(t->s, e) < 0)
 			return -1;
@@ -409,7 +419,7 @@ via_bdat(struct txn *t, struct err *e)
 	return 0;
 }
 
-/* Up to BATCH_MAX recipients not yet tried, or sent back by a 452. */
+/* Up to batch_max recipients not yet tried, or sent back by a 452. */
 static size_t
 next_batch(struct txn *t)
 {
@@ -417,7 +427,7 @@ next_batch(struct txn *t)
 
 	t->n = 0;
 	t->accepted = 0;
-	for (i = 0; i < t->out->n && t->n < BATCH_MAX; i++) {
+	for (i = 0; i < t->out->n && t->n < t->batch_max; i++) {
 		struct rcpt_result *rr = &t->out->rcpts[i];
 
 		if (rr->state != RCPT_PENDING || (rr->tried && !rr->retry))
@@ -495,6 +505,8 @@ run_transactions(struct txn *t, struct err *e)
 		}
 		if (next_batch(t) == 0)
 			return;
+		if (make_room(t, e) < 0)
+			return;
 		if (!first && prepare_again(t, e) < 0)
 			return;
 		if (transaction(t, e) < 0)
@@ -507,6 +519,19 @@ run_transactions(struct txn *t, struct err *e)
 	}
 }
 
+/* What the session's server offers and allows. */
+static void
+txn_caps(struct txn *t)
+{
+	const struct caps *caps = &t->ss->smtp.caps;
+
+	t->s = &t->ss->smtp;
+	t->pipelining = t->st->pipelining && (caps->flags & CAP_PIPELINING);
+	t->chunking = t->st->chunking && (caps->flags & CAP_CHUNKING);
+	t->batch_max = caps->rcpt_max > 0 && caps->rcpt_max < BATCH_MAX ?
+	    caps->rcpt_max : BATCH_MAX;
+}
+
 /* src is NULL for -bv: no message, no SIZE=. */
 static void
 txn_init(struct txn *t, struct session *ss, const struct settings *st,
@@ -514,14 +539,29 @@ txn_init(struct txn *t, struct session *ss, const struct settings *st,
     struct outcome *out)
 {
 	memset(t, 0, sizeof(*t));
-	t->s = &ss->smtp;
+	t->ss = ss;
 	t->st = st;
 	t->env = env;
 	t->src = src;
 	t->out = out;
-	t->pipelining = st->pipelining &&
-	    (ss->smtp.caps.flags & CAP_PIPELINING);
-	t->chunking = st->chunking && (ss->smtp.caps.flags & CAP_CHUNKING);
+	txn_caps(t);
+}
+
+/* LIMITS MAILMAX (RFC 9422): a session that has had its transactions
+ * ends, and a new one (the relays tried again) takes the rest. */
+static int
+make_room(struct txn *t, struct err *e)
+{
+	if (!session_spent(t->ss))
+		return 0;
+	trace_note("the server takes %u transactions per session (LIMITS "
+	    "MAILMAX): a new session", t->ss->smtp.caps.mail_max);
+	session_close(t->ss);
+	t->open = false;
+	if (session_open(t->ss, t->st, true, &t->out->session_stage, e) < 0)
+		return -1;
+	txn_caps(t);
+	return 0;
 }
 
 void
@@ -532,11 +572,11 @@ transaction_send(struct session *ss, const struct settings *st,
 	struct txn t;
 
 	message_mark(src);
+	txn_init(&t, ss, st, env, src, out);
 	/* More than one transaction means sending the message again. */
-	if (out->n > BATCH_MAX && !src->seekable &&
+	if (out->n > t.batch_max && !src->seekable &&
 	    message_spool(src, &out->session) < 0)
 		return;
-	txn_init(&t, ss, st, env, src, out);
 	run_transactions(&t, &out->session);
 }
 
@@ -596,6 +636,8 @@ transaction_verify(struct session *ss, const struct settings *st,
 		return;
 	}
 	while (next_batch(&t) > 0) {
+		if (make_room(&t, &out->session) < 0)
+			return;
 		if (verify_batch(&t, &out->session) < 0)
 			return;
 		if (no_progress(&t))

@@ -1,6 +1,7 @@
 /*
- * net.h — a connection to the server: connect (TCP to every resolved
- * address, or a unix socket), buffered line reads and buffered writes,
+ * net.h — a connection to the server: connect (connect.c: the addresses
+ * of a name raced, Happy Eyeballs, or a unix socket), buffered line
+ * reads and buffered writes,
  * each bounded by the timeout. TLS plugs in underneath through
  * struct conn_io, so the protocol code never knows which it is using.
  *
@@ -43,6 +44,8 @@ struct conn {
 	long long deadline;	/* monotonic ms by which the current reply is due */
 	long long session_deadline;	/* ... and the whole session ends */
 	bool timed_out;		/* a wait ran out of time */
+	bool handshake_failed;	/* TLS could not start (not: a certificate
+				 * that failed verification) */
 	const struct conn_io *io;
 	void *io_ctx;		/* the transport's state (TLS session) */
 	/* How TLS starts when the protocol asks for it (STARTTLS) or the
@@ -61,9 +64,15 @@ struct conn {
 /* Also starts the session's clock (NET_SESSION_TIMEOUTS). */
 void net_init(struct conn *c, int timeout_seconds);
 
+/* RFC 8305: the addresses of host in turns by family, each attempt
+ * 250 ms after the last (at once when it failed), the first to connect
+ * winning and the others closed; each attempt gets the timeout. */
 int net_connect_tcp(struct conn *c, const char *host, const char *port,
     const char *source_address, struct err *e);
 int net_connect_unix(struct conn *c, const char *path, struct err *e);
+
+/* The monotonic clock in milliseconds, for deadlines. */
+long long net_now_ms(void);
 
 /* Start the clock for the next reply: every read until the next call
  * must finish within timeout_ms, however slowly the bytes trickle in. */
@@ -77,6 +86,10 @@ void net_start_deadline(struct conn *c);
  */
 int net_read_line(struct conn *c, char *line, size_t cap, size_t *len,
     struct err *e);
+
+/* Read exactly n bytes (a binary reply, SOCKS5) before c->deadline; a
+ * close before the last is EX_TEMPFAIL. */
+int net_read_exact(struct conn *c, void *buf, size_t n, struct err *e);
 
 /* Wait for POLLIN/POLLOUT on the socket until c->deadline (TLS handshake). */
 int net_wait(struct conn *c, short events, const char *what, struct err *e);

@@ -16,6 +16,8 @@
 
 #define QUEUE_LIFETIME_DEFAULT (5 * 24 * 3600L)
 #define QUEUE_LIFETIME_MAX (365 * 24 * 3600L)
+#define HEALTH_WARN_AGE_DEFAULT 3600L
+#define HEALTH_CRIT_AGE_DEFAULT (24 * 3600L)
 #define TIMEOUT_MAX 86400
 #define SHOW_MAX 32		/* a number or word as dry-run shows it */
 
@@ -53,6 +55,8 @@ settings_defaults(struct settings *st)
 	st->queue = true;
 	st->queue_lifetime = QUEUE_LIFETIME_DEFAULT;
 	st->syslog_facility = "mail";
+	st->health_warn_age = HEALTH_WARN_AGE_DEFAULT;
+	st->health_crit_age = HEALTH_CRIT_AGE_DEFAULT;
 }
 
 /* 'expected WHAT, got "VALUE"', the value quoted safely. */
@@ -455,6 +459,9 @@ static const struct key keys[] = {
 	{ "queue_lifetime", &type_duration, F(queue_lifetime), NULL, NULL },
 	{ "log", &type_text, F(log), NULL, NULL },
 	{ "syslog_facility", &type_word, F(syslog_facility), facilities, NULL },
+	{ "health_warn_age", &type_duration, F(health_warn_age), NULL, NULL },
+	{ "health_crit_age", &type_duration, F(health_crit_age), NULL, NULL },
+	{ "alert_command", &type_text, F(alert_command), NULL, NULL },
 };
 
 static const struct key *

@@ -5,6 +5,7 @@
  */
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <gnutls/gnutls.h>
 
@@ -30,6 +31,18 @@ request_of(const struct options *o)
 	return rq;
 }
 
+/* -q and --flush: the queue of this user (root: every entry). */
+static int
+flush(const struct options *o, const struct settings *st,
+    const struct resolve_request *rq)
+{
+	struct flush_request fr = { rq, o->flush_due ? FLUSH_DUE : FLUSH_NOW,
+	    NULL, geteuid(), NULL, NULL };
+	struct err e = { 0, "" };
+
+	return flush_run(st, &fr, &e) < 0 ? err_report(&e) : EX_OK;
+}
+
 /* The action chosen on the command line, once the settings are known. */
 static int
 run(const struct options *o, struct settings *st,
@@ -47,8 +60,7 @@ run(const struct options *o, struct settings *st,
 			break;	/* prints the settings and the message */
 		return serverinfo(st, &e) < 0 ? err_report(&e) : EX_OK;
 	case ACTION_FLUSH:
-		return flush_queue(st, &rq, o->flush_all, &e) < 0 ? err_report(&e) :
-		    EX_OK;
+		return flush(o, st, &rq);
 	case ACTION_LIST:
 		return mailq_list(st, stdout, &e) < 0 ? err_report(&e) : EX_OK;
 	case ACTION_VERIFY:

@@ -39,9 +39,10 @@ nowhere() {
 	mq --host 127.0.0.1 --port 1 "$@"
 }
 
-# flush ARGS...: mailout -q of this test's queue, sent to Exim.
+# flush ARGS...: mailout --flush (what is due) of this test's queue, sent
+# to Exim.
 flush() {
-	run --separate-stderr timeout 60 "$MAILOUT" --queue-dir "$Q" -q \
+	run --separate-stderr timeout 60 "$MAILOUT" --queue-dir "$Q" --flush \
 		--host 127.0.0.1 --port "$EXIM_PORT" "$@" </dev/null
 }
 

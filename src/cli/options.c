@@ -126,8 +126,8 @@ cli_usage(const char *progname)
 	    "      --queue-dir DIR  the queue (default: ~/.local/state/mailout/\n"
 	    "                       queue; for root the system spool)\n"
 	    "  -odq                 queue the message without trying to send it\n"
-	    "  -q, --flush[=all]    send what is due in the queue (all: ignore\n"
-	    "                       the retry backoff)\n"
+	    "  -q                   send everything in the queue now\n"
+	    "      --flush[=all]    send what is due (all: everything, as -q)\n"
 	    "  -bp                  list the queue (also as 'mailq')\n"
 	    "  -bv                  verify the recipients: MAIL and RCPT, then\n"
 	    "                       RSET; with --vrfy, VRFY instead\n"
@@ -260,7 +260,7 @@ parse_long(struct options *o, int opt, const char *name, const char *arg,
 			return err_set(e, EX_USAGE, "--flush: expected no value "
 			    "or all, got %s", arg);
 		o->action = ACTION_FLUSH;
-		o->flush_all = arg != NULL;
+		o->flush_due = arg == NULL;
 		break;
 	case OPT_VRFY: o->vrfy = true; break;
 	default:

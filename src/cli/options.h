@@ -51,7 +51,8 @@ struct options {
 	char *const *recipients;	/* the rest of argv */
 	int nrecipients;
 	bool queue_only;		/* -odq */
-	bool flush_all;			/* --flush=all: ignore backoff */
+	bool flush_due;			/* --flush: only what is due (-q and
+					 * --flush=all: everything now) */
 	bool vrfy;			/* -bv with VRFY, not MAIL+RCPT */
 	enum report_format report;
 };

@@ -1,9 +1,10 @@
 /*
  * main.c — wiring: argv → settings → the action (send, flush, list,
- * verify, serverinfo) → exit. Only main and the actions it calls print a
- * fatal error or choose the exit status.
+ * verify, serverinfo, queue operations) → exit. Only main and the
+ * actions it calls print a fatal error or choose the exit status.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -17,6 +18,7 @@
 #include "lib/trace.h"
 #include "queue/flush.h"
 #include "queue/mailq.h"
+#include "queue/ops.h"
 
 /* GnuTLS is set up when first needed (tls_library_init), not at load. */
 GNUTLS_SKIP_GLOBAL_INIT
@@ -43,6 +45,34 @@ flush(const struct options *o, const struct settings *st,
 	return flush_run(st, &fr, &e) < 0 ? err_report(&e) : EX_OK;
 }
 
+/* --remove, --bounce ... on the operands: a line for each ID that
+ * failed (with -v for each), and the first failure's status. */
+static int
+queue_op(const struct options *o, const struct settings *st,
+    const struct resolve_request *rq)
+{
+	struct queue_op_request qr = { o->queue_op, o->recipients,
+	    (size_t)o->nrecipients, geteuid(), rq };
+	struct queue_op_result *res = calloc(qr.nids, sizeof(*res));
+	struct err e = { 0, "" };
+	int status = EX_OK;
+	size_t i;
+
+	if (res == NULL)
+		err_set(&e, EX_SOFTWARE, "out of memory");
+	else if (queue_op_run(st, &qr, res, &e) == 0) {
+		for (i = 0; i < qr.nids; i++) {
+			if (res[i].code != 0 || (o->verbose && !res[i].flushed))
+				fprintf(stderr, "mailout: %s: %s\n",
+				    res[i].id, res[i].msg);
+			if (status == EX_OK)
+				status = res[i].code;
+		}
+	}
+	free(res);
+	return e.code != 0 ? err_report(&e) : status;
+}
+
 /* The action chosen on the command line, once the settings are known. */
 static int
 run(const struct options *o, struct settings *st,
@@ -61,6 +91,8 @@ run(const struct options *o, struct settings *st,
 		return serverinfo(st, &e) < 0 ? err_report(&e) : EX_OK;
 	case ACTION_FLUSH:
 		return flush(o, st, &rq);
+	case ACTION_QUEUE_OP:
+		return queue_op(o, st, &rq);
 	case ACTION_LIST:
 		return mailq_list(st, stdout, &e) < 0 ? err_report(&e) : EX_OK;
 	case ACTION_VERIFY:

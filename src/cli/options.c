@@ -12,7 +12,7 @@
 enum {
 	OPT_FILE = 256, OPT_FROM, OPT_DEBUG, OPT_REPORT, OPT_HELP, OPT_VERSION,
 	OPT_SERVERINFO, OPT_CONFIG, OPT_PROFILE, OPT_DRY_RUN, OPT_SETTING,
-	OPT_FLUSH, OPT_VRFY,
+	OPT_FLUSH, OPT_VRFY, OPT_QUEUE_OP,
 };
 
 /* OPT_SETTING: the option sets a key of mailout.conf(5); see
@@ -48,6 +48,11 @@ static const struct option long_options[] = {
 	{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
 	{ "flush", optional_argument, NULL, OPT_FLUSH },
 	{ "vrfy", no_argument, NULL, OPT_VRFY },
+	{ "remove", no_argument, NULL, OPT_QUEUE_OP },
+	{ "bounce", no_argument, NULL, OPT_QUEUE_OP },
+	{ "hold", no_argument, NULL, OPT_QUEUE_OP },
+	{ "release", no_argument, NULL, OPT_QUEUE_OP },
+	{ "send", no_argument, NULL, OPT_QUEUE_OP },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -129,6 +134,11 @@ cli_usage(const char *progname)
 	    "  -q                   send everything in the queue now\n"
 	    "      --flush[=all]    send what is due (all: everything, as -q)\n"
 	    "  -bp                  list the queue (also as 'mailq')\n"
+	    "      --remove ID...   take messages out of the queue, no notice\n"
+	    "      --bounce ID...   give them up: the sender gets a notice\n"
+	    "      --hold ID...     keep them out of every flush\n"
+	    "      --release ID...  end a hold: due now\n"
+	    "      --send ID...     try them now, whatever the backoff\n"
 	    "  -bv                  verify the recipients: MAIL and RCPT, then\n"
 	    "                       RSET; with --vrfy, VRFY instead\n"
 	    "      --report text|json  every recipient's fate on stderr, or one\n"
@@ -222,6 +232,23 @@ add_setting(struct options *o, const char *option, const char *arg,
 	return 0;
 }
 
+/* --remove, --bounce, --hold, --release, --send: one of them. */
+static int
+set_queue_op(struct options *o, const char *name, struct err *e)
+{
+	enum queue_op op;
+
+	for (op = QUEUE_OP_REMOVE; op <= QUEUE_OP_SEND; op++)
+		if (strcmp(queue_op_name(op), name) == 0)
+			break;
+	if (o->queue_op != QUEUE_OP_NONE && o->queue_op != op)
+		return err_set(e, EX_USAGE, "--%s and --%s cannot be combined",
+		    queue_op_name(o->queue_op), name);
+	o->action = ACTION_QUEUE_OP;
+	o->queue_op = op;
+	return 0;
+}
+
 static int
 parse_long(struct options *o, int opt, const char *name, const char *arg,
     struct err *e)
@@ -263,6 +290,7 @@ parse_long(struct options *o, int opt, const char *name, const char *arg,
 		o->flush_due = arg == NULL;
 		break;
 	case OPT_VRFY: o->vrfy = true; break;
+	case OPT_QUEUE_OP: return set_queue_op(o, name, e);
 	default:
 		return err_set(e, EX_SOFTWARE, "--%s: not handled", name);
 	}
@@ -315,6 +343,16 @@ parse_short(struct options *o, int opt, const char *arg, struct err *e)
 	return 0;
 }
 
+/* What only makes sense with something else. */
+static int
+check_combination(const struct options *o, struct err *e)
+{
+	if (o->action == ACTION_QUEUE_OP && o->nrecipients == 0)
+		return err_set(e, EX_USAGE, "--%s: give the queue IDs of the "
+		    "messages (mailq lists them)", queue_op_name(o->queue_op));
+	return 0;
+}
+
 int
 cli_parse(int argc, char **argv, const char *progname, struct options *o,
     struct err *e)
@@ -345,5 +383,5 @@ cli_parse(int argc, char **argv, const char *progname, struct options *o,
 	}
 	o->recipients = argv + optind;
 	o->nrecipients = argc - optind;
-	return 0;
+	return check_combination(o, e);
 }

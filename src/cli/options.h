@@ -12,6 +12,7 @@
 
 #include "config/settings.h"
 #include "lib/err.h"
+#include "queue/ops.h"
 
 #define CLI_SETTINGS_MAX 24		/* >= the options that set a key */
 
@@ -23,6 +24,8 @@ enum cli_action {
 	ACTION_FLUSH,		/* -q, --flush */
 	ACTION_LIST,		/* -bp, mailq */
 	ACTION_VERIFY,		/* -bv */
+	ACTION_QUEUE_OP,	/* --remove, --bounce, --hold, --release,
+				 * --send: the IDs are the operands */
 };
 
 enum report_format {
@@ -53,6 +56,7 @@ struct options {
 	bool queue_only;		/* -odq */
 	bool flush_due;			/* --flush: only what is due (-q and
 					 * --flush=all: everything now) */
+	enum queue_op queue_op;		/* with ACTION_QUEUE_OP */
 	bool vrfy;			/* -bv with VRFY, not MAIL+RCPT */
 	enum report_format report;
 };

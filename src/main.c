@@ -94,7 +94,8 @@ run(const struct options *o, struct settings *st,
 	case ACTION_QUEUE_OP:
 		return queue_op(o, st, &rq);
 	case ACTION_LIST:
-		return mailq_list(st, stdout, &e) < 0 ? err_report(&e) : EX_OK;
+		return mailq_list(st, o->report == REPORT_JSON, stdout, &e) < 0 ?
+		    err_report(&e) : EX_OK;
 	case ACTION_VERIFY:
 		return verify_recipients(o, st);
 	default:

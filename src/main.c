@@ -1,7 +1,7 @@
 /*
  * main.c — wiring: argv → settings → the action (send, flush, list,
- * verify, serverinfo, queue operations) → exit. Only main and the
- * actions it calls print a fatal error or choose the exit status.
+ * verify, serverinfo, queue operations, health) → exit. Only main and
+ * the actions it calls print a fatal error or choose the exit status.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +17,7 @@
 #include "config/resolve.h"
 #include "lib/trace.h"
 #include "queue/flush.h"
+#include "queue/health.h"
 #include "queue/mailq.h"
 #include "queue/ops.h"
 
@@ -31,6 +32,12 @@ request_of(const struct options *o)
 	    o->settings, o->nsettings };
 
 	return rq;
+}
+
+static bool
+prometheus(const struct options *o)
+{
+	return o->format != NULL && strcmp(o->format, "prometheus") == 0;
 }
 
 /* -q and --flush: the queue of this user (root: every entry). */
@@ -93,6 +100,8 @@ run(const struct options *o, struct settings *st,
 		return flush(o, st, &rq);
 	case ACTION_QUEUE_OP:
 		return queue_op(o, st, &rq);
+	case ACTION_HEALTH:
+		return health_check(st, prometheus(o), stdout);
 	case ACTION_LIST:
 		return mailq_list(st, o->report == REPORT_JSON, stdout, &e) < 0 ?
 		    err_report(&e) : EX_OK;
@@ -129,7 +138,10 @@ main(int argc, char **argv)
 	}
 	trace_set_level(o.verbose);
 	rq = request_of(&o);
-	if (resolve_settings(&rq, &cf, &st, &ch, &e) < 0)
+	if (resolve_settings(&rq, &cf, &st, &ch, &e) < 0 &&
+	    o.action == ACTION_HEALTH)
+		status = health_unknown(&e, prometheus(&o), stdout);
+	else if (e.code != 0)
 		status = err_report(&e);
 	else
 		status = run(&o, &st, &ch);

@@ -12,7 +12,7 @@
 enum {
 	OPT_FILE = 256, OPT_FROM, OPT_DEBUG, OPT_REPORT, OPT_HELP, OPT_VERSION,
 	OPT_SERVERINFO, OPT_CONFIG, OPT_PROFILE, OPT_DRY_RUN, OPT_SETTING,
-	OPT_FLUSH, OPT_VRFY, OPT_QUEUE_OP,
+	OPT_FLUSH, OPT_VRFY, OPT_QUEUE_OP, OPT_HEALTH, OPT_FORMAT,
 };
 
 /* OPT_SETTING: the option sets a key of mailout.conf(5); see
@@ -53,6 +53,8 @@ static const struct option long_options[] = {
 	{ "hold", no_argument, NULL, OPT_QUEUE_OP },
 	{ "release", no_argument, NULL, OPT_QUEUE_OP },
 	{ "send", no_argument, NULL, OPT_QUEUE_OP },
+	{ "health", no_argument, NULL, OPT_HEALTH },
+	{ "format", required_argument, NULL, OPT_FORMAT },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -140,6 +142,8 @@ cli_usage(const char *progname)
 	    "      --hold ID...     keep them out of every flush\n"
 	    "      --release ID...  end a hold: due now\n"
 	    "      --send ID...     try them now, whatever the backoff\n"
+	    "      --health [--format nagios|prometheus]  the queue's health\n"
+	    "                       as a monitoring plugin (exit 0-3)\n"
 	    "  -bv                  verify the recipients: MAIL and RCPT, then\n"
 	    "                       RSET; with --vrfy, VRFY instead\n"
 	    "      --report text|json  every recipient's fate on stderr, or one\n"
@@ -292,6 +296,14 @@ parse_long(struct options *o, int opt, const char *name, const char *arg,
 		break;
 	case OPT_VRFY: o->vrfy = true; break;
 	case OPT_QUEUE_OP: return set_queue_op(o, name, e);
+	case OPT_HEALTH: o->action = ACTION_HEALTH; break;
+	case OPT_FORMAT:
+		if (strcmp(arg, "prometheus") != 0 &&
+		    strcmp(arg, "nagios") != 0)
+			return err_set(e, EX_USAGE, "--format: expected nagios "
+			    "or prometheus, got %s", arg);
+		o->format = arg;
+		break;
 	default:
 		return err_set(e, EX_SOFTWARE, "--%s: not handled", name);
 	}
@@ -351,6 +363,8 @@ check_combination(const struct options *o, struct err *e)
 	if (o->action == ACTION_QUEUE_OP && o->nrecipients == 0)
 		return err_set(e, EX_USAGE, "--%s: give the queue IDs of the "
 		    "messages (mailq lists them)", queue_op_name(o->queue_op));
+	if (o->format != NULL && o->action != ACTION_HEALTH)
+		return err_set(e, EX_USAGE, "--format goes with --health");
 	return 0;
 }
 

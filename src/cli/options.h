@@ -26,6 +26,7 @@ enum cli_action {
 	ACTION_VERIFY,		/* -bv */
 	ACTION_QUEUE_OP,	/* --remove, --bounce, --hold, --release,
 				 * --send: the IDs are the operands */
+	ACTION_HEALTH,		/* --health */
 };
 
 enum report_format {
@@ -57,6 +58,8 @@ struct options {
 	bool flush_due;			/* --flush: only what is due (-q and
 					 * --flush=all: everything now) */
 	enum queue_op queue_op;		/* with ACTION_QUEUE_OP */
+	const char *format;		/* --health --format: NULL (nagios)
+					 * or "prometheus" */
 	bool vrfy;			/* -bv with VRFY, not MAIL+RCPT */
 	enum report_format report;
 };

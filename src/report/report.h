@@ -25,8 +25,9 @@ void message_info_init(struct message_info *mi, const struct settings *st,
     const char *sender, const char *message_id, long long size);
 
 /* "mailout: <bob@example.com>: refused at RCPT: 550 5.1.1 No such user";
- * with all, accepted recipients get a line too. */
-void report_text(const struct outcome *o, bool all);
+ * with all, accepted recipients get a line too. A queued message's line
+ * names send_now, the command that sends it now. */
+void report_text(const struct outcome *o, bool all, const char *send_now);
 
 /* SPEC §6's object, one line, on out. */
 void report_json(const struct outcome *o, const struct message_info *mi,

@@ -72,11 +72,8 @@ act_on(struct queue *q, const struct queue_op_request *rq, const char *id,
 		return err_set(e, EX_USAGE, "not a queue ID");
 	if (q->dirfd < 0)
 		return err_set(e, EX_NOINPUT, "no such entry in the queue");
-	if ((lock = queue_entry_lock(q, id, e)) < 0) {
-		if (e->code == EX_NOINPUT)
-			err_set(e, EX_NOINPUT, "no such entry in the queue");
+	if ((lock = queue_entry_lock(q, id, e)) < 0)
 		return -1;
-	}
 	rc = queue_load(q, id, &qe, e);
 	if (rc == 0 && !queue_may_act(&qe, rq->actor))
 		rc = err_set(e, EX_NOINPUT, "no such entry in the queue");

@@ -497,12 +497,12 @@ queue_entry_lock(struct queue *q, const char *id, struct err *e)
 	snprintf(name, sizeof(name), "%s.msg", id);
 	if ((fd = openat(q->dirfd, name, O_RDONLY | O_CLOEXEC)) < 0)
 		return err_set(e, errno == ENOENT ? EX_NOINPUT : EX_IOERR,
-		    "%s: %s", id, errno == ENOENT ? "no such entry in the "
-		    "queue" : strerror(errno));
+		    "%s", errno == ENOENT ? "no such entry in the queue" :
+		    strerror(errno));
 	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
 		close(fd);
-		return err_set(e, EX_TEMPFAIL, "%s: another mailout is "
-		    "sending it or acting on it now", id);
+		return err_set(e, EX_TEMPFAIL, "another mailout is sending "
+		    "it or acting on it now");
 	}
 	return fd;
 }

@@ -104,7 +104,8 @@ bool queue_id_valid(const char *id);
 
 /* Lock the entry id against every other process acting on it; returns
  * the lock's fd (close it to release). EX_TEMPFAIL when another process
- * holds it, EX_NOINPUT when there is no such entry. */
+ * holds it, EX_NOINPUT when there is no such entry (the message does not
+ * name the ID: the caller does). */
 int queue_entry_lock(struct queue *q, const char *id, struct err *e);
 
 /* Whether actor may act on the entry: its owner, or root. */

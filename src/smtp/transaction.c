@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "lib/trace.h"
 #include "smtp/data.h"
 #include "smtp/transaction.h"
 
@@ -538,6 +539,7 @@ transaction_send(struct session *ss, const struct settings *st,
 		return;
 	txn_init(&t, ss, st, env, src, out);
 	run_transactions(&t, &out->session);
+	trace_progress_end();
 }
 
 /* -bv: the envelope of a batch, then RSET; RCPT's 2xx is the answer. */

@@ -28,12 +28,6 @@ health() {
 	run --separate-stderr timeout 60 "$MAILOUT" --queue-dir "$Q" --health "$@" </dev/null
 }
 
-# to_exim ARGS...: mailout on this test's queue, no message, to Exim.
-to_exim() {
-	run --separate-stderr timeout 60 "$MAILOUT" --queue-dir "$Q" \
-		--host 127.0.0.1 --port "$EXIM_PORT" "$@" </dev/null
-}
-
 # alerts_json PYTHON [ARG]: run PYTHON with the recorded alerts as the
 # list a, and ARG as sys.argv[2].
 alerts_json() {

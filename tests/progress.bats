@@ -91,9 +91,8 @@ PY
 	local refused=$QUEUED
 	queued held@example.org
 	local held=$QUEUED
-	"$MAILOUT" --queue-dir "$Q" --hold "$held"
-	run --separate-stderr timeout 60 "$MAILOUT" --queue-dir "$Q" -v -q \
-		--host 127.0.0.1 --port "$EXIM_PORT" </dev/null
+	to_exim --hold "$held"
+	to_exim -v -q
 	assert_success
 	maildir_wait 3 "$EXIM_MAILDIR"	# good, x and the notice to sender
 	local lines
@@ -116,8 +115,7 @@ assert lines[-1] == ("mailout: flush of %s: 2 sent, 1 deferred, 1 given up, "
 PY
 	assert_success
 	# without -v: only what was given up
-	run --separate-stderr timeout 60 "$MAILOUT" --queue-dir "$Q" --flush \
-		--host 127.0.0.1 --port "$EXIM_PORT" </dev/null
+	to_exim --flush
 	assert_success
 	assert_equal "$stderr" ""
 }

@@ -28,21 +28,15 @@ nowhere() {
 	QUEUED=$(queue_ids | tail -n 1)
 }
 
-# ops ARGS...: mailout on this test's queue, no message, sent to Exim.
-ops() {
-	run --separate-stderr timeout 60 "$MAILOUT" --queue-dir "$Q" \
-		--host 127.0.0.1 --port "$EXIM_PORT" "$@" </dev/null
-}
-
 @test "-q sends everything now, whatever the backoff; --flush only what is due" {
 	nowhere a@example.org
 	grep -qx 'attempts 1' "$Q/$QUEUED.env"
-	ops --flush
+	to_exim --flush
 	assert_success
 	assert_equal "$(queue_ids)" "$QUEUED"	# backing off: not due
 	sleep 0.5
 	assert_equal "$(maildir_count "$EXIM_MAILDIR")" 0
-	ops -q
+	to_exim -q
 	assert_success
 	assert_equal "$stderr" ""
 	maildir_wait 1 "$EXIM_MAILDIR"
@@ -71,7 +65,7 @@ ops() {
 }
 
 @test "mailq --report json: one array, every field of every entry" {
-	ops --report json -bp
+	to_exim --report json -bp
 	assert_success
 	assert_output "[]"
 	[ ! -e "$Q" ] || fail "listing created the queue"
@@ -80,7 +74,7 @@ ops() {
 	assert_success
 	queued c@example.org
 	local held=$QUEUED
-	ops --hold "$held"
+	to_exim --hold "$held"
 	assert_success
 	ln -s "$MAILOUT" "$BATS_TEST_TMPDIR/mailq"
 	run --separate-stderr "$BATS_TEST_TMPDIR/mailq" --queue-dir "$Q" --report json
@@ -108,7 +102,7 @@ assert deferred["last_error"].startswith("451 4.2.1"), deferred
 PY
 	assert_success
 	# the text listing says the same
-	ops -bp
+	to_exim -bp
 	assert_line --regexp '^    <busy1@example\.org>: 451 4\.2\.1 '
 	assert_line "    held (mailout --release $held); last error: not tried (-odq)"
 }
@@ -117,33 +111,33 @@ PY
 	queued a@example.org
 	local first=$QUEUED
 	queued b@example.org
-	ops --remove "$first" 20200101000000.0000000000 ../queue "$QUEUED"
+	to_exim --remove "$first" 20200101000000.0000000000 ../queue "$QUEUED"
 	assert_failure 66
 	assert_equal "$stderr" "mailout: 20200101000000.0000000000: no such entry in the queue
 mailout: ../queue: not a queue ID"
 	assert_equal "$(ls -A "$Q" | grep -v '^\.')" ""	# no entry, no notice
-	ops -v --remove 20200101000000.0000000000
+	to_exim -v --remove 20200101000000.0000000000
 	assert_failure 66
 }
 
 @test "--hold keeps an entry out of -q and --flush; --release makes it due" {
 	queued a@example.org
-	ops --hold "$QUEUED"
+	to_exim --hold "$QUEUED"
 	assert_success
 	assert_equal "$stderr" ""
 	grep -qx 'held yes' "$Q/$QUEUED.env"
-	ops -q -v
+	to_exim -q -v
 	assert_success
 	assert_regex "$stderr" "mailout: $QUEUED: <a@example\\.org>: held"
-	ops --flush
+	to_exim --flush
 	assert_success
 	sleep 0.5
 	assert_equal "$(maildir_count "$EXIM_MAILDIR")" 0
 	assert_equal "$(queue_ids)" "$QUEUED"
-	ops -v --release "$QUEUED"
+	to_exim -v --release "$QUEUED"
 	assert_success
 	assert_equal "$stderr" "mailout: $QUEUED: released: due now"
-	ops --flush
+	to_exim --flush
 	assert_success
 	maildir_wait 1 "$EXIM_MAILDIR"
 	assert_equal "$(queue_ids)" ""
@@ -154,21 +148,21 @@ mailout: ../queue: not a queue ID"
 	local first=$QUEUED
 	nowhere b@example.org
 	local second=$QUEUED
-	ops --send "$first"
+	to_exim --send "$first"
 	assert_success
 	assert_equal "$stderr" ""
 	maildir_wait 1 "$EXIM_MAILDIR"
 	local file
 	file=$(maildir_find_for a@example.org "$EXIM_MAILDIR")
 	assert_equal "$(queue_ids)" "$second"
-	ops --hold "$second"
-	ops --send "$second"
+	to_exim --hold "$second"
+	to_exim --send "$second"
 	assert_success
 	maildir_wait 2 "$EXIM_MAILDIR"
 	assert_equal "$(queue_ids)" ""
 	# still deferred: 75, and why, and it stays
 	queued busy2@example.org
-	ops --send "$QUEUED"
+	to_exim --send "$QUEUED"
 	assert_failure 75
 	assert_regex "$stderr" "^mailout: $QUEUED: <busy2@example\\.org>: deferred: 451 4\\.2\\.1 "
 	grep -qx 'attempts 1' "$Q/$QUEUED.env"
@@ -176,7 +170,7 @@ mailout: ../queue: not a queue ID"
 
 @test "--bounce gives up: the sender gets a failure notice, the entry goes" {
 	nowhere -f owner@example.org a@example.org b@example.org
-	ops --bounce "$QUEUED"
+	to_exim --bounce "$QUEUED"
 	assert_success
 	assert_equal "$stderr" ""
 	maildir_wait 1 "$EXIM_MAILDIR"
@@ -201,9 +195,9 @@ open(sys.argv[2], "w").close()
 time.sleep(30)' "$Q/$QUEUED.msg" "$BATS_TEST_TMPDIR/locked" &
 	local holder=$!
 	while [ ! -e "$BATS_TEST_TMPDIR/locked" ]; do sleep 0.05; done
-	ops --remove "$QUEUED"
+	to_exim --remove "$QUEUED"
 	local status_remove=$status stderr_remove=$stderr
-	ops -q -v
+	to_exim -q -v
 	kill "$holder"
 	wait "$holder" || true
 	[ "$status_remove" -eq 75 ] || fail "--remove exited $status_remove"
@@ -212,7 +206,7 @@ time.sleep(30)' "$Q/$QUEUED.msg" "$BATS_TEST_TMPDIR/locked" &
 	assert_regex "$stderr" "mailout: $QUEUED: <a@example\\.org>: busy: "
 	assert_regex "$stderr" "0 sent, 0 deferred, 0 given up, 0 waiting, 0 held, 1 busy"
 	assert_equal "$(queue_ids)" "$QUEUED"
-	ops --remove "$QUEUED"
+	to_exim --remove "$QUEUED"
 	assert_success
 	assert_equal "$(queue_ids)" ""
 }
@@ -247,21 +241,21 @@ time.sleep(30)' "$Q/$QUEUED.msg" "$BATS_TEST_TMPDIR/locked" &
 	assert_equal "$(queue_ids)" "$roots"
 	# root acts on every entry, whoever owns it
 	chown nobody "$Q/$roots.msg"
-	ops --remove "$roots"
+	to_exim --remove "$roots"
 	assert_success
 	assert_equal "$(queue_ids)" ""
 }
 
 @test "the queue options: IDs required, one operation at a time, --format with --health" {
-	ops --remove
+	to_exim --remove
 	assert_failure 64
 	assert_regex "$stderr" '--remove: give the queue IDs'
-	ops --hold --release 1
+	to_exim --hold --release 1
 	assert_failure 64
 	assert_regex "$stderr" '--hold and --release cannot be combined'
-	ops --format prometheus -bp
+	to_exim --format prometheus -bp
 	assert_failure 64
 	assert_regex "$stderr" '--format goes with --health'
-	ops --health --format xml
+	to_exim --health --format xml
 	assert_failure 64
 }

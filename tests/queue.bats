@@ -55,14 +55,7 @@ one_message() {
 		'expect DATA' 'send 354 go' 'data' "send $2" 'expect QUIT' 'send 221 bye'
 }
 
-# The ids in the queue, one per line.
-queue_ids() {
-	local f
-	for f in "$Q"/*.env; do
-		[ -e "$f" ] || continue
-		basename "$f" .env
-	done
-}
+# queue_ids: the ids in $Q (tests/lib/queueops.bash).
 
 assert_queue_empty() {
 	assert_equal "$(queue_ids)" ""

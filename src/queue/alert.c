@@ -43,6 +43,51 @@ alert_add_rcpt(struct alert *a, const char *addr)
 		a->more++;
 }
 
+void
+alert_given_up(const struct settings *st, struct queue *q,
+    const struct queue_entry *qe, const struct notice_rcpt *gone, size_t n,
+    enum notice_reason why)
+{
+	static const char *const words[] = {
+		[NOTICE_REFUSED] = "refused by the server",
+		[NOTICE_EXPIRED] = "expired after queue_lifetime",
+		[NOTICE_BOUNCED] = "bounced (mailout --bounce)",
+	};
+	struct alert a;
+	size_t i;
+
+	alert_init(&a, ALERT_GIVEN_UP, qe->id, qe->env.sender);
+	for (i = 0; i < n; i++)
+		alert_add_rcpt(&a, gone[i].addr);
+	a.reply = n > 0 && gone[0].reply[0] != '\0' ? gone[0].reply : NULL;
+	snprintf(a.text, sizeof(a.text), "%zu recipient%s given up: %s; %s",
+	    n, n == 1 ? "" : "s", words[why], qe->env.sender[0] != '\0' ?
+	    "the sender gets a failure notice" : "no notice (null sender)");
+	alert_raise(st, q, &a);
+}
+
+void
+alert_queue_age(const struct settings *st, struct queue *q,
+    const struct queue_entry *oldest, time_t now)
+{
+	long long age = (long long)(now - oldest->created);
+	char waited[16], limit[16];
+	struct alert a;
+	size_t i;
+
+	if (age < st->health_warn_age)
+		return;
+	alert_init(&a, ALERT_QUEUE_AGE, oldest->id, oldest->env.sender);
+	for (i = 0; i < oldest->env.rcpts.n; i++)
+		alert_add_rcpt(&a, oldest->env.rcpts.v[i]);
+	a.reply = oldest->last_error;
+	when_age(waited, sizeof(waited), age);
+	when_age(limit, sizeof(limit), st->health_warn_age);
+	snprintf(a.text, sizeof(a.text), "the oldest message in the queue "
+	    "%.300s has waited %s (health_warn_age %s)", q->dir, waited, limit);
+	alert_raise(st, q, &a);
+}
+
 bool
 alert_of_outcome(struct alert *a, const struct outcome *o, const char *id,
     const char *sender, const char *server)

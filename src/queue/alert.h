@@ -16,8 +16,10 @@
 #define MAILOUT_ALERT_H
 
 #include <stddef.h>
+#include <time.h>
 
 #include "config/settings.h"
+#include "message/notice.h"
 #include "queue/queue.h"
 #include "smtp/outcome.h"
 
@@ -52,6 +54,16 @@ void alert_add_rcpt(struct alert *a, const char *addr);
  * outcome. */
 bool alert_of_outcome(struct alert *a, const struct outcome *o,
     const char *id, const char *sender, const char *server);
+
+/* Recipients of qe given up at a flush (gone, n of them), and why. */
+void alert_given_up(const struct settings *st, struct queue *q,
+    const struct queue_entry *qe, const struct notice_rcpt *gone, size_t n,
+    enum notice_reason why);
+
+/* The oldest entry a flush left, when it has waited past
+ * health_warn_age. */
+void alert_queue_age(const struct settings *st, struct queue *q,
+    const struct queue_entry *oldest, time_t now);
 
 /* Run st's alert_command, unless none is set or one of this kind ran
  * less than ALERT_INTERVAL ago in q (NULL: st's queue, opened here). */

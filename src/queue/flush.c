@@ -292,28 +292,6 @@ settings_of(const struct flusher *f)
 	return f->resolved ? &f->st : f->own;
 }
 
-static void
-alert_given_up(struct flusher *f, const struct queue_entry *qe,
-    const struct notice_rcpt *gone, size_t n, enum notice_reason why)
-{
-	static const char *const words[] = {
-		[NOTICE_REFUSED] = "refused by the server",
-		[NOTICE_EXPIRED] = "expired after queue_lifetime",
-		[NOTICE_BOUNCED] = "bounced (mailout --bounce)",
-	};
-	struct alert a;
-	size_t i;
-
-	alert_init(&a, ALERT_GIVEN_UP, qe->id, qe->env.sender);
-	for (i = 0; i < n; i++)
-		alert_add_rcpt(&a, gone[i].addr);
-	a.reply = gone[0].reply[0] != '\0' ? gone[0].reply : NULL;
-	snprintf(a.text, sizeof(a.text), "%zu recipient%s given up: %s; %s",
-	    n, n == 1 ? "" : "s", words[why], qe->env.sender[0] != '\0' ?
-	    "the sender gets a failure notice" : "no notice (null sender)");
-	alert_raise(settings_of(f), &f->q, &a);
-}
-
 /* Take the refused (or, when expired or bounced, all) recipients out of
  * qe, tell the sender and alert_command about them; how many. */
 static size_t
@@ -342,7 +320,7 @@ give_up(struct flusher *f, struct queue_entry *qe, const struct outcome *o,
 	}
 	if (n > 0) {
 		notify_sender(f, qe, gone, n, why);
-		alert_given_up(f, qe, gone, n, why);
+		alert_given_up(settings_of(f), &f->q, qe, gone, n, why);
 	}
 	free(gone);
 	return n;
@@ -664,28 +642,6 @@ print_summary(const struct flusher *f)
 	    c[FLUSH_WAITING], c[FLUSH_HELD], c[FLUSH_BUSY]);
 }
 
-/* alert_command, when the oldest entry left waits past health_warn_age. */
-static void
-alert_queue_age(struct flusher *f, const struct queue_entry *oldest)
-{
-	long long age = (long long)(f->now - oldest->created);
-	char waited[16], limit[16];
-	struct alert a;
-	size_t i;
-
-	if (age < f->own->health_warn_age)
-		return;
-	alert_init(&a, ALERT_QUEUE_AGE, oldest->id, oldest->env.sender);
-	for (i = 0; i < oldest->env.rcpts.n; i++)
-		alert_add_rcpt(&a, oldest->env.rcpts.v[i]);
-	a.reply = oldest->last_error;
-	when_age(waited, sizeof(waited), age);
-	when_age(limit, sizeof(limit), f->own->health_warn_age);
-	snprintf(a.text, sizeof(a.text), "the oldest message in the queue %.300s "
-	    "has waited %s (health_warn_age %s)", f->q.dir, waited, limit);
-	alert_raise(f->own, &f->q, &a);
-}
-
 /* Whether an entry with this result is still in the queue and waits to
  * be sent (a held one waits for a person, not for the queue). */
 static bool
@@ -733,7 +689,7 @@ flush_run(const struct settings *st, const struct flush_request *rq,
 	if (trace_level() >= 1)
 		print_summary(&f);
 	if (rq->ids == NULL && oldest != NULL)
-		alert_queue_age(&f, oldest);
+		alert_queue_age(st, &f.q, oldest, f.now);
 	for (i = 0; i < n; i++)
 		queue_entry_free(&entries[i]);
 	free(entries);

@@ -16,6 +16,12 @@ q() {
 		--helo client.test -f sender@example.org "$@" <"$BATS_TEST_TMPDIR/message"
 }
 
+# to_exim ARGS...: mailout on this test's queue, no message, to Exim.
+to_exim() {
+	run --separate-stderr timeout 60 "$MAILOUT" --queue-dir "$Q" \
+		--host 127.0.0.1 --port "$EXIM_PORT" "$@" </dev/null
+}
+
 # queued ARGS...: queue the message for ARGS (recipients) without trying
 # it (-odq) for a flush to Exim; prints nothing; QUEUED is its ID.
 queued() {

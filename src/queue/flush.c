@@ -490,8 +490,9 @@ attempt(struct flusher *f, struct queue_entry *qe, bool expired,
 
 	memset(&old, 0, sizeof(old));
 	if ((o.rcpts = calloc(o.n + 1, sizeof(*o.rcpts))) == NULL) {
-		r->result = FLUSH_BUSY;
-		snprintf(r->detail, sizeof(r->detail), "out of memory");
+		r->result = FLUSH_DEFERRED;	/* as it was: still queued */
+		snprintf(r->detail, sizeof(r->detail), "not tried: out of "
+		    "memory");
 		return;
 	}
 	for (i = 0; i < o.n; i++)

@@ -103,8 +103,8 @@ run(const struct options *o, struct settings *st,
 	case ACTION_HEALTH:
 		return health_check(st, prometheus(o), stdout);
 	case ACTION_LIST:
-		return mailq_list(st, o->report == REPORT_JSON, stdout, &e) < 0 ?
-		    err_report(&e) : EX_OK;
+		return mailq_list(st, o->report == REPORT_JSON, geteuid(), stdout,
+		    &e) < 0 ? err_report(&e) : EX_OK;
 	case ACTION_VERIFY:
 		return verify_recipients(o, st);
 	default:

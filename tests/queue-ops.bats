@@ -20,6 +20,10 @@ setup() {
 	queueops_setup
 }
 
+teardown() {
+	scripted_teardown
+}
+
 # nowhere ARGS...: a send that meets a refused connection: queued with
 # the first backoff (5 minutes).
 nowhere() {
@@ -103,8 +107,44 @@ PY
 	assert_success
 	# the text listing says the same
 	to_exim -bp
-	assert_line --regexp '^    <busy1@example\.org>: 451 4\.2\.1 '
+	assert_line '    <busy1@example.org>'
+	assert_line --regexp '^    attempts: 1, next in [45]m; last error: 451 4\.2\.1 '
 	assert_line "    held (mailout --release $held); last error: not tried (-odq)"
+}
+
+@test "each deferred recipient keeps its own reply, in mailq and its JSON" {
+	scripted_start <<'EOF'
+send 220 server.test ESMTP
+expect EHLO client\.test
+send 250 server.test
+expect MAIL FROM:<sender@example\.org>
+send 250 ok
+expect RCPT TO:<a@example\.com>
+send 451 4.2.1 a is busy
+expect RCPT TO:<b@example\.com>
+send 450 4.2.2 b is full
+expect RSET|QUIT
+send 250 ok
+EOF
+	q --host 127.0.0.1 --port "$SERVER_PORT" a@example.com b@example.com
+	assert_success
+	scripted_wait
+	grep -qx 'reply 450 4.2.2 b is full' "$Q"/*.env
+	run --separate-stderr "$MAILOUT" --queue-dir "$Q" -bp
+	assert_success
+	# a's reply is the entry's last error; b's is said under it
+	assert_equal "$(sed -n '3,5p' <<<"$output")" "    <a@example.com>
+    <b@example.com>
+      450 4.2.2 b is full"
+	assert_line --index 5 --regexp '^    attempts: 1, next in [45]m; last error: 451 4\.2\.1 a is busy$'
+	run --separate-stderr "$MAILOUT" --queue-dir "$Q" -bp --report json
+	run python3 -c '
+import json, sys
+[e] = json.loads(sys.argv[1])
+a, b = e["recipients"]
+assert a["last_reply"] == "451 4.2.1 a is busy", a
+assert b["last_reply"] == "450 4.2.2 b is full", b' "$output"
+	assert_success
 }
 
 @test "--remove: gone without a notice; unknown IDs are named, the others still done" {
@@ -231,6 +271,11 @@ time.sleep(30)' "$Q/$QUEUED.msg" "$BATS_TEST_TMPDIR/locked" &
 	assert_failure 66
 	assert_equal "$stderr" "mailout: $roots: no such entry in the queue"
 	grep -qx 'held yes' "$Q/$mine.env"
+	as_nobody -bp --report json
+	assert_success
+	run python3 -c 'import json, sys
+print(" ".join(e["id"] + ":" + e["owner"] for e in json.loads(sys.argv[1])))' "$output"
+	assert_output "$mine:nobody"
 	as_nobody --send "$roots" "$mine"
 	assert_failure 66
 	maildir_wait 1 "$EXIM_MAILDIR"

@@ -1,6 +1,7 @@
 /* mailq.c — listing the queue, as text or JSON. */
 #include <pwd.h>
 #include <stdio.h>
+#include <string.h>
 #include <time.h>
 
 #include "lib/when.h"
@@ -18,10 +19,13 @@ print_entry(FILE *out, const struct queue_entry *qe, time_t now)
 	fprintf(out, "%s  %6s  %10lld  <%s>\n", qe->id, age, qe->size,
 	    qe->env.sender);
 	for (i = 0; i < qe->env.rcpts.n; i++) {
-		fprintf(out, "    <%s>", qe->env.rcpts.v[i]);
-		if (qe->replies[i] != NULL)
-			fprintf(out, ": %s", qe->replies[i]);
-		fputc('\n', out);
+		const char *reply = qe->replies[i];
+
+		fprintf(out, "    <%s>\n", qe->env.rcpts.v[i]);
+		/* its own reply, when the last error below does not say it */
+		if (reply != NULL && (qe->last_error == NULL ||
+		    strcmp(reply, qe->last_error) != 0))
+			fprintf(out, "      %s\n", reply);
 	}
 	when_age(next, sizeof(next), (long long)(qe->next_try - now));
 	if (qe->held)
@@ -94,11 +98,28 @@ json_entry(FILE *out, const struct queue_entry *qe)
 	fprintf(out, ",\"held\":%s}", qe->held ? "true" : "false");
 }
 
-/* Each entry that can be read, in order; what cannot is said on
- * stderr. Returns how many, and their octets in *total. */
+/* The n-th entry listed (from 0), as text or JSON. */
+static void
+list_one(FILE *out, const struct queue_entry *qe, bool json, size_t n,
+    time_t now)
+{
+	if (json) {
+		fputs(n > 0 ? ",\n" : "\n", out);
+		json_entry(out, qe);
+		return;
+	}
+	if (n == 0)
+		fprintf(out, "%-25s  %6s  %10s  %s\n", "id", "age", "size",
+		    "sender / recipients");
+	print_entry(out, qe, now);
+}
+
+/* Each entry of the actor's that can be read, in order (another user's
+ * gets not a word); what cannot be read is said on stderr. Returns how
+ * many, and their octets in *total. */
 static size_t
-list_entries(struct queue *q, bool json, FILE *out, long long *total,
-    struct err *e)
+list_entries(struct queue *q, bool json, uid_t actor, FILE *out,
+    long long *total, struct err *e)
 {
 	time_t now = time(NULL);
 	char **ids;
@@ -112,14 +133,8 @@ list_entries(struct queue *q, bool json, FILE *out, long long *total,
 
 		if (queue_load(q, ids[i], &qe, &le) < 0) {
 			fprintf(stderr, "mailout: %s\n", le.msg);
-		} else if (json) {
-			fputs(n++ > 0 ? ",\n" : "\n", out);
-			json_entry(out, &qe);
-		} else {
-			if (n++ == 0)
-				fprintf(out, "%-25s  %6s  %10s  %s\n", "id",
-				    "age", "size", "sender / recipients");
-			print_entry(out, &qe, now);
+		} else if (queue_may_act(&qe, actor)) {
+			list_one(out, &qe, json, n++, now);
 			*total += qe.size;
 		}
 		queue_entry_free(&qe);
@@ -129,7 +144,8 @@ list_entries(struct queue *q, bool json, FILE *out, long long *total,
 }
 
 int
-mailq_list(const struct settings *st, bool json, FILE *out, struct err *e)
+mailq_list(const struct settings *st, bool json, uid_t actor, FILE *out,
+    struct err *e)
 {
 	struct queue q;
 	long long total = 0;
@@ -141,7 +157,7 @@ mailq_list(const struct settings *st, bool json, FILE *out, struct err *e)
 		return -1;
 	if (json)
 		fputc('[', out);
-	if (rc == 0 && (n = list_entries(&q, json, out, &total, e)) ==
+	if (rc == 0 && (n = list_entries(&q, json, actor, out, &total, e)) ==
 	    (size_t)-1) {
 		queue_close(&q);
 		return -1;

@@ -94,9 +94,14 @@ queue_wrong_password() {
 @test "--health: the last delivery, by a send or a flush; Prometheus text has the same figures" {
 	q --host 127.0.0.1 --port "$EXIM_PORT" a@example.org
 	assert_success
+	touch -d '3 hours ago' "$Q/.delivered"
+	health
+	assert_output --regexp ', last delivery 3h ago \| .* last_delivery=10[0-9]{3}s;;;0$'
+	q --host 127.0.0.1 --port "$EXIM_PORT" a@example.org
+	assert_success
 	health
 	assert_success
-	assert_output --regexp '^MAILOUT OK - 0 queued, 0 failing, last delivery [0-9]+s ago \| .* last_delivery=[0-9]+s;;;0$'
+	assert_output --regexp '^MAILOUT OK - 0 queued, 0 failing, last delivery [0-9]+s ago \| .* last_delivery=[0-9]s;;;0$'
 	queued b@example.org
 	age_entry "$QUEUED" 7200
 	health --format prometheus

@@ -259,14 +259,8 @@ alert_failure(const struct settings *st, const struct outcome *out,
 static void
 stamp_delivery(const struct settings *st, const struct outcome *out)
 {
-	struct queue q;
-	struct err e;
-
-	if (!st->queue || outcome_count(out, RCPT_ACCEPTED) == 0)
-		return;
-	if (queue_open(&q, st, &e) == 0)
-		queue_stamp_delivery(&q);
-	queue_close(&q);
+	if (st->queue && outcome_count(out, RCPT_ACCEPTED) > 0)
+		queue_note_delivery(st);
 }
 
 static void

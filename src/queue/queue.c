@@ -513,17 +513,44 @@ queue_may_act(const struct queue_entry *qe, uid_t actor)
 	return actor == 0 || qe->owner == actor;
 }
 
-/* Its time is the file's mtime: no write to fsync, nothing to parse. */
+/* Its time is the file's mtime: no write to fsync, nothing to parse.
+ * -1 when the file cannot be opened (errno says why). */
+static int
+touch_delivered(int dirfd, const char *path)
+{
+	int fd = openat(dirfd, path, O_WRONLY | O_CREAT | O_NOFOLLOW |
+	    O_CLOEXEC, 0600);
+
+	if (fd < 0)
+		return -1;
+	futimens(fd, NULL);
+	close(fd);
+	return 0;
+}
+
 void
 queue_stamp_delivery(struct queue *q)
 {
-	int fd = openat(q->dirfd, DELIVERED_FILE, O_WRONLY | O_CREAT |
-	    O_NOFOLLOW | O_CLOEXEC, 0600);
+	touch_delivered(q->dirfd, DELIVERED_FILE);
+}
 
-	if (fd >= 0) {
-		futimens(fd, NULL);
-		close(fd);
-	}
+/* A send's stamp: three system calls when the queue exists (the usual
+ * case), queue_open's mkdir -p only when it does not. */
+void
+queue_note_delivery(const struct settings *st)
+{
+	char path[PATH_MAX + sizeof(DELIVERED_FILE) + 1];
+	struct queue q;
+	struct err e;
+
+	if (queue_path(st, q.dir, sizeof(q.dir), &e) < 0)
+		return;
+	snprintf(path, sizeof(path), "%s/%s", q.dir, DELIVERED_FILE);
+	if (touch_delivered(AT_FDCWD, path) == 0 || errno != ENOENT)
+		return;
+	if (queue_open(&q, st, &e) == 0)
+		queue_stamp_delivery(&q);
+	queue_close(&q);
 }
 
 time_t

@@ -116,6 +116,9 @@ bool queue_may_act(const struct queue_entry *qe, uid_t actor);
 void queue_stamp_delivery(struct queue *q);
 time_t queue_last_delivery(struct queue *q);
 
+/* The same for a send, with st's queue (created if need be). */
+void queue_note_delivery(const struct settings *st);
+
 /* The ids of all entries, oldest first; *ids is NULL-terminated and
  * freed with queue_ids_free. */
 int queue_ids(struct queue *q, char ***ids, struct err *e);

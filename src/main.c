@@ -16,6 +16,7 @@
 #include "config.h"
 #include "config/resolve.h"
 #include "lib/trace.h"
+#include "oauth/oauth.h"
 #include "queue/flush.h"
 #include "queue/health.h"
 #include "queue/mailq.h"
@@ -107,6 +108,8 @@ run(const struct options *o, struct settings *st,
 		    &e) < 0 ? err_report(&e) : EX_OK;
 	case ACTION_VERIFY:
 		return verify_recipients(o, st);
+	case ACTION_OAUTH_LOGIN:
+		return oauth_login(st, stdout, &e) < 0 ? err_report(&e) : EX_OK;
 	default:
 		break;
 	}

@@ -812,6 +812,10 @@ EOF
 	dry -a gmail-oauth
 	assert_line 'auth = XOAUTH2'
 	assert_line 'host = smtp.gmail.com'
+	assert_line 'oauth_token_endpoint = https://oauth2.googleapis.com/token'
+	dry -a m365
+	assert_line 'auth = XOAUTH2'
+	assert_line 'oauth_scope = https://outlook.office.com/SMTP.Send offline_access'
 	dry -a lmtp
 	assert_line 'socket = /run/dovecot/lmtp'
 	assert_line 'protocol = lmtp'

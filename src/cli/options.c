@@ -13,6 +13,7 @@ enum {
 	OPT_FILE = 256, OPT_FROM, OPT_DEBUG, OPT_REPORT, OPT_HELP, OPT_VERSION,
 	OPT_SERVERINFO, OPT_CONFIG, OPT_PROFILE, OPT_DRY_RUN, OPT_SETTING,
 	OPT_FLUSH, OPT_VRFY, OPT_QUEUE_OP, OPT_HEALTH, OPT_FORMAT,
+	OPT_OAUTH_LOGIN,
 };
 
 /* OPT_SETTING: the option sets a key of mailout.conf(5); see
@@ -55,6 +56,7 @@ static const struct option long_options[] = {
 	{ "send", no_argument, NULL, OPT_QUEUE_OP },
 	{ "health", no_argument, NULL, OPT_HEALTH },
 	{ "format", required_argument, NULL, OPT_FORMAT },
+	{ "oauth-login", required_argument, NULL, OPT_OAUTH_LOGIN },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -128,6 +130,8 @@ cli_usage(const char *progname)
 	    "                       the password or OAuth token\n"
 	    "      --serverinfo     show the server's greeting, capabilities, TLS\n"
 	    "                       session and certificate; send nothing\n"
+	    "      --oauth-login PROFILE  sign in to the OAuth provider of PROFILE\n"
+	    "                       (device flow) and store its refresh token\n"
 	    "      --no-queue       report temporary failures (exit 75) instead\n"
 	    "                       of queueing the message\n"
 	    "      --queue-dir DIR  the queue (default: ~/.local/state/mailout/\n"
@@ -303,6 +307,10 @@ parse_long(struct options *o, int opt, const char *name, const char *arg,
 			return err_set(e, EX_USAGE, "--format: expected nagios "
 			    "or prometheus, got %s", arg);
 		o->format = arg;
+		break;
+	case OPT_OAUTH_LOGIN:
+		o->action = ACTION_OAUTH_LOGIN;
+		o->profile = arg;
 		break;
 	default:
 		return err_set(e, EX_SOFTWARE, "--%s: not handled", name);

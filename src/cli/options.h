@@ -27,6 +27,7 @@ enum cli_action {
 	ACTION_QUEUE_OP,	/* --remove, --bounce, --hold, --release,
 				 * --send: the IDs are the operands */
 	ACTION_HEALTH,		/* --health */
+	ACTION_OAUTH_LOGIN,	/* --oauth-login PROFILE */
 };
 
 enum report_format {
@@ -42,7 +43,7 @@ struct options {
 	bool dot_ends;			/* false with -i / -oi */
 	int verbose;			/* -v = 1, --debug=N */
 	const char *config;		/* --config / -C: the only file read */
-	const char *profile;		/* --profile / -a */
+	const char *profile;		/* --profile / -a / --oauth-login */
 	bool dry_run;			/* --dry-run: print, send nothing */
 	/* options that set a key of mailout.conf(5) (--host, --no-queue...),
 	 * in command-line order, a repeated key only at its last place */

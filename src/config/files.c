@@ -190,21 +190,22 @@ base_of(const struct conf *cf, const struct section *s)
  * Reading
  */
 
-/* A password must be in a file only its owner can read or change, as
- * msmtp and ssh insist: refuse it, since a warning goes unread in cron. */
+/* A password or other secret must be in a file only its owner can read
+ * or change, as msmtp and ssh insist: refuse it, since a warning goes
+ * unread in cron. */
 static int
-check_private(const struct reader *r)
+check_private(const struct reader *r, const char *key)
 {
 	if (r->sb.st_uid != geteuid())
-		return err_set(r->e, EX_CONFIG, "password: %s belongs to uid "
-		    "%ld, not to you (uid %ld); use password_command, or a "
-		    "file of your own", r->file, (long)r->sb.st_uid,
-		    (long)geteuid());
+		return err_set(r->e, EX_CONFIG, "%s: %s belongs to uid "
+		    "%ld, not to you (uid %ld); use %s_command, or a "
+		    "file of your own", key, r->file, (long)r->sb.st_uid,
+		    (long)geteuid(), key);
 	if ((r->sb.st_mode & 077) != 0)
-		return err_set(r->e, EX_CONFIG, "password: %s must be "
+		return err_set(r->e, EX_CONFIG, "%s: %s must be "
 		    "private (its mode is %04o): chmod 600 %s, or use "
-		    "password_command", r->file,
-		    (unsigned)(r->sb.st_mode & 07777), r->file);
+		    "%s_command", key, r->file,
+		    (unsigned)(r->sb.st_mode & 07777), r->file, key);
 	return 0;
 }
 
@@ -239,7 +240,7 @@ check_entry(const struct reader *r, const char *section, const char *key,
 		err_prefix(r->e, "%s", key);
 		return -1;
 	}
-	return strcmp(key, "password") == 0 ? check_private(r) : 0;
+	return settings_key_is_secret(key) ? check_private(r, key) : 0;
 }
 
 static struct section *

@@ -175,6 +175,21 @@ parse_address(const struct key *k, void *field, const char *v,
 	return parse_text(k, field, v, e);
 }
 
+/* An OAuth endpoint: tokens travel there, so HTTPS only (http.h). */
+static int
+parse_https_url(const struct key *k, void *field, const char *v,
+    struct err *e)
+{
+	const char *p;
+
+	for (p = v; *p != '\0'; p++)
+		if (*p <= ' ' || *p >= 0x7f)
+			return expected(e, "an https:// URL", v);
+	if (*v != '\0' && (strncasecmp(v, "https://", 8) != 0 || v[8] == '\0'))
+		return expected(e, "an https:// URL", v);
+	return parse_text(k, field, v, e);
+}
+
 static int
 parse_fingerprint(const struct key *k, void *field, const char *v,
     struct err *e)
@@ -398,6 +413,7 @@ static const struct type type_secret = { parse_text, show_secret };
 static const struct type type_port = { parse_port, show_text };
 static const struct type type_name = { parse_name, show_text };
 static const struct type type_address = { parse_address, show_text };
+static const struct type type_https_url = { parse_https_url, show_text };
 static const struct type type_fingerprint = { parse_fingerprint, show_text };
 static const struct type type_auth = { parse_auth, show_text };
 static const struct type type_seconds = { parse_seconds, show_seconds };
@@ -462,6 +478,19 @@ static const struct key keys[] = {
 	{ "health_warn_age", &type_duration, F(health_warn_age), NULL, NULL },
 	{ "health_crit_age", &type_duration, F(health_crit_age), NULL, NULL },
 	{ "alert_command", &type_text, F(alert_command), NULL, NULL },
+	{ "oauth_token_endpoint", &type_https_url, F(oauth_token_endpoint),
+	    NULL, NULL },
+	{ "oauth_device_endpoint", &type_https_url, F(oauth_device_endpoint),
+	    NULL, NULL },
+	{ "oauth_client_id", &type_text, F(oauth_client_id), NULL, NULL },
+	{ "oauth_client_secret", &type_secret, F(oauth_client_secret), NULL,
+	    "oauth_client_secret_command" },
+	{ "oauth_client_secret_command", &type_text,
+	    F(oauth_client_secret_command), NULL, "oauth_client_secret" },
+	{ "oauth_scope", &type_text, F(oauth_scope), NULL, NULL },
+	{ "oauth_trust_file", &type_text, F(oauth_trust_file), NULL, NULL },
+	{ "oauth_refresh_token_file", &type_text, F(oauth_refresh_token_file),
+	    NULL, NULL },
 };
 
 static const struct key *
@@ -485,6 +514,14 @@ bool
 settings_key_exists(const char *key)
 {
 	return find_key(key) != NULL;
+}
+
+bool
+settings_key_is_secret(const char *key)
+{
+	const struct key *k = find_key(key);
+
+	return k != NULL && k->type == &type_secret;
 }
 
 int

@@ -65,6 +65,18 @@ struct settings {
 	long health_warn_age;		/* seconds: --health warns, and */
 	long health_crit_age;		/* alerts, past these ages */
 	const char *alert_command;	/* told of trouble (queue/alert.h) */
+
+	/* OAuth 2.0 (oauth.h): with a token endpoint, AUTH XOAUTH2 and
+	 * OAUTHBEARER get their access token there */
+	const char *oauth_token_endpoint;	/* https URL */
+	const char *oauth_device_endpoint;	/* https URL, --oauth-login */
+	const char *oauth_client_id;
+	const char *oauth_client_secret;	/* it and the _command exclude
+						 * each other, as password does */
+	const char *oauth_client_secret_command;
+	const char *oauth_scope;
+	const char *oauth_trust_file;		/* NULL: the system trust */
+	const char *oauth_refresh_token_file;	/* NULL: in the state dir */
 };
 
 /* A setting given outside the configuration files, by an option of the
@@ -86,6 +98,10 @@ void settings_defaults(struct settings *st);
 /* Whether key is a setting of mailout.conf(5) (host, port, ...). */
 bool settings_key_exists(const char *key);
 
+/* Whether key holds a secret itself (password, oauth_client_secret): a
+ * file that sets it must be private (conf.c), and --dry-run masks it. */
+bool settings_key_is_secret(const char *key);
+
 /*
  * Parse value as the setting key and store it in st: the one parser of
  * each key, for a config file line and a command-line option alike. An
@@ -105,7 +121,7 @@ int settings_set(struct settings *st, const char *key, const char *value,
 void settings_finish(struct settings *st, const char *hostname);
 
 /* Every setting as a "key = value" line, as mailout.conf(5) would say
- * it; the password shows as <set>. */
+ * it; the secrets show as <set>. */
 void settings_print(const struct settings *st, FILE *out);
 
 #endif

@@ -25,6 +25,15 @@ dirs_user(char *buf, size_t n, const char *xdg_var, const char *home_dir,
 	return len < 0 || (size_t)len >= n ? -1 : 0;
 }
 
+void
+dirs_safe_name(char *s)
+{
+	for (; *s != '\0'; s++)
+		if (!(*s >= 'a' && *s <= 'z') && !(*s >= 'A' && *s <= 'Z') &&
+		    !(*s >= '0' && *s <= '9') && *s != '.' && *s != '-')
+			*s = '_';
+}
+
 int
 dirs_make(const char *path, const char *what, struct err *e)
 {

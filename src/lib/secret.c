@@ -1,4 +1,5 @@
-/* secret.c — password_command, and the same runner for alert_command. */
+/* secret.c — password_command and the like, and the same runner for
+ * alert_command. */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -113,6 +114,14 @@ int
 secret_from_command(const char *command, char *buf, size_t cap,
     struct err *e)
 {
+	return secret_from_key_command("password_command", command, buf, cap,
+	    e);
+}
+
+int
+secret_from_key_command(const char *key, const char *command, char *buf,
+    size_t cap, struct err *e)
+{
 	int out, status;
 	bool cut = false;
 	pid_t pid;
@@ -125,14 +134,14 @@ secret_from_command(const char *command, char *buf, size_t cap,
 	status = wait_child(pid);
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
 		explicit_bzero(buf, cap);
-		return failed(e, EX_NOPERM, "password_command", status);
+		return failed(e, EX_NOPERM, key, status);
 	}
 	if (len == 0)
-		return err_set(e, EX_NOPERM, "password_command printed nothing");
+		return err_set(e, EX_NOPERM, "%s printed nothing", key);
 	if (cut) {
 		explicit_bzero(buf, cap);
-		return err_set(e, EX_NOPERM, "password_command printed a line "
-		    "longer than %zu octets", cap - 1);
+		return err_set(e, EX_NOPERM, "%s printed a line longer than "
+		    "%zu octets", key, cap - 1);
 	}
 	return 0;
 }

@@ -19,6 +19,11 @@
 int secret_from_command(const char *command, char *buf, size_t cap,
     struct err *e);
 
+/* The same for another key (oauth_client_secret_command), named in the
+ * errors. */
+int secret_from_key_command(const char *key, const char *command, char *buf,
+    size_t cap, struct err *e);
+
 /*
  * Run command the same way, with input on its stdin and its stdout
  * copied to our stderr, for at most timeout seconds (then it and what it

@@ -10,6 +10,7 @@
 #include "lib/secret.h"
 #include "lib/trace.h"
 #include "lib/util.h"
+#include "oauth/oauth.h"
 #include "smtp/auth.h"
 #include "smtp/ehlocache.h"
 #include "smtp/session.h"
@@ -65,6 +66,7 @@ struct opening {
 	struct ehlo_cache cache;	/* found: this attempt is early */
 	enum secret_state secret;
 	struct err secret_err;		/* SECRET_FAILED: why */
+	struct oauth_token oauth;	/* the secret is an OAuth token */
 	enum auth_state auth;
 	struct err auth_err;		/* AUTH_FAILED_EARLY: why */
 	struct sasl sasl;		/* in use while AUTH_QUEUED */
@@ -115,13 +117,18 @@ auth_mechanism(const struct settings *st)
 	return strcmp(st->auth, "on") == 0 ? NULL : st->auth;
 }
 
-/* The secret AUTH sends, into secret[]; EXTERNAL needs none. */
+/* The secret AUTH sends, into secret[]: an OAuth access token, the
+ * password, or none for EXTERNAL. */
 static int
-read_secret(const struct settings *st, struct err *e)
+read_secret(struct opening *o, struct err *e)
 {
+	const struct settings *st = o->st;
 	const char *wanted = auth_mechanism(st);
 
 	secret[0] = '\0';
+	if (oauth_configured(st))
+		return oauth_access_token(st, &o->oauth, secret,
+		    sizeof(secret), e);
 	if (wanted != NULL && sasl_lookup(wanted) == SASL_EXTERNAL)
 		return 0;
 	if (st->password != NULL) {
@@ -141,7 +148,7 @@ fetch_secret(struct opening *o, struct err *e)
 {
 	if (o->secret == SECRET_NOT_YET) {
 		o->secret = SECRET_READY;
-		if (read_secret(o->st, &o->secret_err) < 0)
+		if (read_secret(o, &o->secret_err) < 0)
 			o->secret = SECRET_FAILED;
 	}
 	if (o->secret == SECRET_FAILED) {
@@ -210,7 +217,14 @@ authenticate(struct opening *o, struct err *e)
 			return -1;	/* session_open abandons it */
 	}
 	o->auth = AUTH_NOT_SENT;	/* auth_reply ends sasl */
-	return auth_reply(&ss->smtp, &o->sasl, e);
+	if (auth_reply(&ss->smtp, &o->sasl, e) == 0)
+		return 0;
+	/* once more, with a fresh token for a cached one refused */
+	if (!oauth_retry(o->st, &o->oauth, e))
+		return -1;
+	o->secret = SECRET_NOT_YET;
+	e->code = 0;
+	return authenticate(o, e);
 }
 
 static int

@@ -39,9 +39,10 @@ nowhere() {
 	mq --host 127.0.0.1 --port 1 "$@"
 }
 
-# flush ARGS...: mailout -q of this test's queue, sent to Exim.
+# flush ARGS...: mailout --flush (what is due) of this test's queue, sent
+# to Exim.
 flush() {
-	run --separate-stderr timeout 60 "$MAILOUT" --queue-dir "$Q" -q \
+	run --separate-stderr timeout 60 "$MAILOUT" --queue-dir "$Q" --flush \
 		--host 127.0.0.1 --port "$EXIM_PORT" "$@" </dev/null
 }
 
@@ -54,14 +55,7 @@ one_message() {
 		'expect DATA' 'send 354 go' 'data' "send $2" 'expect QUIT' 'send 221 bye'
 }
 
-# The ids in the queue, one per line.
-queue_ids() {
-	local f
-	for f in "$Q"/*.env; do
-		[ -e "$f" ] || continue
-		basename "$f" .env
-	done
-}
+# queue_ids: the ids in $Q (tests/lib/queueops.bash).
 
 assert_queue_empty() {
 	assert_equal "$(queue_ids)" ""

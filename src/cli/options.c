@@ -12,7 +12,8 @@
 enum {
 	OPT_FILE = 256, OPT_FROM, OPT_DEBUG, OPT_REPORT, OPT_HELP, OPT_VERSION,
 	OPT_SERVERINFO, OPT_CONFIG, OPT_PROFILE, OPT_DRY_RUN, OPT_SETTING,
-	OPT_FLUSH, OPT_VRFY, OPT_OAUTH_LOGIN,
+	OPT_FLUSH, OPT_VRFY, OPT_QUEUE_OP, OPT_HEALTH, OPT_FORMAT,
+	OPT_OAUTH_LOGIN,
 };
 
 /* OPT_SETTING: the option sets a key of mailout.conf(5); see
@@ -50,6 +51,13 @@ static const struct option long_options[] = {
 	{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
 	{ "flush", optional_argument, NULL, OPT_FLUSH },
 	{ "vrfy", no_argument, NULL, OPT_VRFY },
+	{ "remove", no_argument, NULL, OPT_QUEUE_OP },
+	{ "bounce", no_argument, NULL, OPT_QUEUE_OP },
+	{ "hold", no_argument, NULL, OPT_QUEUE_OP },
+	{ "release", no_argument, NULL, OPT_QUEUE_OP },
+	{ "send", no_argument, NULL, OPT_QUEUE_OP },
+	{ "health", no_argument, NULL, OPT_HEALTH },
+	{ "format", required_argument, NULL, OPT_FORMAT },
 	{ "oauth-login", required_argument, NULL, OPT_OAUTH_LOGIN },
 	{ NULL, 0, NULL, 0 },
 };
@@ -138,9 +146,17 @@ cli_usage(const char *progname)
 	    "      --queue-dir DIR  the queue (default: ~/.local/state/mailout/\n"
 	    "                       queue; for root the system spool)\n"
 	    "  -odq                 queue the message without trying to send it\n"
-	    "  -q, --flush[=all]    send what is due in the queue (all: ignore\n"
-	    "                       the retry backoff)\n"
-	    "  -bp                  list the queue (also as 'mailq')\n"
+	    "  -q                   send everything in the queue now\n"
+	    "      --flush[=all]    send what is due (all: everything, as -q)\n"
+	    "  -bp                  list the queue (also as 'mailq'); with\n"
+	    "                       --report json, as one JSON array\n"
+	    "      --remove ID...   take messages out of the queue, no notice\n"
+	    "      --bounce ID...   give them up: the sender gets a notice\n"
+	    "      --hold ID...     keep them out of every flush\n"
+	    "      --release ID...  end a hold: due now\n"
+	    "      --send ID...     try them now, whatever the backoff\n"
+	    "      --health [--format nagios|prometheus]  the queue's health\n"
+	    "                       as a monitoring plugin (exit 0-3)\n"
 	    "  -bi                  do nothing (also as 'newaliases'): the\n"
 	    "                       aliases file needs no database\n"
 	    "  -bv                  verify the recipients: MAIL and RCPT, then\n"
@@ -239,6 +255,23 @@ add_setting(struct options *o, const char *option, const char *arg,
 	return 0;
 }
 
+/* --remove, --bounce, --hold, --release, --send: one of them. */
+static int
+set_queue_op(struct options *o, const char *name, struct err *e)
+{
+	enum queue_op op;
+
+	for (op = QUEUE_OP_REMOVE; op <= QUEUE_OP_SEND; op++)
+		if (strcmp(queue_op_name(op), name) == 0)
+			break;
+	if (o->queue_op != QUEUE_OP_NONE && o->queue_op != op)
+		return err_set(e, EX_USAGE, "--%s and --%s cannot be combined",
+		    queue_op_name(o->queue_op), name);
+	o->action = ACTION_QUEUE_OP;
+	o->queue_op = op;
+	return 0;
+}
+
 static int
 parse_long(struct options *o, int opt, const char *name, const char *arg,
     struct err *e)
@@ -277,9 +310,18 @@ parse_long(struct options *o, int opt, const char *name, const char *arg,
 			return err_set(e, EX_USAGE, "--flush: expected no value "
 			    "or all, got %s", arg);
 		o->action = ACTION_FLUSH;
-		o->flush_all = arg != NULL;
+		o->flush_due = arg == NULL;
 		break;
 	case OPT_VRFY: o->vrfy = true; break;
+	case OPT_QUEUE_OP: return set_queue_op(o, name, e);
+	case OPT_HEALTH: o->action = ACTION_HEALTH; break;
+	case OPT_FORMAT:
+		if (strcmp(arg, "prometheus") != 0 &&
+		    strcmp(arg, "nagios") != 0)
+			return err_set(e, EX_USAGE, "--format: expected nagios "
+			    "or prometheus, got %s", arg);
+		o->format = arg;
+		break;
 	case OPT_OAUTH_LOGIN:
 		o->action = ACTION_OAUTH_LOGIN;
 		o->profile = arg;
@@ -336,6 +378,18 @@ parse_short(struct options *o, int opt, const char *arg, struct err *e)
 	return 0;
 }
 
+/* What only makes sense with something else. */
+static int
+check_combination(const struct options *o, struct err *e)
+{
+	if (o->action == ACTION_QUEUE_OP && o->nrecipients == 0)
+		return err_set(e, EX_USAGE, "--%s: give the queue IDs of the "
+		    "messages (mailq lists them)", queue_op_name(o->queue_op));
+	if (o->format != NULL && o->action != ACTION_HEALTH)
+		return err_set(e, EX_USAGE, "--format goes with --health");
+	return 0;
+}
+
 int
 cli_parse(int argc, char **argv, const char *progname, struct options *o,
     struct err *e)
@@ -368,5 +422,5 @@ cli_parse(int argc, char **argv, const char *progname, struct options *o,
 	}
 	o->recipients = argv + optind;
 	o->nrecipients = argc - optind;
-	return 0;
+	return check_combination(o, e);
 }

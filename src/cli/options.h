@@ -12,6 +12,7 @@
 
 #include "config/settings.h"
 #include "lib/err.h"
+#include "queue/ops.h"
 
 #define CLI_SETTINGS_MAX 24		/* >= the options that set a key */
 
@@ -23,6 +24,9 @@ enum cli_action {
 	ACTION_FLUSH,		/* -q, --flush */
 	ACTION_LIST,		/* -bp, mailq */
 	ACTION_VERIFY,		/* -bv */
+	ACTION_QUEUE_OP,	/* --remove, --bounce, --hold, --release,
+				 * --send: the IDs are the operands */
+	ACTION_HEALTH,		/* --health */
 	ACTION_OAUTH_LOGIN,	/* --oauth-login PROFILE */
 	ACTION_NEWALIASES,	/* -bi, newaliases: nothing to rebuild */
 };
@@ -53,7 +57,11 @@ struct options {
 	char *const *recipients;	/* the rest of argv */
 	int nrecipients;
 	bool queue_only;		/* -odq */
-	bool flush_all;			/* --flush=all: ignore backoff */
+	bool flush_due;			/* --flush: only what is due (-q and
+					 * --flush=all: everything now) */
+	enum queue_op queue_op;		/* with ACTION_QUEUE_OP */
+	const char *format;		/* --health --format: NULL (nagios)
+					 * or "prometheus" */
 	bool vrfy;			/* -bv with VRFY, not MAIL+RCPT */
 	enum report_format report;
 };

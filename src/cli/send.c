@@ -10,6 +10,7 @@
 #include "message/envelope.h"
 #include "message/header.h"
 #include "message/source.h"
+#include "queue/alert.h"
 #include "queue/flush.h"
 #include "queue/queue.h"
 #include "report/maillog.h"
@@ -79,13 +80,17 @@ fill_entry(struct queue_entry *qe, const struct options *o,
 	qe->env.body = env->body;
 	qe->env.needs_smtputf8 = env->needs_smtputf8;
 	for (i = 0; i < out->n; i++) {
+		const struct rcpt_result *rr = &out->rcpts[i];
+
 		if (!outcome_retryable(out, i))
 			continue;
-		if (why == NULL && out->rcpts[i].reply[0] != '\0')
-			why = out->rcpts[i].reply;
-		if (addr_list_add(&qe->env.rcpts, out->rcpts[i].addr, e) < 0)
+		if (why == NULL && rr->reply[0] != '\0')
+			why = rr->reply;
+		if (queue_entry_add_rcpt(qe, rr->addr, rr->state ==
+		    RCPT_DEFERRED && rr->reply[0] ? rr->reply : NULL, e) < 0)
 			return -1;
 	}
+	qe->error_kind = FAILURE_TEMPORARY;
 	for (j = 0; j < o->nsettings; j++)
 		if (queue_entry_add_setting(qe, o->settings[j].key,
 		    o->settings[j].value, e) < 0)
@@ -204,14 +209,73 @@ deliver(const struct options *o, const struct settings *st,
 		queue_rest(o, st, env, message_id, src, out, true);
 }
 
+/* s as one shell word: as it is when that is safe, else in '...'. */
+static void
+shell_word(char *buf, size_t n, const char *s)
+{
+	size_t len = 0;
+
+	if (s[0] != '\0' && s[strspn(s, "abcdefghijklmnopqrstuvwxyz"
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/._-+:@%,=")] == '\0') {
+		snprintf(buf, n, "%s", s);
+		return;
+	}
+	for (buf[len++] = '\''; *s != '\0' && len + 5 < n; s++) {
+		if (*s == '\'')
+			len += (size_t)snprintf(buf + len, n - len, "'\\''");
+		else
+			buf[len++] = *s;
+	}
+	snprintf(buf + len, n - len, "'");
+}
+
+/* The command that sends the queued message now: the same queue, this
+ * entry, whatever its backoff says. */
+static void
+send_now(char *buf, size_t n, const struct settings *st, const char *id)
+{
+	char dir[PATH_MAX + 64];
+
+	if (st->queue_dir == NULL) {
+		snprintf(buf, n, "mailout --send %s", id);
+		return;
+	}
+	shell_word(dir, sizeof(dir), st->queue_dir);
+	snprintf(buf, n, "mailout --queue-dir %s --send %s", dir, id);
+}
+
+/* What a session that failed on AUTH or TLS means for all mail through
+ * that server: alert_command hears of it. */
+static void
+alert_failure(const struct settings *st, const struct outcome *out,
+    const struct message_info *mi)
+{
+	struct alert a;
+
+	if (alert_of_outcome(&a, out, out->queue_id[0] ? out->queue_id : NULL,
+	    mi->sender, mi->host))
+		alert_raise(st, NULL, &a);
+}
+
+/* For --health: when mail last went out. */
+static void
+stamp_delivery(const struct settings *st, const struct outcome *out)
+{
+	if (st->queue && outcome_count(out, RCPT_ACCEPTED) > 0)
+		queue_note_delivery(st);
+}
+
 static void
 report(const struct options *o, const struct settings *st,
     const struct outcome *out, const struct message_info *mi, int status)
 {
+	char command[PATH_MAX + 128];
+
+	send_now(command, sizeof(command), st, out->queue_id);
 	/* -odq asked for the queue: only a failure to queue is news */
 	if (!o->queue_only || out->queue_id[0] == '\0' ||
 	    o->report == REPORT_TEXT)
-		report_text(out, o->report == REPORT_TEXT);
+		report_text(out, o->report == REPORT_TEXT, command);
 	if (o->report == REPORT_JSON)
 		report_json(out, mi, status, stdout);
 	maillog_write(st, mi, out, status);
@@ -269,6 +333,8 @@ send_message(const struct options *o, const struct settings *st,
 	message_info_init(&mi, st, env.sender, message_id,
 	    message_size(&src));
 	report(o, st, &out, &mi, status);
+	stamp_delivery(st, &out);
+	alert_failure(st, &out, &mi);
 out:
 	free(message_id);
 	message_close(&src);
@@ -294,7 +360,7 @@ verify_envelope(const struct options *o, const struct settings *st,
 	session_close(&ss);
 	status = outcome_exit_code(out);
 	message_info_init(&mi, st, env->sender, NULL, -1);
-	report_text(out, true);
+	report_text(out, true, NULL);
 	if (o->report == REPORT_JSON)
 		report_json(out, &mi, status, stdout);
 	return status;

@@ -18,6 +18,8 @@
 
 #define QUEUE_LIFETIME_DEFAULT (5 * 24 * 3600L)
 #define QUEUE_LIFETIME_MAX (365 * 24 * 3600L)
+#define HEALTH_WARN_AGE_DEFAULT 3600L
+#define HEALTH_CRIT_AGE_DEFAULT (24 * 3600L)
 #define TIMEOUT_MAX 86400
 #define SHOW_MAX 32		/* a number or word as dry-run shows it */
 
@@ -55,6 +57,8 @@ settings_defaults(struct settings *st)
 	st->queue = true;
 	st->queue_lifetime = QUEUE_LIFETIME_DEFAULT;
 	st->syslog_facility = "mail";
+	st->health_warn_age = HEALTH_WARN_AGE_DEFAULT;
+	st->health_crit_age = HEALTH_CRIT_AGE_DEFAULT;
 }
 
 /* 'expected WHAT, got "VALUE"', the value quoted safely. */
@@ -498,6 +502,9 @@ static const struct key keys[] = {
 	{ "queue_lifetime", &type_duration, F(queue_lifetime), NULL, NULL },
 	{ "log", &type_text, F(log), NULL, NULL },
 	{ "syslog_facility", &type_word, F(syslog_facility), facilities, NULL },
+	{ "health_warn_age", &type_duration, F(health_warn_age), NULL, NULL },
+	{ "health_crit_age", &type_duration, F(health_crit_age), NULL, NULL },
+	{ "alert_command", &type_text, F(alert_command), NULL, NULL },
 	{ "oauth_token_endpoint", &type_https_url, F(oauth_token_endpoint),
 	    NULL, NULL },
 	{ "oauth_device_endpoint", &type_https_url, F(oauth_device_endpoint),

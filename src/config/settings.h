@@ -66,6 +66,9 @@ struct settings {
 	long queue_lifetime;		/* seconds */
 	const char *log;		/* log file, "syslog" or NULL */
 	const char *syslog_facility;
+	long health_warn_age;		/* seconds: --health warns, and */
+	long health_crit_age;		/* alerts, past these ages */
+	const char *alert_command;	/* told of trouble (queue/alert.h) */
 
 	/* OAuth 2.0 (oauth.h): with a token endpoint, AUTH XOAUTH2 and
 	 * OAUTHBEARER get their access token there */
@@ -92,7 +95,7 @@ struct setting_override {
 
 /* The built-in defaults: localhost, tls auto, timeout 60, headers
  * added, Bcc removed, pipelining, early pipelining and chunking on,
- * queue on for 5 days.
+ * queue on for 5 days, health warning at 1 hour and critical at 24.
  * Port, helo and auth stay NULL until settings_finish(). */
 void settings_defaults(struct settings *st);
 

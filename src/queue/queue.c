@@ -19,6 +19,7 @@
 #define ENTRY_FILE_MAX (4 * 1024 * 1024)	/* 10000 recipients fit */
 #define LEFTOVER_AGE (60 * 60)
 #define TMP_PREFIX "tmp."
+#define DELIVERED_FILE ".delivered"
 
 /* ---- the directory ---- */
 
@@ -31,6 +32,16 @@ queue_dir_path(const struct settings *st, char *buf, size_t n, struct err *e)
 	return 0;
 }
 
+static int
+open_dir(struct queue *q, struct err *e)
+{
+	q->dirfd = open(q->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (q->dirfd < 0)
+		return err_set(e, EX_CANTCREAT, "cannot open the queue "
+		    "directory %s: %s", q->dir, strerror(errno));
+	return 0;
+}
+
 int
 queue_open(struct queue *q, const struct settings *st, struct err *e)
 {
@@ -39,11 +50,21 @@ queue_open(struct queue *q, const struct settings *st, struct err *e)
 		return -1;
 	if (dirs_make(q->dir, "queue", e) < 0)
 		return -1;
-	q->dirfd = open(q->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (q->dirfd < 0)
-		return err_set(e, EX_CANTCREAT, "cannot open the queue "
-		    "directory %s: %s", q->dir, strerror(errno));
-	return 0;
+	return open_dir(q, e);
+}
+
+int
+queue_open_existing(struct queue *q, const struct settings *st,
+    struct err *e)
+{
+	struct stat sb;
+
+	q->dirfd = -1;
+	if (queue_dir_path(st, q->dir, sizeof(q->dir), e) < 0)
+		return -1;
+	if (stat(q->dir, &sb) < 0 && errno == ENOENT)
+		return 1;
+	return open_dir(q, e);
 }
 
 void
@@ -182,11 +203,18 @@ print_entry(FILE *f, const struct queue_entry *qe)
 		    "8BITMIME");
 	if (qe->env.needs_smtputf8)
 		fputs("smtputf8 yes\n", f);
+	if (qe->held)
+		fputs("held yes\n", f);
 	put_escaped(f, "sender", qe->env.sender);
-	for (i = 0; i < qe->env.rcpts.n; i++)
+	for (i = 0; i < qe->env.rcpts.n; i++) {
 		put_escaped(f, "rcpt", qe->env.rcpts.v[i]);
+		if (qe->replies != NULL && qe->replies[i] != NULL)
+			put_escaped(f, "reply", qe->replies[i]);
+	}
 	if (qe->last_error != NULL)
 		put_escaped(f, "error", qe->last_error);
+	if (qe->error_kind != FAILURE_NONE)
+		fprintf(f, "error-kind %s\n", failure_key(qe->error_kind));
 }
 
 int
@@ -327,7 +355,14 @@ entry_line(struct queue_entry *qe, char *key, char *value, struct err *e)
 		snprintf(qe->env.sender, sizeof(qe->env.sender), "%s", value);
 	else if (strcmp(key, "rcpt") == 0)
 		return addr_check(value, e) < 0 ? -1 :
-		    addr_list_add(&qe->env.rcpts, value, e);
+		    queue_entry_add_rcpt(qe, value, NULL, e);
+	else if (strcmp(key, "reply") == 0 && qe->env.rcpts.n > 0)
+		return queue_entry_set(&qe->replies[qe->env.rcpts.n - 1],
+		    value, e);
+	else if (strcmp(key, "held") == 0)
+		qe->held = strcmp(value, "yes") == 0;
+	else if (strcmp(key, "error-kind") == 0)
+		qe->error_kind = failure_of_key(value);
 	else
 		return err_set(e, EX_DATAERR, "unknown line '%s'", key);
 	return 0;
@@ -411,6 +446,7 @@ queue_load(struct queue *q, const char *id, struct queue_entry *qe,
 		return -1;
 	}
 	qe->size = (long long)sb.st_size;
+	qe->owner = sb.st_uid;
 	return 0;
 }
 
@@ -435,6 +471,91 @@ queue_remove(struct queue *q, const char *id, struct err *e)
 	snprintf(name, sizeof(name), "%s.msg", id);
 	unlinkat(q->dirfd, name, 0);	/* else queue_sweep removes it */
 	return 0;
+}
+
+bool
+queue_id_valid(const char *id)
+{
+	size_t len = strspn(id, "0123456789abcdefghijklmnopqrstuvwxyz"
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ.-_");
+
+	return len > 0 && id[len] == '\0' && len < QUEUE_ID_MAX &&
+	    id[0] != '.' && strncmp(id, TMP_PREFIX, strlen(TMP_PREFIX)) != 0;
+}
+
+int
+queue_entry_lock(struct queue *q, const char *id, struct err *e)
+{
+	char name[QUEUE_ID_MAX + 8];
+	int fd;
+
+	snprintf(name, sizeof(name), "%s.msg", id);
+	if ((fd = openat(q->dirfd, name, O_RDONLY | O_CLOEXEC)) < 0)
+		return err_set(e, errno == ENOENT ? EX_NOINPUT : EX_IOERR,
+		    "%s", errno == ENOENT ? "no such entry in the queue" :
+		    strerror(errno));
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		close(fd);
+		return err_set(e, EX_TEMPFAIL, "another mailout is sending "
+		    "it or acting on it now");
+	}
+	return fd;
+}
+
+bool
+queue_may_act(const struct queue_entry *qe, uid_t actor)
+{
+	return actor == 0 || qe->owner == actor;
+}
+
+/* Its time is the file's mtime: no write to fsync, nothing to parse.
+ * -1 when the file cannot be opened (errno says why). */
+static int
+touch_delivered(int dirfd, const char *path)
+{
+	int fd = openat(dirfd, path, O_WRONLY | O_CREAT | O_NOFOLLOW |
+	    O_CLOEXEC, 0600);
+
+	if (fd < 0)
+		return -1;
+	futimens(fd, NULL);
+	close(fd);
+	return 0;
+}
+
+void
+queue_stamp_delivery(struct queue *q)
+{
+	touch_delivered(q->dirfd, DELIVERED_FILE);
+}
+
+/* A send's stamp: three system calls when the queue exists (the usual
+ * case), queue_open's mkdir -p only when it does not. */
+void
+queue_note_delivery(const struct settings *st)
+{
+	char path[PATH_MAX + sizeof(DELIVERED_FILE) + 1];
+	struct queue q;
+	struct err e;
+
+	if (queue_dir_path(st, q.dir, sizeof(q.dir), &e) < 0)
+		return;
+	snprintf(path, sizeof(path), "%s/%s", q.dir, DELIVERED_FILE);
+	if (touch_delivered(AT_FDCWD, path) == 0 || errno != ENOENT)
+		return;
+	if (queue_open(&q, st, &e) == 0)
+		queue_stamp_delivery(&q);
+	queue_close(&q);
+}
+
+time_t
+queue_last_delivery(struct queue *q)
+{
+	struct stat sb;
+
+	if (fstatat(q->dirfd, DELIVERED_FILE, &sb, AT_SYMLINK_NOFOLLOW) < 0)
+		return 0;
+	return sb.st_mtime;
 }
 
 /* ---- listing ---- */
@@ -570,6 +691,31 @@ queue_lock(struct queue *q, struct err *e)
 /* ---- entries in memory ---- */
 
 int
+queue_entry_add_rcpt(struct queue_entry *qe, const char *addr,
+    const char *reply, struct err *e)
+{
+	size_t n = qe->env.rcpts.n;
+
+	if (addr_list_add(&qe->env.rcpts, addr, e) < 0)
+		return -1;
+	if (qe->env.rcpts.n == n)
+		return 0;	/* a duplicate */
+	if (n == qe->replies_cap) {
+		size_t cap = n ? 2 * n : 8;
+		char **more = realloc(qe->replies, cap * sizeof(*more));
+
+		if (more == NULL) {
+			free(qe->env.rcpts.v[--qe->env.rcpts.n]);
+			return err_set(e, EX_SOFTWARE, "out of memory");
+		}
+		qe->replies = more;
+		qe->replies_cap = cap;
+	}
+	qe->replies[n] = NULL;
+	return queue_entry_set(&qe->replies[n], reply, e);
+}
+
+int
 queue_entry_set(char **field, const char *value, struct err *e)
 {
 	free(*field);
@@ -611,6 +757,9 @@ queue_entry_free(struct queue_entry *qe)
 		free(qe->settings[i].value);
 	}
 	free(qe->settings);
+	for (i = 0; i < qe->env.rcpts.n && qe->replies != NULL; i++)
+		free(qe->replies[i]);
+	free(qe->replies);
 	free(qe->config);
 	free(qe->profile);
 	free(qe->envid);

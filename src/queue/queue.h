@@ -10,21 +10,28 @@
  * when ID.env does; a kill -9 or a power cut at any point leaves either
  * the whole entry or no entry plus leftovers that queue_sweep removes.
  *
+ * An entry is locked while a process acts on it (a flush sending it, an
+ * operation by ID): an flock on ID.msg, which is never replaced. Whoever
+ * takes the lock reads the entry again before acting, so what another
+ * process did first (removed, held) is seen.
+ *
  * Error codes: EX_CANTCREAT / EX_IOERR (file system), EX_CONFIG (no queue
- * directory), EX_DATAERR (an entry that cannot be read), EX_TEMPFAIL
- * (the flush lock is held).
+ * directory), EX_DATAERR (an entry that cannot be read), EX_NOINPUT (no
+ * such entry), EX_TEMPFAIL (the flush lock or the entry's lock is held).
  */
 #ifndef MAILOUT_QUEUE_H
 #define MAILOUT_QUEUE_H
 
 #include <limits.h>
 #include <stdbool.h>
+#include <sys/types.h>
 #include <time.h>
 
 #include "config/settings.h"
 #include "lib/err.h"
 #include "message/envelope.h"
 #include "message/source.h"
+#include "smtp/outcome.h"
 
 #define QUEUE_ID_MAX 32
 
@@ -51,8 +58,15 @@ struct queue_entry {
 	char *envid;			/* -V */
 	char *message_id;		/* of the message, for logs; or NULL */
 	struct envelope env;		/* sender, recipients still to do */
+	char **replies;			/* each recipient's own last reply
+					 * (env.rcpts order), or NULL */
+	size_t replies_cap;
 	char *last_error;		/* one line; NULL before any attempt */
+	enum failure_kind error_kind;	/* what last_error was */
+	bool held;			/* --hold: no flush sends it */
 	long long size;			/* of ID.msg, filled by queue_load */
+	uid_t owner;			/* who may act on it: for now the
+					 * owner of its files (queue_load) */
 };
 
 /*
@@ -63,6 +77,11 @@ struct queue_entry {
 int queue_dir_path(const struct settings *st, char *buf, size_t n,
     struct err *e);
 int queue_open(struct queue *q, const struct settings *st, struct err *e);
+
+/* The same for reading only (mailq, --health): nothing is created; 1
+ * when the queue directory does not exist, which is an empty queue. */
+int queue_open_existing(struct queue *q, const struct settings *st,
+    struct err *e);
 void queue_close(struct queue *q);
 
 /* Store the rest of src (read through the body filter with dot_ends) and
@@ -82,6 +101,26 @@ int queue_message(struct queue *q, const char *id,
 
 int queue_remove(struct queue *q, const char *id, struct err *e);
 
+/* Whether id can name an entry: no '/', no leading '.', not too long. */
+bool queue_id_valid(const char *id);
+
+/* Lock the entry id against every other process acting on it; returns
+ * the lock's fd (close it to release). EX_TEMPFAIL when another process
+ * holds it, EX_NOINPUT when there is no such entry (the message does not
+ * name the ID: the caller does). */
+int queue_entry_lock(struct queue *q, const char *id, struct err *e);
+
+/* Whether actor may act on the entry: its owner, or root. */
+bool queue_may_act(const struct queue_entry *qe, uid_t actor);
+
+/* Remember that a message was delivered now; when, or 0 for never. Kept
+ * in the queue directory, for --health. */
+void queue_stamp_delivery(struct queue *q);
+time_t queue_last_delivery(struct queue *q);
+
+/* The same for a send, with st's queue (created if need be). */
+void queue_note_delivery(const struct settings *st);
+
 /* The ids of all entries, oldest first; *ids is NULL-terminated and
  * freed with queue_ids_free. */
 int queue_ids(struct queue *q, char ***ids, struct err *e);
@@ -94,6 +133,11 @@ void queue_sweep(struct queue *q);
 /* Take the flush lock (released when the process ends); EX_TEMPFAIL
  * when another flush holds it. Returns the lock's fd. */
 int queue_lock(struct queue *q, struct err *e);
+
+/* Add a recipient and its own last reply (or NULL); a duplicate is
+ * dropped. */
+int queue_entry_add_rcpt(struct queue_entry *qe, const char *addr,
+    const char *reply, struct err *e);
 
 /* Copy a string into the entry (or NULL); -1 when out of memory. */
 int queue_entry_set(char **field, const char *value, struct err *e);

@@ -14,7 +14,7 @@ static const char *const state_words[] = {
 };
 
 void
-report_text(const struct outcome *o, bool all)
+report_text(const struct outcome *o, bool all, const char *send_now)
 {
 	size_t i, accepted = outcome_count(o, RCPT_ACCEPTED);
 	size_t queued = outcome_count(o, RCPT_QUEUED);
@@ -42,8 +42,8 @@ report_text(const struct outcome *o, bool all)
 	}
 	if (queued > 0)
 		fprintf(stderr, "mailout: queued as %s for %zu recipient%s; "
-		    "mailout -q sends it\n", o->queue_id, queued,
-		    queued == 1 ? "" : "s");
+		    "to send it now: %s\n", o->queue_id, queued,
+		    queued == 1 ? "" : "s", send_now ? send_now : "mailout -q");
 	if (all && o->relay[0] != '\0')
 		fprintf(stderr, "mailout: relay %s\n", o->relay);
 }

@@ -31,8 +31,9 @@ const char *report_host(const struct outcome *o,
     const struct message_info *mi);
 
 /* "mailout: <bob@example.com>: refused at RCPT: 550 5.1.1 No such user";
- * with all, accepted recipients get a line too, and the relay one. */
-void report_text(const struct outcome *o, bool all);
+ * with all, accepted recipients get a line too, and the relay one. A
+ * queued message's line names send_now, the command that sends it now. */
+void report_text(const struct outcome *o, bool all, const char *send_now);
 
 /* SPEC §6's object, one line, on out. */
 void report_json(const struct outcome *o, const struct message_info *mi,

@@ -578,6 +578,7 @@ transaction_send(struct session *ss, const struct settings *st,
 	    message_spool(src, &out->session) < 0)
 		return;
 	run_transactions(&t, &out->session);
+	trace_progress_end();
 }
 
 /* -bv: the envelope of a batch, then RSET; RCPT's 2xx is the answer. */

@@ -5,34 +5,113 @@
 #include "log.h"
 #include "transfer.h"
 
-#define INPUT_CHUNK 16384
+/* Large reads: few system calls per megabyte. */
+#define INPUT_CHUNK (64 * 1024)
+/* A chunk is sent once it has less room than this left. */
+#define CHUNK_SLACK 1024
+
+/* The most input whose filtered output surely fits in room octets: the
+ * inverse of BODY_FILTER_OUT_MAX (2n + 4n/900 + 16). */
+static size_t
+input_fitting(size_t room)
+{
+	return room > 16 ? (room - 16) * 900 / 1804 : 0;
+}
+
+static int
+reader_init(struct chunk_reader *cr, struct message_source *src,
+    bool dot_ends, bool stuff, struct err *e)
+{
+	memset(cr, 0, sizeof(*cr));
+	cr->src = src;
+	body_filter_init(&cr->filter, dot_ends, stuff);
+	cr->buf = malloc(CHUNK_SIZE);
+	cr->in = malloc(INPUT_CHUNK);
+	if (cr->buf == NULL || cr->in == NULL) {
+		chunk_reader_free(cr);
+		return err_set(e, EX_SOFTWARE, "out of memory");
+	}
+	return 0;
+}
+
+int
+chunk_reader_init(struct chunk_reader *cr, struct message_source *src,
+    bool dot_ends, struct err *e)
+{
+	return reader_init(cr, src, dot_ends, false, e);	/* BDAT: no stuffing */
+}
+
+/* Input octets not yet filtered; 0 at the end of the message. */
+static ssize_t
+input_ready(struct chunk_reader *cr, struct err *e)
+{
+	ssize_t n;
+
+	if (cr->in_pos < cr->in_len)
+		return (ssize_t)(cr->in_len - cr->in_pos);
+	if (cr->filter.ended)
+		return 0;
+	if ((n = message_read(cr->src, cr->in, INPUT_CHUNK, e)) <= 0)
+		return n;
+	cr->in_pos = 0;
+	cr->in_len = (size_t)n;
+	return n;
+}
+
+int
+chunk_fill(struct chunk_reader *cr, struct err *e)
+{
+	size_t take;
+	ssize_t n, m;
+
+	cr->len = 0;
+	while (!cr->eof && CHUNK_SIZE - cr->len >= CHUNK_SLACK) {
+		if ((n = input_ready(cr, e)) < 0)
+			return -1;
+		if (n == 0) {
+			cr->len += body_filter_finish(&cr->filter,
+			    cr->buf + cr->len);
+			cr->eof = true;
+			break;
+		}
+		take = input_fitting(CHUNK_SIZE - cr->len);
+		if (take > (size_t)n)
+			take = (size_t)n;
+		if ((m = body_filter_run(&cr->filter, cr->in + cr->in_pos, take,
+		    cr->buf + cr->len, e)) < 0)
+			return -1;
+		cr->len += (size_t)m;
+		/* after the "." line the rest of the input is not read */
+		cr->in_pos = cr->filter.ended ? cr->in_len : cr->in_pos + take;
+	}
+	return 0;
+}
 
 int
 transfer_data(struct smtp *s, struct message_source *src, bool dot_ends,
     struct err *e)
 {
-	static char in[INPUT_CHUNK], out[BODY_FILTER_OUT_MAX(INPUT_CHUNK)];
 	unsigned long long octets = 0;
-	struct body_filter f;
-	ssize_t n, m;
+	struct chunk_reader cr;
+	int rc = -1;
 
-	body_filter_init(&f, dot_ends, true);
-	s->idle = false;	/* a QUIT now would be message text */
-	while (!f.ended && (n = message_read(src, in, sizeof(in), e)) != 0) {
-		if (n < 0 || (m = body_filter_run(&f, in, (size_t)n, out, e)) < 0)
-			return -1;
-		if (net_put(s->conn, out, (size_t)m, e) < 0)
-			return -1;
-		octets += (unsigned long long)m;
-	}
-	m = (ssize_t)body_filter_finish(&f, out);
-	memcpy(out + m, ".\r\n", 3);
-	if (net_put(s->conn, out, (size_t)m + 3, e) < 0 ||
-	    net_flush(s->conn, e) < 0)
+	if (reader_init(&cr, src, dot_ends, true, e) < 0)
 		return -1;
-	log_note("%llu octets of message data sent", octets + (unsigned long long)m);
+	s->idle = false;	/* a QUIT now would be message text */
+	while (!cr.eof) {
+		if (chunk_fill(&cr, e) < 0 ||
+		    net_put(s->conn, cr.buf, cr.len, e) < 0)
+			goto out;
+		octets += cr.len;
+	}
+	if (net_put(s->conn, ".\r\n", 3, e) < 0 || net_flush(s->conn, e) < 0)
+		goto out;
+	log_note("%llu octets of message data sent", octets);
 	log_line('C', ".", 1);
-	return 0;
+	rc = 0;
+out:
+	chunk_reader_free(&cr);
+	return rc;
 }
 
 int
@@ -43,45 +122,6 @@ transfer_empty(struct smtp *s, struct err *e)
 	if (net_put(s->conn, ".\r\n", 3, e) < 0)
 		return -1;
 	return net_flush(s->conn, e);
-}
-
-int
-chunk_reader_init(struct chunk_reader *cr, struct message_source *src,
-    bool dot_ends, struct err *e)
-{
-	memset(cr, 0, sizeof(*cr));
-	cr->src = src;
-	body_filter_init(&cr->filter, dot_ends, false);	/* BDAT: no stuffing */
-	if ((cr->buf = malloc(CHUNK_SIZE)) == NULL)
-		return err_set(e, EX_SOFTWARE, "out of memory");
-	return 0;
-}
-
-int
-chunk_fill(struct chunk_reader *cr, struct err *e)
-{
-	static char in[INPUT_CHUNK];
-	ssize_t n, m;
-
-	cr->len = 0;
-	while (!cr->eof &&
-	    cr->len + BODY_FILTER_OUT_MAX(INPUT_CHUNK) <= CHUNK_SIZE) {
-		if (cr->filter.ended)
-			n = 0;
-		else if ((n = message_read(cr->src, in, sizeof(in), e)) < 0)
-			return -1;
-		if (n == 0) {
-			cr->len += body_filter_finish(&cr->filter,
-			    cr->buf + cr->len);
-			cr->eof = true;
-			break;
-		}
-		if ((m = body_filter_run(&cr->filter, in, (size_t)n,
-		    cr->buf + cr->len, e)) < 0)
-			return -1;
-		cr->len += (size_t)m;
-	}
-	return 0;
 }
 
 int
@@ -98,5 +138,6 @@ void
 chunk_reader_free(struct chunk_reader *cr)
 {
 	free(cr->buf);
-	cr->buf = NULL;
+	free(cr->in);
+	cr->buf = cr->in = NULL;
 }

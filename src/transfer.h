@@ -32,6 +32,8 @@ struct chunk_reader {
 	char *buf;		/* CHUNK_SIZE octets */
 	size_t len;
 	bool eof;		/* the chunk in buf is the last */
+	char *in;		/* input read but not yet filtered */
+	size_t in_pos, in_len;
 };
 
 int chunk_reader_init(struct chunk_reader *cr, struct message_source *src,

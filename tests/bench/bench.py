@@ -15,7 +15,9 @@ alternating, after one untimed warm-up run each:
      Exim offers PIPECONNECT, as it does by default, so mailout's warm-up
      run keeps its EHLO replies and the timed runs use early pipelining;
      the "pipe_connect off" rows show mailout without it;
-  3. throughput: a 50 MB message to sink.c (local discard SMTP sink);
+  3. throughput: a 50 MB message to sink.c (local discard SMTP sink),
+     and the ceiling: the file copied as it is into a socket to the sink
+     (copy.c);
   4. memory: 1 MB and --big-mb (default 500) MB messages to the sink
      (--big-runs, default 3, runs for the big one).
 
@@ -85,11 +87,17 @@ class Bench:
         with open(port_file + ".err") as f:
             raise RuntimeError("%s did not start: %s" % (argv[0], f.read()))
 
-    def start_sink(self):
-        exe = self.path("sink")
+    def compile(self, name):
+        exe = self.path(name)
         cc = os.environ.get("CC", "cc")
-        subprocess.run([cc, "-O2", "-o", exe, os.path.join(HERE, "sink.c")],
+        subprocess.run([cc, "-O2", "-o", exe, os.path.join(HERE,
+                                                           name + ".c")],
                        check=True)
+        return exe
+
+    def start_sink(self):
+        exe = self.compile("sink")
+        self.copy = self.compile("copy")
         self.sink_log = self.path("sink.log")
         self.sink_port = self.spawn([exe, "-f", self.path("sink.port"),
                                      "-l", self.sink_log],
@@ -167,12 +175,12 @@ class Bench:
     # -- running -----------------------------------------------------------
 
     def run_once(self, argv, stdin_path):
-        """(wall seconds, peak RSS KiB or None, exit status, stderr).
-        The peak RSS comes from GNU time: a child of this (big) Python
+        """(wall seconds, (peak RSS KiB, CPU seconds) or None, exit status,
+        stderr). Both come from GNU time: a child of this (big) Python
         process would inherit its high-water mark through fork/exec."""
         err, rss_file = self.path("stderr"), self.path("rss")
         if TIME:
-            argv = [TIME, "-q", "-f", "%M", "-o", rss_file] + argv
+            argv = [TIME, "-q", "-f", "%M %U %S", "-o", rss_file] + argv
         with open(stdin_path, "rb") as fin, open(err, "wb") as ferr:
             t0 = time.perf_counter()
             rc = subprocess.call(argv, stdin=fin, stdout=subprocess.DEVNULL,
@@ -184,10 +192,14 @@ class Bench:
         if TIME:
             try:
                 with open(rss_file) as f:
-                    rss = int(f.read().split()[-1])
+                    m, u, s = f.read().splitlines()[-1].split()
+                rss = (int(m), float(u) + float(s))
             except (OSError, ValueError, IndexError):
                 pass
         return wall, rss, rc, text
+
+
+NOT_RUN = {"time": None, "cpu": None, "rss": None, "fail": None}
 
 
 def median(xs):
@@ -220,7 +232,7 @@ def workload(b, name, msg, octets, clients, runs):
     """clients: {"mailout": argv, "msmtp": argv}.  Returns a result row."""
     res = {}
     for c in clients:
-        res[c] = {"times": [], "rss": [], "fail": None}
+        res[c] = {"times": [], "rss": [], "cpu": [], "fail": None}
     log("%s: %d run(s) each" % (name, runs))
     order = list(clients)
     for i in range(-1, runs):          # -1: the warm-up
@@ -233,12 +245,13 @@ def workload(b, name, msg, octets, clients, runs):
             if i >= 0:
                 res[c]["times"].append(wall)
                 if rss is not None:
-                    res[c]["rss"].append(rss)
+                    res[c]["rss"].append(rss[0])
+                    res[c]["cpu"].append(rss[1])
         time.sleep(0.05)
     row = {"name": name, "runs": runs, "octets": octets}
     for c in clients:
         r = res[c]
-        row[c] = {"time": median(r["times"]),
+        row[c] = {"time": median(r["times"]), "cpu": median(r["cpu"]),
                   "rss": max(r["rss"]) if r["rss"] else None,
                   "fail": r["fail"]}
         if r["fail"]:
@@ -309,7 +322,7 @@ def main():
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
-    rows, notes = [], []
+    rows, notes, goals = [], [], []
     try:
         b.start_sink()
         exim = None
@@ -382,6 +395,7 @@ def main():
         def sink_clients():
             return {"mailout": [opts.mailout, "--host", "127.0.0.1",
                                 "--port", str(b.sink_port), "--tls", "off",
+                                "--queue-dir", b.path("queue"),
                                 "-f", SENDER, "a@example.com"],
                     "msmtp": [opts.msmtp, "-C", sconf, "-f", SENDER,
                               "a@example.com"]}
@@ -393,9 +407,24 @@ def main():
             log("writing a %d MB message" % mb)
             msg = b.message("m%d" % mb, mb * 1000 * 1000, ["a@example.com"])
             octets = os.path.getsize(msg)
-            rows.append(workload(b, "%s: %d MB message, discard sink"
-                                 % (what, mb), msg, octets, sink_clients(),
-                                 runs))
+            clients = sink_clients()
+            if what == "throughput":
+                clients["ceiling"] = [b.copy, str(b.sink_port)]
+            row = workload(b, "%s: %d MB message, discard sink"
+                           % (what, mb), msg, octets, clients, runs)
+            rows.append(row)
+            if what == "throughput":
+                file_row = row
+                goals.append(("50 MB from a file: msmtp time / mailout "
+                              "time", ">= 20",
+                              fmt_ratio(row["msmtp"]["time"],
+                                        row["mailout"]["time"])))
+                goals.append(("50 MB from a file: mailout throughput / "
+                              "ceiling's (the file copied as it is into a "
+                              "socket to the sink, copy.c: %s)"
+                              % fmt_time(row["ceiling"]["time"]), ">= 0.90",
+                              fmt_ratio(row["ceiling"]["time"],
+                                        row["mailout"]["time"])))
             os.unlink(msg)
     finally:
         b.stop()
@@ -405,7 +434,7 @@ def main():
           "| msmtp MB/s | mailout peak RSS | msmtp peak RSS | RSS ratio |")
     print("|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
-        m, s = r["mailout"], r["msmtp"]
+        m, s = r["mailout"], r.get("msmtp", NOT_RUN)
         cells = [r["name"], str(r["runs"]),
                  "FAILED" if m["fail"] and m["time"] is None
                  else fmt_time(m["time"]),
@@ -422,6 +451,12 @@ def main():
           "message octets (LF input) / median time; peak RSS = the largest "
           "ru_maxrss of the runs; ratios are mailout / msmtp (time ratio "
           "< 1: mailout faster).")
+    print()
+    print("| goal (issue 18) | target | measured |")
+    print("|---|---|---|")
+    for g in goals:
+        print("| %s | %s | %s |" % g)
+    print()
     for n in notes:
         print("- " + n)
     print("- machine: %s" % machine())

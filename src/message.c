@@ -40,7 +40,6 @@ put_octet(struct body_filter *f, char *out, char ch)
 		out[o++] = '\r';
 		out[o++] = '\n';
 		f->col = 0;
-		f->lines++;
 		if (f->in_headers) {
 			out[o++] = ' ';	/* fold: the line continues the header */
 			f->col = 1;
@@ -80,7 +79,7 @@ filter_octet(struct body_filter *f, char ch, char *out, struct err *e)
 	}
 	if (ch == '\0')
 		return err_set(e, EX_DATAERR, "message contains a NUL octet "
-		    "(line %llu)", f->lines + 1);
+		    "(line %lld)", (long long)f->lines + 1 + f->line_offset);
 	if (ch == '\n' || ch == '\r') {
 		f->after_cr = ch == '\r';
 		return (ssize_t)(o + end_line(f, out + o));
@@ -244,8 +243,10 @@ message_read(struct message_source *src, char *buf, size_t len, struct err *e)
 	for (;;) {
 		ssize_t n = read(src->fd, buf, len);
 
-		if (n >= 0)
+		if (n >= 0) {
+			src->consumed |= n > 0;
 			return n;
+		}
 		if (errno != EINTR)
 			return err_set(e, EX_IOERR, "cannot read %s: %s",
 			    src->name, strerror(errno));
@@ -260,12 +261,21 @@ message_mark(struct message_source *src)
 	src->body_offset = lseek(src->fd, 0, SEEK_CUR);
 	src->seekable = src->body_offset >= 0 && fstat(src->fd, &sb) == 0 &&
 	    S_ISREG(sb.st_mode);
+	src->consumed = false;
+}
+
+bool
+message_rewindable(const struct message_source *src)
+{
+	return src->seekable || !src->consumed;
 }
 
 int
 message_rewind(struct message_source *src, struct err *e)
 {
 	src->front_pos = 0;
+	if (!src->seekable && !src->consumed)
+		return 0;	/* the fd is where the mark left it */
 	if (lseek(src->fd, src->body_offset, SEEK_SET) < 0)
 		return err_set(e, EX_IOERR, "cannot reread %s: %s", src->name,
 		    strerror(errno));

@@ -28,7 +28,9 @@ struct body_filter {
 	bool ended;		/* the "." line was seen: stop reading */
 	bool eight_bit;		/* some octet >= 0x80 was seen */
 	size_t col;		/* octets already on the current output line */
-	unsigned long long lines;
+	unsigned long long lines;	/* input lines ended so far */
+	long long line_offset;	/* the input's own line number of line 1 is
+				 * 1 + line_offset (error messages) */
 };
 
 /* Upper bound of body_filter_run's output for n input octets. */
@@ -55,7 +57,10 @@ struct message_source {
 	char *front;		/* bytes to give before reading fd (owned) */
 	size_t front_len, front_pos;
 	bool seekable;		/* fd can be read again from body_offset */
+	bool consumed;		/* fd octets read since the mark */
 	off_t body_offset;	/* fd offset where front ends */
+	long long line_offset;	/* for body_filter: input lines before the
+				 * front, less the lines in it (header_attach) */
 };
 
 int message_open(struct message_source *src, const char *path, struct err *e);
@@ -65,6 +70,10 @@ ssize_t message_read(struct message_source *src, char *buf, size_t len,
 /* Remember this point (after header_attach) so the message can be sent
  * again in a further transaction; the fd must be a regular file. */
 void message_mark(struct message_source *src);
+
+/* Whether message_rewind can go back to the marked point: the fd is a
+ * regular file, or nothing was read from it since the mark. */
+bool message_rewindable(const struct message_source *src);
 
 /* Back to the marked point; EX_IOERR on failure. */
 int message_rewind(struct message_source *src, struct err *e);

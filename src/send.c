@@ -13,6 +13,7 @@
 #include "report.h"
 #include "send.h"
 #include "submit.h"
+#include "transfer.h"
 
 /* --dry-run, after the settings: the envelope and the header block. */
 static void
@@ -129,11 +130,35 @@ queue_rest(const struct options *o, const struct settings *st,
 				mark_queued(out, &out->rcpts[i]);
 		snprintf(out->queue_id, sizeof(out->queue_id), "%s", qe.id);
 	}
-	if (e.code != 0)
+	if (e.code == EX_DATAERR)
+		out->session = e;	/* the message itself cannot be sent */
+	else if (e.code != 0)
 		fprintf(stderr, "mailout: cannot queue the message: %s\n",
 		    e.msg);
 	queue_close(&q);
 	queue_entry_free(&qe);
+}
+
+/*
+ * Bad input is EX_DATAERR whatever the network did: a message that went
+ * nowhere because the session failed first (or that nobody took) is read
+ * through the filter now, when it can be read again.
+ */
+static void
+check_unsent(const struct settings *st, struct message_source *src,
+    struct outcome *out)
+{
+	struct err e = { 0, "" };
+
+	if (out->session.code == EX_DATAERR ||
+	    outcome_count(out, RCPT_ACCEPTED) > 0 ||
+	    outcome_count(out, RCPT_QUEUED) > 0 || !message_rewindable(src))
+		return;
+	if (message_rewind(src, &e) == 0 &&
+	    transfer_check(src, st->dot_ends, &e) == 0)
+		return;
+	if (e.code == EX_DATAERR)
+		out->session = e;
 }
 
 /* Deliver now, keeping a way to read the message again for the queue. */
@@ -156,6 +181,7 @@ deliver(const struct options *o, const struct settings *st,
 	 * would send to some */
 	if (st->queue && out->session.code != EX_NOUSER)
 		queue_rest(o, st, env, message_id, src, out, true);
+	check_unsent(st, src, out);
 }
 
 static void

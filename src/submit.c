@@ -398,7 +398,7 @@ run_transactions(struct txn *t, struct err *e)
 	struct reply r;
 
 	for (;;) {
-		if (!first && !t->src->seekable) {
+		if (!first && !message_rewindable(t->src)) {
 			defer_retries(t);	/* a pipe cannot be sent again */
 			return;
 		}

@@ -25,6 +25,7 @@ reader_init(struct chunk_reader *cr, struct message_source *src,
 	memset(cr, 0, sizeof(*cr));
 	cr->src = src;
 	body_filter_init(&cr->filter, dot_ends, stuff);
+	cr->filter.line_offset = src->line_offset;
 	cr->buf = malloc(CHUNK_SIZE);
 	cr->in = malloc(INPUT_CHUNK);
 	if (cr->buf == NULL || cr->in == NULL) {
@@ -110,6 +111,20 @@ transfer_data(struct smtp *s, struct message_source *src, bool dot_ends,
 	log_line('C', ".", 1);
 	rc = 0;
 out:
+	chunk_reader_free(&cr);
+	return rc;
+}
+
+int
+transfer_check(struct message_source *src, bool dot_ends, struct err *e)
+{
+	struct chunk_reader cr;
+	int rc = 0;
+
+	if (chunk_reader_init(&cr, src, dot_ends, e) < 0)
+		return -1;
+	while (rc == 0 && !cr.eof)
+		rc = chunk_fill(&cr, e);
 	chunk_reader_free(&cr);
 	return rc;
 }

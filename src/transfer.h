@@ -22,6 +22,11 @@
 int transfer_data(struct smtp *s, struct message_source *src, bool dot_ends,
     struct err *e);
 
+/* Read the message through the filter to its end, sending nothing:
+ * EX_DATAERR when it cannot be sent (a NUL octet). */
+int transfer_check(struct message_source *src, bool dot_ends,
+    struct err *e);
+
 /* Only the "." line: the end of an empty message. */
 int transfer_empty(struct smtp *s, struct err *e);
 

@@ -3,7 +3,7 @@
 
 Usage:
   bench.py [--mailout PATH] [--msmtp PATH] [--runs N] [--delay-ms MS]
-           [--big-mb MB] [--big-runs N] [--no-exim] [--keep]
+           [--big-mb MB] [--big-runs N] [--flush-n N] [--no-exim] [--keep]
 
 Workloads, each run N times (--runs, default 5) per client, the clients
 alternating, after one untimed warm-up run each:
@@ -19,7 +19,10 @@ alternating, after one untimed warm-up run each:
      and the ceiling: the file copied as it is into a socket to the sink
      (copy.c);
   4. memory: 1 MB and --big-mb (default 500) MB messages to the sink
-     (--big-runs, default 3, runs for the big one).
+     (--big-runs, default 3, runs for the big one);
+  5. queue flush: --flush-n (default 300) messages queued with -odq (not
+     timed), then one mailout -q sending them to Exim over STARTTLS
+     (at most 3 runs).
 
 Prints a Markdown table: median wall time, throughput (message octets /
 median time), the largest peak RSS of the runs (getrusage of the child),
@@ -259,6 +262,42 @@ def workload(b, name, msg, octets, clients, runs):
     return row
 
 
+def flush_row(b, opts, conf, port, n, runs):
+    """N messages queued (-odq, not timed), then one timed mailout -q
+    sending them all to Exim (one connection: the entries share their
+    settings). The queue must be empty after each run."""
+    qdir = b.path("flush-queue")
+    msg = b.message("flush", 2000, RCPTS3[:1])
+    res = {"times": [], "rss": [], "cpu": [], "fail": None}
+    log("queue flush: %d run(s) of %d messages" % (runs, n))
+    for i in range(-1, runs):          # -1: the warm-up
+        shutil.rmtree(qdir, ignore_errors=True)
+        for _ in range(n):
+            with open(msg, "rb") as fin:
+                subprocess.run([opts.mailout, "--config", conf, "-odq",
+                                "--queue-dir", qdir, "--host", "127.0.0.1",
+                                "--port", str(port), "-f", SENDER,
+                                RCPTS3[0]], stdin=fin, check=True)
+        wall, rss, rc, err = b.run_once([opts.mailout, "--config", conf,
+                                         "-q", "--queue-dir", qdir], msg)
+        left = [f for f in os.listdir(qdir) if f.endswith(".env")]
+        if rc != 0 or left:
+            res["fail"] = "exit %d, %d left: %s" % (rc, len(left), err)
+            log("queue flush failed: %s" % res["fail"])
+            continue
+        if i >= 0:
+            res["times"].append(wall)
+            if rss is not None:
+                res["rss"].append(rss[0])
+                res["cpu"].append(rss[1])
+    r = res
+    return {"name": "queue flush: %d queued messages to Exim (STARTTLS), "
+            "one mailout -q" % n, "runs": runs, "octets": None, "n": n,
+            "mailout": {"time": median(r["times"]), "cpu": median(r["cpu"]),
+                        "rss": max(r["rss"]) if r["rss"] else None,
+                        "fail": r["fail"]}}
+
+
 def auth_mechanisms(b, mailout_argv, msmtp_argv, msg):
     """Which AUTH mechanism each client picked (from -v / --debug)."""
     out = {}
@@ -304,6 +343,7 @@ def main():
     ap.add_argument("--delay-ms", type=float, default=25.0)
     ap.add_argument("--big-mb", type=int, default=500)
     ap.add_argument("--big-runs", type=int, default=3)
+    ap.add_argument("--flush-n", type=int, default=300)
     ap.add_argument("--no-exim", action="store_true")
     ap.add_argument("--keep", action="store_true")
     opts = ap.parse_args()
@@ -386,6 +426,17 @@ def main():
                        "" if early else ", mailout pipe_connect off"),
                     small, None, {"mailout": mailout, "msmtp": msmtp},
                     opts.runs))
+
+            fconf = b.conf("mailout-flush.conf",
+                           "[defaults]\ntls_trust_file = %s\n" % ca)
+            row = flush_row(b, opts, fconf, int(exim["EXIM_PORT"]),
+                            opts.flush_n, min(opts.runs, 3))
+            rows.append(row)
+            t = row["mailout"]["time"]
+            goals.append(("queue flush: messages per second (300 in 1.6 s "
+                          "before)", ">= 190",
+                          "%.0f (%d in %s)" % (row["n"] / t, row["n"],
+                                               fmt_time(t)) if t else "-"))
 
         sconf = b.conf("msmtp-sink.conf",
                        "account sink\nhost 127.0.0.1\nport %d\nfrom %s\n"

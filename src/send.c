@@ -161,6 +161,30 @@ check_unsent(const struct settings *st, struct message_source *src,
 		out->session = e;
 }
 
+/* What is read ahead of a message from a pipe: most are smaller. */
+#define PREFETCH_MAX (16 * 1024)
+
+/*
+ * A message from a pipe may have to be read again (for the queue, for a
+ * further transaction after a 452). A small one is read whole into
+ * memory; with the queue on, the rest of a large one is kept in a
+ * temporary file as it is read and sent. Input that is not flowing (a
+ * cron job still running, a terminal) is read to its end first, so that
+ * no session waits on it.
+ */
+static int
+keep_rereadable(const struct settings *st, struct message_source *src,
+    struct err *e)
+{
+	if (message_prefetch(src, PREFETCH_MAX, e) < 0)
+		return -1;
+	if (!st->queue)
+		return 0;
+	if (message_tee(src, e) < 0)
+		return -1;
+	return message_flowing(src) ? 0 : message_rewind(src, e);
+}
+
 /* Deliver now, keeping a way to read the message again for the queue. */
 static void
 deliver(const struct options *o, const struct settings *st,
@@ -173,8 +197,7 @@ deliver(const struct options *o, const struct settings *st,
 		queue_rest(o, st, env, message_id, src, out, false);
 		return;
 	}
-	if (st->queue && !src->seekable &&
-	    message_spool(src, &out->session) < 0)
+	if (keep_rereadable(st, src, &out->session) < 0)
 		return;
 	submit(st, env, src, out);
 	/* refused = abort sent to nobody: queueing the deferred ones

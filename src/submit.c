@@ -444,8 +444,7 @@ submit_on(struct session *ss, const struct settings *st,
 
 	message_mark(src);
 	/* More than one transaction means sending the message again. */
-	if (out->n > BATCH_MAX && !src->seekable &&
-	    message_spool(src, &out->session) < 0)
+	if (out->n > BATCH_MAX && message_tee(src, &out->session) < 0)
 		return;
 	txn_init(&t, ss, st, env, src, out);
 	run_transactions(&t, &out->session);

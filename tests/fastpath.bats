@@ -559,17 +559,17 @@ EOF
 	scripted_wait
 }
 
-@test "SIZE: a message from a pipe with --no-queue has no SIZE=" {
+@test "SIZE: a small message from a pipe is read whole and declares its size" {
 	crlf_message 5000 "$BATS_TEST_TMPDIR/msg"
-	scripted_start < <(size_script 'MAIL FROM:<sender@example\.org>')
+	scripted_start < <(size_script 'MAIL FROM:<sender@example\.org> SIZE=5000')
 	fp_pipe --no-queue a@example.com
 	assert_success
 	scripted_wait
 }
 
-@test "SIZE: with the queue on, a piped message is spooled first and declares its size" {
-	crlf_message 5000 "$BATS_TEST_TMPDIR/msg"
-	scripted_start < <(size_script 'MAIL FROM:<sender@example\.org> SIZE=5000')
+@test "SIZE: a large message from a pipe is streamed, without SIZE=" {
+	crlf_message 300000 "$BATS_TEST_TMPDIR/msg"
+	scripted_start < <(size_script 'MAIL FROM:<sender@example\.org>')
 	fp_pipe --queue-dir "$BATS_TEST_TMPDIR/q" a@example.com
 	assert_success
 	scripted_wait

@@ -342,7 +342,7 @@ spool_file(struct err *e)
 int
 message_tee(struct message_source *src, struct err *e)
 {
-	if (src->seekable || src->whole || src->tee)
+	if (message_kept(src))
 		return 0;	/* it can be read again as it is */
 	if (src->consumed)
 		return err_set(e, EX_SOFTWARE, "the message cannot be kept: "
@@ -375,9 +375,15 @@ spool_rest(struct message_source *src, struct err *e)
 }
 
 bool
+message_kept(const struct message_source *src)
+{
+	return src->seekable || src->whole || src->tee;
+}
+
+bool
 message_rewindable(const struct message_source *src)
 {
-	return src->seekable || src->whole || src->tee || !src->consumed;
+	return message_kept(src) || !src->consumed;
 }
 
 int

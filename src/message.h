@@ -95,8 +95,12 @@ bool message_flowing(const struct message_source *src);
  */
 int message_tee(struct message_source *src, struct err *e);
 
-/* Whether message_rewind can go back to the marked point: a regular
- * file, a message whole in memory, a tee, or nothing read since. */
+/* Whether reading the message loses nothing, so that it can be read
+ * again afterwards: a regular file, a message whole in memory, a tee. */
+bool message_kept(const struct message_source *src);
+
+/* Whether message_rewind can go back to the marked point: the message
+ * is kept, or nothing was read since. */
 bool message_rewindable(const struct message_source *src);
 
 /* Back to the marked point; EX_IOERR on failure. */

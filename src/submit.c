@@ -222,6 +222,22 @@ read_envelope_replies(struct txn *t, struct err *e)
 	return 0;
 }
 
+/* Recipients a 452 sent back need the message again in a further
+ * transaction: from a pipe, keep a copy of what is now going to be read
+ * (nothing is yet). Should that fail, they end deferred. */
+static void
+keep_for_retry(struct txn *t)
+{
+	struct err ignored;
+	size_t i;
+
+	for (i = 0; i < t->n; i++)
+		if (t->out->rcpts[t->batch[i]].retry) {
+			message_tee(t->src, &ignored);
+			return;
+		}
+}
+
 /* refused = abort: one refusal and nobody gets the message. */
 static int
 abort_on_refusal(struct txn *t, struct err *e)
@@ -286,6 +302,7 @@ via_data(struct txn *t, struct err *e)
 	    (pipe_data && smtp_queue(t->s, e, "DATA") < 0) ||
 	    read_envelope_replies(t, e) < 0 || abort_on_refusal(t, e) < 0)
 		return -1;
+	keep_for_retry(t);
 	t->out->session_stage = STAGE_DATA;
 	if (pipe_data) {
 		if (smtp_read_reply(t->s, &r, e) < 0)
@@ -313,20 +330,26 @@ via_data(struct txn *t, struct err *e)
 static int
 via_bdat(struct txn *t, struct chunk_reader *cr, struct err *e)
 {
-	/* The whole message in one chunk rides with the envelope. */
-	bool pipe_chunk, first = true;
+	/* The whole message in one chunk rides with the envelope. It is
+	 * read ahead of the replies only when it can be read again: a pipe
+	 * must wait for them, a 452 may need a copy (keep_for_retry). */
+	bool ahead = message_kept(t->src), pipe_chunk, first = true;
 	struct reply r;
 
-	if (chunk_fill(cr, e) < 0)
+	if (ahead && chunk_fill(cr, e) < 0)
 		return -1;
-	pipe_chunk = t->pipelining && cr->eof && !t->st->refused_abort;
+	pipe_chunk = ahead && t->pipelining && cr->eof &&
+	    !t->st->refused_abort;
 	if (send_envelope(t, e) < 0 ||
 	    (pipe_chunk && transfer_bdat(t->s, cr, e) < 0) ||
 	    read_envelope_replies(t, e) < 0 || abort_on_refusal(t, e) < 0)
 		return -1;
+	keep_for_retry(t);
 	t->out->session_stage = STAGE_DATA;
 	if (t->accepted == 0)
 		return pipe_chunk ? smtp_read_reply(t->s, &r, e) : 0;
+	if (!ahead && chunk_fill(cr, e) < 0)
+		return -1;
 	for (;;) {
 		if (!(first && pipe_chunk) && (transfer_bdat(t->s, cr, e) < 0 ||
 		    smtp_flush(t->s, e) < 0))

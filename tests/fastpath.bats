@@ -868,6 +868,73 @@ EOF
 		fail "the message was not sent twice"
 }
 
+# sent_twice_whole: both transactions carried the whole message (the
+# DATA sections of the capture, or the BDAT chunks in $BATS_TEST_TMPDIR/bdat).
+sent_twice_whole() {
+	"$SCRIPTED_PYTHON" - "$SERVER_CAPTURE" "$BATS_TEST_TMPDIR/msg" \
+		"$BATS_TEST_TMPDIR/bdat" <<'PY'
+import os, re, sys
+cap, msg, bdat = sys.argv[1:4]
+msg = open(msg, "rb").read()
+if os.path.exists(bdat):
+    chunks = open(bdat, "rb").read()
+    assert chunks == msg + msg, (len(chunks), len(msg))
+else:
+    bodies = re.findall(rb"DATA\r\n(.*?\r\n)\.\r\n", open(cap, "rb").read(), re.S)
+    assert bodies == [msg, msg], [len(b) for b in bodies]
+PY
+}
+
+@test "452 with a large message from a pipe, DATA: a copy is kept, every recipient gets it" {
+	crlf_message 300000 "$BATS_TEST_TMPDIR/msg"
+	scripted_start < <(greet PIPELINING; r002_deferred_by_452; cat <<'EOF'
+expect MAIL FROM:<sender@example\.org>
+send 250 2.1.0 sender ok
+expect RCPT TO:<r002@example\.com>
+send 250 2.1.5 ok
+expect DATA
+send 354 go ahead
+data
+send 250 2.0.0 queued
+expect QUIT
+send 221 bye
+EOF
+)
+	# shellcheck disable=SC2046
+	fp_pipe --no-queue $(rcpts 1 2)
+	assert_success
+	scripted_wait
+	sent_twice_whole
+}
+
+@test "452 with a large message from a pipe, BDAT: a copy is kept, every recipient gets it" {
+	crlf_message 300000 "$BATS_TEST_TMPDIR/msg"
+	scripted_start --bdat-out "$BATS_TEST_TMPDIR/bdat" < <(greet PIPELINING CHUNKING; cat <<'EOF'
+expect MAIL FROM:<sender@example\.org>
+send 250 2.1.0 sender ok
+expect RCPT TO:<r001@example\.com>
+send 250 2.1.5 ok
+expect RCPT TO:<r002@example\.com>
+send 452 4.5.3 Too many recipients
+bdat-chunks 250 2.0.0 chunk ok
+send 250 2.0.0 queued
+expect MAIL FROM:<sender@example\.org>
+send 250 2.1.0 sender ok
+expect RCPT TO:<r002@example\.com>
+send 250 2.1.5 ok
+bdat-chunks 250 2.0.0 chunk ok
+send 250 2.0.0 queued
+expect QUIT
+send 221 bye
+EOF
+)
+	# shellcheck disable=SC2046
+	fp_pipe --no-queue $(rcpts 1 2)
+	assert_success
+	scripted_wait
+	sent_twice_whole
+}
+
 @test "refused = abort: one recipient refused: RSET, no DATA/BDAT, exit 67" {
 	conf 'refused = abort'
 	scripted_start < <(greet PIPELINING CHUNKING; cat <<'EOF'

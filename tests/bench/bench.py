@@ -22,7 +22,11 @@ alternating, after one untimed warm-up run each:
      (--big-runs, default 3, runs for the big one);
   5. queue flush: --flush-n (default 300) messages queued with -odq (not
      timed), then one mailout -q sending them to Exim over STARTTLS
-     (at most 3 runs).
+     (at most 3 runs);
+  6. the 50 MB message from a pipe (cat FILE |), the queue on;
+  7. CPU time: a 20 MB message to Exim with STARTTLS and in plain text.
+Below the table, the goals of issue 18 as ratios, each from one
+alternation of the clients it compares.
 
 Prints a Markdown table: median wall time, throughput (message octets /
 median time), the largest peak RSS of the runs (getrusage of the child),
@@ -53,6 +57,7 @@ SENDER = "sender@example.org"
 # GNU time (the "time" package) measures the peak RSS
 TIME = "/usr/bin/time" if os.access("/usr/bin/time", os.X_OK) else None
 RCPTS3 = ["alice@example.org", "bob@example.org", "carol@example.org"]
+TLS_MB = 20
 
 
 def log(msg):
@@ -231,8 +236,20 @@ def fmt_rss(kb):
     return "-" if kb is None else "%.1f MB" % (kb / 1024.0)
 
 
-def workload(b, name, msg, octets, clients, runs):
-    """clients: {"mailout": argv, "msmtp": argv}.  Returns a result row."""
+def empty_maildir(maildir):
+    for sub in ("new", "cur", "tmp"):
+        d = os.path.join(maildir, sub)
+        for f in os.listdir(d) if os.path.isdir(d) else ():
+            os.unlink(os.path.join(d, f))
+
+
+def fmt_cpu(s):
+    return "-" if s is None else "%.0f ms" % (s * 1000)
+
+
+def workload(b, name, msg, octets, clients, runs, between=None):
+    """clients: {"mailout": argv, "msmtp": argv, ...}; between() is
+    called after each run.  Returns a result row."""
     res = {}
     for c in clients:
         res[c] = {"times": [], "rss": [], "cpu": [], "fail": None}
@@ -241,6 +258,8 @@ def workload(b, name, msg, octets, clients, runs):
     for i in range(-1, runs):          # -1: the warm-up
         for c in (order if i % 2 else order[::-1]):
             wall, rss, rc, err = b.run_once(clients[c], msg)
+            if between:
+                between()
             if rc != 0:
                 res[c]["fail"] = "exit %d: %s" % (rc, err.splitlines()[-1]
                                                   if err else "")
@@ -296,6 +315,24 @@ def flush_row(b, opts, conf, port, n, runs):
             "mailout": {"time": median(r["times"]), "cpu": median(r["cpu"]),
                         "rss": max(r["rss"]) if r["rss"] else None,
                         "fail": r["fail"]}}
+
+
+def pipe_row(b, msg, octets, clients, runs, rows, goals):
+    """The message from a pipe (cat FILE |), the queue on (mailout's
+    default; here its own directory); mailout from the file again in the
+    same alternation, for the ratio."""
+    def piped(argv):
+        return ["sh", "-c", 'cat "$0" | exec "$@"', msg] + argv
+
+    row = workload(b, "throughput: 50 MB message from a pipe, queue on, "
+                   "discard sink", msg, octets,
+                   {"mailout": piped(clients["mailout"]),
+                    "msmtp": piped(clients["msmtp"]),
+                    "file": clients["mailout"]}, runs)
+    rows.append(row)
+    goals.append(("50 MB from a pipe, queue on: mailout time / from the "
+                  "file (%s)" % fmt_time(row["file"]["time"]), "<= 1.25",
+                  fmt_ratio(row["mailout"]["time"], row["file"]["time"])))
 
 
 def auth_mechanisms(b, mailout_argv, msmtp_argv, msg):
@@ -438,6 +475,36 @@ def main():
                           "%.0f (%d in %s)" % (row["n"] / t, row["n"],
                                                fmt_time(t)) if t else "-"))
 
+            # CPU time of the TLS layer: the same message to Exim with
+            # STARTTLS and in plain text (its maildir emptied each time)
+            log("writing a %d MB message" % TLS_MB)
+            big = b.message("tls", TLS_MB * 1000 * 1000, RCPTS3[:1])
+            maildir = exim["EXIM_MAILDIR"]
+            to_exim = [opts.mailout, "--config", fconf, "--queue-dir",
+                       b.path("queue"), "--host", "127.0.0.1", "--port",
+                       exim["EXIM_PORT"], "-f", SENDER, RCPTS3[0]]
+            sconf = b.conf("msmtp-exim.conf",
+                           "account exim\nhost 127.0.0.1\nport %s\n"
+                           "from %s\nauth off\ntls on\ntls_starttls on\n"
+                           "tls_trust_file %s\naccount default : exim\n"
+                           % (exim["EXIM_PORT"], SENDER, ca))
+            row = workload(b, "CPU: %d MB message to Exim, STARTTLS (plain "
+                           "text: goals table)" % TLS_MB, big,
+                           os.path.getsize(big),
+                           {"mailout": to_exim + ["--tls", "starttls"],
+                            "msmtp": [opts.msmtp, "-C", sconf, "-f", SENDER,
+                                      RCPTS3[0]],
+                            "plain": to_exim + ["--tls", "off"]},
+                           opts.runs, between=lambda: empty_maildir(maildir))
+            rows.append(row)
+            goals.append(("%d MB to Exim: mailout CPU time with STARTTLS / "
+                          "in plain text (%s / %s)" % (
+                              TLS_MB, fmt_cpu(row["mailout"]["cpu"]),
+                              fmt_cpu(row["plain"]["cpu"])), "<= 1.5",
+                          fmt_ratio(row["mailout"]["cpu"],
+                                    row["plain"]["cpu"])))
+            os.unlink(big)
+
         sconf = b.conf("msmtp-sink.conf",
                        "account sink\nhost 127.0.0.1\nport %d\nfrom %s\n"
                        "auth off\ntls off\naccount default : sink\n"
@@ -465,7 +532,6 @@ def main():
                            % (what, mb), msg, octets, clients, runs)
             rows.append(row)
             if what == "throughput":
-                file_row = row
                 goals.append(("50 MB from a file: msmtp time / mailout "
                               "time", ">= 20",
                               fmt_ratio(row["msmtp"]["time"],
@@ -476,6 +542,7 @@ def main():
                               % fmt_time(row["ceiling"]["time"]), ">= 0.90",
                               fmt_ratio(row["ceiling"]["time"],
                                         row["mailout"]["time"])))
+                pipe_row(b, msg, octets, sink_clients(), runs, rows, goals)
             os.unlink(msg)
     finally:
         b.stop()

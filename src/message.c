@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fdio.h"
 #include "message.h"
 
 void
@@ -229,22 +230,6 @@ message_open(struct message_source *src, const char *path, struct err *e)
 	return 0;
 }
 
-static int
-write_all(int fd, const char *buf, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, buf, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -1;
-		buf += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 /* From the fd; with the tee on, what was read goes to its file too. */
 static ssize_t
 read_fd(struct message_source *src, char *buf, size_t len, struct err *e)
@@ -252,7 +237,7 @@ read_fd(struct message_source *src, char *buf, size_t len, struct err *e)
 	for (;;) {
 		ssize_t n = read(src->fd, buf, len);
 
-		if (n > 0 && src->tee && write_all(src->tee_fd, buf,
+		if (n > 0 && src->tee && fd_write_all(src->tee_fd, buf,
 		    (size_t)n) < 0)
 			return err_set(e, EX_IOERR, "cannot write the spool "
 			    "file: %s", strerror(errno));

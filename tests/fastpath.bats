@@ -827,6 +827,22 @@ send 250 2.0.0 queued
 EOF
 }
 
+# r002_accepted_again: the further transaction, for r002 alone, accepted.
+r002_accepted_again() {
+	cat <<'EOF'
+expect MAIL FROM:<sender@example\.org>
+send 250 2.1.0 sender ok
+expect RCPT TO:<r002@example\.com>
+send 250 2.1.5 ok
+expect DATA
+send 354 go ahead
+data
+send 250 2.0.0 queued
+expect QUIT
+send 221 bye
+EOF
+}
+
 @test "452 again for the first recipient of the further transaction: deferred, not retried forever" {
 	scripted_start < <(greet PIPELINING; r002_deferred_by_452; cat <<'EOF'
 expect MAIL FROM:<sender@example\.org>
@@ -847,19 +863,7 @@ EOF
 }
 
 @test "452 with a small message from a pipe: read whole with the header, sent again from memory" {
-	scripted_start < <(greet PIPELINING; r002_deferred_by_452; cat <<'EOF'
-expect MAIL FROM:<sender@example\.org>
-send 250 2.1.0 sender ok
-expect RCPT TO:<r002@example\.com>
-send 250 2.1.5 ok
-expect DATA
-send 354 go ahead
-data
-send 250 2.0.0 queued
-expect QUIT
-send 221 bye
-EOF
-)
+	scripted_start < <(greet PIPELINING; r002_deferred_by_452; r002_accepted_again)
 	# shellcheck disable=SC2046
 	fp_pipe --no-queue $(rcpts 1 2)
 	assert_success
@@ -887,19 +891,7 @@ PY
 
 @test "452 with a large message from a pipe, DATA: a copy is kept, every recipient gets it" {
 	crlf_message 300000 "$BATS_TEST_TMPDIR/msg"
-	scripted_start < <(greet PIPELINING; r002_deferred_by_452; cat <<'EOF'
-expect MAIL FROM:<sender@example\.org>
-send 250 2.1.0 sender ok
-expect RCPT TO:<r002@example\.com>
-send 250 2.1.5 ok
-expect DATA
-send 354 go ahead
-data
-send 250 2.0.0 queued
-expect QUIT
-send 221 bye
-EOF
-)
+	scripted_start < <(greet PIPELINING; r002_deferred_by_452; r002_accepted_again)
 	# shellcheck disable=SC2046
 	fp_pipe --no-queue $(rcpts 1 2)
 	assert_success

@@ -184,24 +184,28 @@ class Bench:
 
     def run_once(self, argv, stdin_path):
         """(wall seconds, (peak RSS KiB, CPU seconds) or None, exit status,
-        stderr). Both come from GNU time: a child of this (big) Python
-        process would inherit its high-water mark through fork/exec."""
+        stderr). The peak RSS comes from GNU time: a child of this (big)
+        Python process would inherit its high-water mark through
+        fork/exec. The CPU time (user + sys, to the microsecond) is what
+        wait4 says of GNU time and what it ran."""
         err, rss_file = self.path("stderr"), self.path("rss")
         if TIME:
-            argv = [TIME, "-q", "-f", "%M %U %S", "-o", rss_file] + argv
+            argv = [TIME, "-q", "-f", "%M", "-o", rss_file] + argv
         with open(stdin_path, "rb") as fin, open(err, "wb") as ferr:
             t0 = time.perf_counter()
-            rc = subprocess.call(argv, stdin=fin, stdout=subprocess.DEVNULL,
+            p = subprocess.Popen(argv, stdin=fin, stdout=subprocess.DEVNULL,
                                  stderr=ferr)
+            _, status, usage = os.wait4(p.pid, 0)
             wall = time.perf_counter() - t0
+            p.returncode = rc = os.waitstatus_to_exitcode(status)
         with open(err, errors="replace") as f:
             text = f.read().strip()
         rss = None
         if TIME:
             try:
                 with open(rss_file) as f:
-                    m, u, s = f.read().splitlines()[-1].split()
-                rss = (int(m), float(u) + float(s))
+                    rss = (int(f.read().split()[-1]),
+                           usage.ru_utime + usage.ru_stime)
             except (OSError, ValueError, IndexError):
                 pass
         return wall, rss, rc, text

@@ -70,8 +70,8 @@ int message_open(struct message_source *src, const char *path, struct err *e);
 /* Read up to len octets; returns the count (0 at end), or -1 (EX_IOERR). */
 ssize_t message_read(struct message_source *src, char *buf, size_t len,
     struct err *e);
-/* Remember this point (after header_attach) so the message can be sent
- * again in a further transaction; the fd must be a regular file. */
+/* Remember this point (after header_attach): message_rewind comes back
+ * here, for a further transaction or the queue. */
 void message_mark(struct message_source *src);
 
 /*

@@ -7,6 +7,7 @@
 #include "cli/send.h"
 #include "cli/version.h"
 #include "config/mailname.h"
+#include "message/chunk.h"
 #include "message/envelope.h"
 #include "message/header.h"
 #include "message/source.h"
@@ -167,7 +168,9 @@ queue_rest(const struct options *o, const struct settings *st,
 			mark_queued(out, &out->rcpts[i]);
 	snprintf(out->queue_id, sizeof(out->queue_id), "%s", qe.id);
 out:
-	if (e.code != 0)
+	if (e.code == EX_DATAERR)
+		out->session = e;	/* the message itself cannot be sent */
+	else if (e.code != 0)
 		fprintf(stderr, "mailout: cannot queue the message: %s\n",
 		    e.msg);
 	queue_entry_free(&qe);
@@ -187,6 +190,51 @@ submit(const struct settings *st, const struct envelope *env,
 	session_close(&ss);
 }
 
+/*
+ * Bad input is EX_DATAERR whatever the network did: a message that went
+ * nowhere because the session failed first (or that nobody took) is read
+ * through the filter now, when it can be read again.
+ */
+static void
+check_unsent(const struct settings *st, struct message_source *src,
+    struct outcome *out)
+{
+	struct err e = { 0, "" };
+
+	if (out->session.code == EX_DATAERR ||
+	    outcome_count(out, RCPT_ACCEPTED) > 0 ||
+	    outcome_count(out, RCPT_QUEUED) > 0 || !message_rewindable(src))
+		return;
+	if (message_rewind(src, &e) < 0)
+		return;
+	if (chunk_check(src, st->dot_ends, &e) < 0 && e.code == EX_DATAERR)
+		out->session = e;
+}
+
+/* What is read ahead of a message from a pipe: most are smaller. */
+#define PREFETCH_MAX (16 * 1024)
+
+/*
+ * A message from a pipe may have to be read again (for the queue, for a
+ * further transaction after a 452). A small one is read whole into
+ * memory; with the queue on, the rest of a large one is kept in a
+ * temporary file as it is read and sent. Input that is not flowing (a
+ * cron job still running, a terminal) is read to its end first, so that
+ * no session waits on it.
+ */
+static int
+keep_rereadable(const struct settings *st, struct message_source *src,
+    struct err *e)
+{
+	if (message_prefetch(src, PREFETCH_MAX, e) < 0)
+		return -1;
+	if (!st->queue)
+		return 0;
+	if (message_tee(src, e) < 0)
+		return -1;
+	return message_flowing(src) ? 0 : message_rewind(src, e);
+}
+
 /* Deliver now, keeping a way to read the message again for the queue. */
 static void
 deliver(const struct options *o, const struct settings *st,
@@ -199,14 +247,14 @@ deliver(const struct options *o, const struct settings *st,
 		queue_rest(o, st, env, message_id, src, out, false);
 		return;
 	}
-	if (st->queue && !src->seekable &&
-	    message_spool(src, &out->session) < 0)
+	if (keep_rereadable(st, src, &out->session) < 0)
 		return;
 	submit(st, env, src, out);
 	/* refused = abort sent to nobody: queueing the deferred ones
 	 * would send to some */
 	if (st->queue && out->session.code != EX_NOUSER)
 		queue_rest(o, st, env, message_id, src, out, true);
+	check_unsent(st, src, out);
 }
 
 /* s as one shell word: as it is when that is safe, else in '...'. */

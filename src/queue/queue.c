@@ -12,6 +12,7 @@
 
 #include "config/sysdirs.h"
 #include "lib/dirs.h"
+#include "lib/fdio.h"
 #include "message/chunk.h"
 #include "queue/queue.h"
 
@@ -82,22 +83,6 @@ io_error(struct err *e, const struct queue *q, const char *what)
 {
 	return err_set(e, EX_IOERR, "queue %s: cannot %s: %s", q->dir, what,
 	    strerror(errno));
-}
-
-static int
-write_all(int fd, const char *buf, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, buf, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -1;
-		buf += n;
-		len -= (size_t)n;
-	}
-	return 0;
 }
 
 /* fsync and close fd, rename tmp.NAME to NAME, fsync the directory. */
@@ -238,7 +223,7 @@ queue_save(struct queue *q, const struct queue_entry *qe, struct err *e)
 		free(text);
 		return -1;
 	}
-	if (write_all(fd, text, len) < 0) {
+	if (fd_write_all(fd, text, len) < 0) {
 		free(text);
 		drop_tmp(q, fd, name);
 		return io_error(e, q, "write an entry");
@@ -277,11 +262,11 @@ copy_message(int fd, struct message_source *src, bool dot_ends,
 	struct chunk_reader cr;
 	int rc = 0;
 
-	if (chunk_reader_init(&cr, src, dot_ends, e) < 0)
+	if (chunk_reader_init(&cr, src, dot_ends, false, e) < 0)
 		return -1;
 	while (rc == 0 && !cr.eof) {
 		if ((rc = chunk_fill(&cr, e)) == 0 &&
-		    write_all(fd, cr.buf, cr.len) < 0)
+		    fd_write_all(fd, cr.buf, cr.len) < 0)
 			rc = err_set(e, EX_IOERR, "cannot write the queued "
 			    "message: %s", strerror(errno));
 	}

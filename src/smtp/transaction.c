@@ -243,6 +243,22 @@ read_envelope_replies(struct txn *t, struct err *e)
 	return 0;
 }
 
+/* Recipients a 452 sent back need the message again in a further
+ * transaction: from a pipe, keep a copy of what is now going to be read
+ * (nothing is yet). Should that fail, they end deferred. */
+static void
+keep_for_retry(struct txn *t)
+{
+	struct err ignored;
+	size_t i;
+
+	for (i = 0; i < t->n; i++)
+		if (t->out->rcpts[t->batch[i]].retry) {
+			message_tee(t->src, &ignored);
+			return;
+		}
+}
+
 /* refused = abort: one refusal and nobody gets the message. */
 static int
 abort_on_refusal(struct txn *t, struct err *e)
@@ -346,6 +362,7 @@ via_data(struct txn *t, struct err *e)
 
 	if (envelope(t, pipe_data ? queue_data : NULL, e) < 0)
 		return -1;
+	keep_for_retry(t);
 	stage_set(&t->out->session_stage, STAGE_DATA);
 	if (!pipe_data && t->accepted == 0)
 		return 0;	/* every recipient refused */
@@ -402,21 +419,25 @@ send_chunks(struct txn *t, bool sent_first, struct err *e)
 static int
 via_bdat(struct txn *t, struct err *e)
 {
+	/* The whole message in one chunk rides with the envelope. It is
+	 * read ahead of the replies only when it can be read again: a pipe
+	 * must wait for them, a 452 may need a copy (keep_for_retry). */
+	bool ahead = message_kept(t->src), pipe_chunk;
 	struct reply r;
-	bool pipe_chunk;
 
-	if (chunk_fill(t->chunks, e) < 0)
+	if (ahead && chunk_fill(t->chunks, e) < 0)
 		return -1;
-	/* The whole message in one chunk rides with the envelope. */
-	pipe_chunk = t->pipelining && t->chunks->eof && !t->st->refused_abort;
+	pipe_chunk = ahead && t->pipelining && t->chunks->eof &&
+	    !t->st->refused_abort;
 	if (envelope(t, pipe_chunk ? queue_chunk : NULL, e) < 0)
 		return -1;
+	keep_for_retry(t);
 	stage_set(&t->out->session_stage, STAGE_DATA);
-	if (t->accepted > 0)
-		return send_chunks(t, pipe_chunk, e);
-	if (pipe_chunk)
-		return smtp_read_reply(t->s, &r, e);
-	return 0;
+	if (t->accepted == 0)
+		return pipe_chunk ? smtp_read_reply(t->s, &r, e) : 0;
+	if (!ahead && chunk_fill(t->chunks, e) < 0)
+		return -1;
+	return send_chunks(t, pipe_chunk, e);
 }
 
 /* Up to batch_max recipients not yet tried, or sent back by a 452. */
@@ -461,7 +482,7 @@ transaction(struct txn *t, struct err *e)
 
 	if (!t->chunking)
 		return via_data(t, e);
-	if (chunk_reader_init(&cr, t->src, t->st->dot_ends, e) < 0)
+	if (chunk_reader_init(&cr, t->src, t->st->dot_ends, false, e) < 0)
 		return -1;
 	t->chunks = &cr;
 	rc = via_bdat(t, e);
@@ -499,7 +520,7 @@ run_transactions(struct txn *t, struct err *e)
 	bool first = true;
 
 	for (;;) {
-		if (!first && !t->src->seekable) {
+		if (!first && !message_rewindable(t->src)) {
 			defer_retries(t);	/* a pipe cannot be sent again */
 			return;
 		}
@@ -574,8 +595,7 @@ transaction_send(struct session *ss, const struct settings *st,
 	message_mark(src);
 	txn_init(&t, ss, st, env, src, out);
 	/* More than one transaction means sending the message again. */
-	if (out->n > t.batch_max && !src->seekable &&
-	    message_spool(src, &out->session) < 0)
+	if (out->n > t.batch_max && message_tee(src, &out->session) < 0)
 		return;
 	run_transactions(&t, &out->session);
 	trace_progress_end();

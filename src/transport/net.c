@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
+#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -226,17 +228,41 @@ net_has_unread(struct conn *c)
 	    recv(c->fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT) > 0;
 }
 
-int
-net_flush(struct conn *c, struct err *e)
+/* Some of iov[0..n) sent: plain sockets take them all in one call, TLS
+ * a record of the first. */
+static ssize_t
+send_some(struct conn *c, const struct iovec *iov, int n)
+{
+	struct msghdr mh = { .msg_iov = (struct iovec *)iov,
+	    .msg_iovlen = (size_t)n };
+
+	if (c->io == &plain_io)
+		return sendmsg(c->fd, &mh, MSG_NOSIGNAL);
+	return c->io->send(c, iov[0].iov_base, iov[0].iov_len);
+}
+
+/* Send what is buffered, then data (not copied), within the timeout. */
+static int
+send_all(struct conn *c, const void *data, size_t len, struct err *e)
 {
 	long long deadline = net_now_ms() + c->timeout_ms;
-	size_t off = 0;
+	struct iovec iov[2] = { { c->wbuf, c->wlen }, { (void *)data, len } };
+	int i = 0;
 
-	while (off < c->wlen) {
-		ssize_t n = c->io->send(c, c->wbuf + off, c->wlen - off);
+	while (i < 2) {
+		ssize_t n;
 
-		if (n > 0) {
-			off += (size_t)n;
+		if (iov[i].iov_len == 0) {
+			i++;
+			continue;
+		}
+		if ((n = send_some(c, iov + i, 2 - i)) > 0) {
+			for (; i < 2 && (size_t)n >= iov[i].iov_len; i++)
+				n -= (ssize_t)iov[i].iov_len;
+			if (i < 2) {
+				iov[i].iov_base = (char *)iov[i].iov_base + n;
+				iov[i].iov_len -= (size_t)n;
+			}
 			continue;
 		}
 		if (n < 0 && errno != EAGAIN && errno != EINTR)
@@ -251,21 +277,19 @@ net_flush(struct conn *c, struct err *e)
 }
 
 int
+net_flush(struct conn *c, struct err *e)
+{
+	return send_all(c, NULL, 0, e);
+}
+
+int
 net_put(struct conn *c, const void *data, size_t len, struct err *e)
 {
-	const char *p = data;
-
-	while (len > 0) {
-		size_t room = sizeof(c->wbuf) - c->wlen;
-		size_t take = len < room ? len : room;
-
-		memcpy(c->wbuf + c->wlen, p, take);
-		c->wlen += take;
-		p += take;
-		len -= take;
-		if (c->wlen == sizeof(c->wbuf) && net_flush(c, e) < 0)
-			return -1;
-	}
+	/* More than fits: the message text goes out from where it is. */
+	if (len > sizeof(c->wbuf) - c->wlen)
+		return send_all(c, data, len, e);
+	memcpy(c->wbuf + c->wlen, data, len);
+	c->wlen += len;
 	return 0;
 }
 

@@ -106,7 +106,9 @@ bool net_is_tls(const struct conn *c);
 /* True when bytes the server sent are waiting unread (injection check). */
 bool net_has_unread(struct conn *c);
 
-/* Queue bytes for sending; flushes when the buffer fills. */
+/* Queue bytes for sending. What does not fit in the buffer goes out at
+ * once behind what is queued, straight from data: message text is not
+ * copied. */
 int net_put(struct conn *c, const void *data, size_t len, struct err *e);
 int net_flush(struct conn *c, struct err *e);
 

@@ -1,29 +1,37 @@
 # A whole SMTP submission to tests/server/scripted.py, cut into stages, so
-# that a test can put a fault in place of the server's reply at one stage.
-# Sourced by tests/helpers.bash; used by tests/hostile.bats and
-# tests/valgrind.bats.
+# that a test can put a fault in place of the server's reply at one stage,
+# or write its own opening and let the ordinary tail follow.  Sourced by
+# tests/helpers.bash.
 #
 #   dialogue_stages              the stages, in order (see below)
 #   dialogue_script STAGE [LINE...]
 #                                the server's script: the normal dialogue,
 #                                with the script LINEs in place of STAGE's
-#                                reply (none: STAGE is not answered).  The
+#                                reply (none: STAGE is not answered; STAGE
+#                                "none": the whole dialogue, no fault).  The
 #                                dialogue goes on after them unless the last
 #                                one ends the connection (close, reset,
 #                                expect-eof, stall).
+#   dialogue_tail                the script from the MAIL command to QUIT,
+#                                every reply positive: what follows a
+#                                test's own greeting, EHLO (STARTTLS, AUTH)
+#   dialogue_greet [CAP...]      the script of the greeting and of an EHLO
+#                                reply offering CAPs (one a line)
 #   dialogue_reply STAGE         the script lines of STAGE's normal reply
-#   dialogue_sent STAGE          printf format of the bytes the client sends
-#                                up to and including its part of STAGE
+#   dialogue_sent [FIRST] STAGE  printf format of the bytes the client sends
+#                                from its part of stage FIRST (default: the
+#                                start) up to and including its part of
+#                                STAGE (dialogue_sent mail quit: the tail's)
 #   dialogue_message FILE        write the message the dialogue expects
 #   dialogue_args                mailout's arguments for this dialogue (one
 #                                a line; read them with mapfile)
 #   dialogue_run [ARG...]        run mailout (bounded by timeout 60) with
 #                                ARGs and dialogue_args against the scripted
-#                                server, the message from
+#                                server (scripted_mailout: the message from
 #                                $BATS_TEST_TMPDIR/msg; sets status, output
-#                                and ELAPSED_MS
+#                                and ELAPSED_MS)
 #
-# Stages: greeting ehlo [starttls tls ehlo-tls] [auth] mail rcpt1 rcpt2
+# Stages: greeting ehlo [starttls tls ehlo-tls] [auth] mail rcpt1 ... rcptN
 # then data body dot, or (DIALOGUE_CHUNKING) bdat; then quit.  "tls" is the
 # handshake (its "reply" is the server's side of it), "body" the message
 # text (its "reply" is reading it), "dot" and "bdat" the final reply.
@@ -31,19 +39,24 @@
 # The shape comes from these variables (1 = on): DIALOGUE_TLS (STARTTLS,
 # certificates in DIALOGUE_CERTS, made by tests/servers/certs.sh),
 # DIALOGUE_AUTH (AUTH PLAIN as alice, from a --password-command),
-# DIALOGUE_CHUNKING (BDAT instead of DATA).
+# DIALOGUE_CHUNKING (BDAT instead of DATA); the envelope from
+# DIALOGUE_FROM, or the whole MAIL command from DIALOGUE_MAIL (parameters
+# and all), and DIALOGUE_RCPTS (one stage rcptN each); the message from
+# DIALOGUE_HDR and DIALOGUE_BODY (printf formats, LF line ends).
 
 DIALOGUE_FROM=sender@example.org
+DIALOGUE_MAIL=
 DIALOGUE_RCPTS=(a@example.com b@example.com)
 DIALOGUE_HDR='From: Sender <sender@example.org>\nTo: <a@example.com>, <b@example.com>\nSubject: dialogue\nDate: Mon, 01 Jan 2024 00:00:00 +0000\nMessage-ID: <dialogue.1@example.org>\n\n'
 DIALOGUE_BODY='Hello, world.\n'
 DIALOGUE_PASSWORD=secret-pw
 
 dialogue_stages() {
-	local s=(greeting ehlo)
+	local s=(greeting ehlo) i
 	if [ "${DIALOGUE_TLS:-}" = 1 ]; then s+=(starttls tls ehlo-tls); fi
 	if [ "${DIALOGUE_AUTH:-}" = 1 ]; then s+=(auth); fi
-	s+=(mail rcpt1 rcpt2)
+	s+=(mail)
+	for ((i = 1; i <= ${#DIALOGUE_RCPTS[@]}; i++)); do s+=("rcpt$i"); done
 	if [ "${DIALOGUE_CHUNKING:-}" = 1 ]; then
 		s+=(bdat)
 	else
@@ -51,6 +64,12 @@ dialogue_stages() {
 	fi
 	s+=(quit)
 	echo "${s[@]}"
+}
+
+# _dialogue_format TEXT: TEXT as a printf format (% and \ escaped).
+_dialogue_format() {
+	local t=${1//\\/\\\\}
+	printf '%s' "${t//%/%%}"
 }
 
 # The message as the client sends it (CRLF), as a printf format.
@@ -63,29 +82,49 @@ _dialogue_auth_b64() {
 	printf '\0alice\0%s' "$DIALOGUE_PASSWORD" | base64 -w0
 }
 
-_dialogue_ehlo_reply() {
+# _dialogue_command STAGE: the client's command line of STAGE, if it has one.
+_dialogue_command() {
+	case $1 in
+	ehlo | ehlo-tls) echo 'EHLO client.test' ;;
+	starttls) echo STARTTLS ;;
+	auth) echo "AUTH PLAIN $(_dialogue_auth_b64)" ;;
+	mail) echo "${DIALOGUE_MAIL:-MAIL FROM:<$DIALOGUE_FROM>}" ;;
+	rcpt*) echo "RCPT TO:<${DIALOGUE_RCPTS[${1#rcpt} - 1]}>" ;;
+	data) echo DATA ;;
+	quit) echo QUIT ;;
+	esac
+}
+
+# _dialogue_ehlo_lines [CAP...]: the script of an EHLO reply offering CAPs.
+_dialogue_ehlo_lines() {
 	echo 'send 250-server.test'
-	if [ "$1" = plain ] && [ "${DIALOGUE_TLS:-}" = 1 ]; then
-		echo 'send 250-STARTTLS'
-	elif [ "${DIALOGUE_AUTH:-}" = 1 ]; then
-		echo 'send 250-AUTH PLAIN'
-	fi
-	if [ "${DIALOGUE_CHUNKING:-}" = 1 ]; then echo 'send 250-CHUNKING'; fi
+	if [ $# -gt 0 ]; then printf 'send 250-%s\n' "$@"; fi
 	echo 'send 250 HELP'
+}
+
+dialogue_greet() {
+	dialogue_reply greeting
+	_dialogue_expect ehlo
+	_dialogue_ehlo_lines "$@"
+}
+
+_dialogue_ehlo_reply() {
+	local -a caps=()
+	if [ "$1" = plain ] && [ "${DIALOGUE_TLS:-}" = 1 ]; then
+		caps+=(STARTTLS)
+	elif [ "${DIALOGUE_AUTH:-}" = 1 ]; then
+		caps+=('AUTH PLAIN')
+	fi
+	if [ "${DIALOGUE_CHUNKING:-}" = 1 ]; then caps+=(CHUNKING); fi
+	_dialogue_ehlo_lines "${caps[@]}"
 }
 
 # _dialogue_expect STAGE: the script lines reading the client's command.
 _dialogue_expect() {
 	case $1 in
-	ehlo | ehlo-tls) echo 'expect EHLO client\.test' ;;
-	starttls) echo 'expect STARTTLS' ;;
-	auth) echo "expect AUTH PLAIN $(_dialogue_auth_b64 | sed 's/[+]/\\+/g')" ;;
-	mail) echo 'expect MAIL FROM:<sender@example\.org>' ;;
-	rcpt1) echo 'expect RCPT TO:<a@example\.com>' ;;
-	rcpt2) echo 'expect RCPT TO:<b@example\.com>' ;;
-	data) echo 'expect DATA' ;;
 	bdat) echo 'bdat BDAT [0-9]+ LAST' ;;
-	quit) echo 'expect QUIT' ;;
+	greeting | tls | body | dot) ;;
+	*) echo "expect $(re_quote "$(_dialogue_command "$1")")" ;;
 	esac
 }
 
@@ -98,7 +137,7 @@ dialogue_reply() {
 	ehlo-tls) _dialogue_ehlo_reply tls ;;
 	auth) echo 'send 235 2.7.0 Authentication successful' ;;
 	mail) echo 'send 250 2.1.0 Ok' ;;
-	rcpt1 | rcpt2) echo 'send 250 2.1.5 Ok' ;;
+	rcpt*) echo 'send 250 2.1.5 Ok' ;;
 	data) echo 'send 354 End data with <CR><LF>.<CR><LF>' ;;
 	body) echo 'data' ;;
 	dot | bdat) echo 'send 250 2.0.0 Ok: queued' ;;
@@ -106,10 +145,22 @@ dialogue_reply() {
 	esac
 }
 
-dialogue_script() {
-	local stage=$1 s
+# _dialogue_from FIRST STAGE...: the STAGEs from FIRST on.
+_dialogue_from() {
+	local first=$1 s
 	shift
-	for s in $(dialogue_stages); do
+	for s in "$@"; do
+		if [ "$s" = "$first" ]; then first=; fi
+		if [ -z "$first" ]; then echo "$s"; fi
+	done
+}
+
+# _dialogue_script FIRST STAGE [LINE...]: dialogue_script from stage FIRST on.
+_dialogue_script() {
+	local first=$1 stage=$2 s
+	shift 2
+	# shellcheck disable=SC2046 # the stages are words
+	for s in $(_dialogue_from "$first" $(dialogue_stages)); do
 		_dialogue_expect "$s"
 		if [ "$s" != "$stage" ]; then
 			dialogue_reply "$s"
@@ -122,23 +173,26 @@ dialogue_script() {
 	done
 }
 
+dialogue_script() {
+	_dialogue_script greeting "$@"
+}
+
+dialogue_tail() {
+	_dialogue_script mail none
+}
+
 dialogue_sent() {
-	local stage=$1 s out='' text
+	local first=greeting stage=$1 s out='' text
+	if [ $# -gt 1 ]; then first=$1 stage=$2; fi
 	text=$(_dialogue_text)
-	# shellcheck disable=SC2059 # text is a printf format
-	for s in $(dialogue_stages); do
+	# shellcheck disable=SC2046,SC2059 # the stages are words; text a format
+	for s in $(_dialogue_from "$first" $(dialogue_stages)); do
 		case $s in
-		ehlo | ehlo-tls) out+='EHLO client.test\r\n' ;;
-		starttls) out+='STARTTLS\r\n' ;;
-		auth) out+="AUTH PLAIN $(_dialogue_auth_b64)"'\r\n' ;;
-		mail) out+='MAIL FROM:<sender@example.org>\r\n' ;;
-		rcpt1) out+='RCPT TO:<a@example.com>\r\n' ;;
-		rcpt2) out+='RCPT TO:<b@example.com>\r\n' ;;
-		data) out+='DATA\r\n' ;;
+		greeting | tls) ;;
 		body) out+=$text ;;
 		dot) out+='.\r\n' ;;
 		bdat) out+="BDAT $(printf -- "$text" | wc -c) LAST"'\r\n'"$text" ;;
-		quit) out+='QUIT\r\n' ;;
+		*) out+="$(_dialogue_format "$(_dialogue_command "$s")")"'\r\n' ;;
 		esac
 		if [ "$s" = "$stage" ]; then break; fi
 	done
@@ -165,11 +219,7 @@ dialogue_args() {
 }
 
 dialogue_run() {
-	local t0 args
+	local args
 	mapfile -t args < <(dialogue_args)
-	t0=${EPOCHREALTIME/./}
-	run timeout 60 "$MAILOUT" --host 127.0.0.1 --port "$SERVER_PORT" \
-		"$@" "${args[@]}" <"$BATS_TEST_TMPDIR/msg"
-	# shellcheck disable=SC2034 # for the caller
-	ELAPSED_MS=$(((${EPOCHREALTIME/./} - t0) / 1000))
+	scripted_mailout "$@" "${args[@]}"
 }

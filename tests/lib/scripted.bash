@@ -20,6 +20,17 @@
 #   assert_capture_prefix_printf FORMAT [ARGS...]
 #                                         the capture starts with these bytes
 #   assert_no_connection                  the server got no connection at all
+#   msg FORMAT [ARGS...]                  write the message mailout reads,
+#                                         $BATS_TEST_TMPDIR/msg (printf)
+#   scripted_mailout [--separate-stderr] ARGS...
+#                                         `run` mailout with ARGS against
+#                                         the server (--socket or --host
+#                                         127.0.0.1 --port), the message from
+#                                         msg, bounded by timeout
+#                                         $SCRIPTED_RUN_BOUND (60 s); sets
+#                                         ELAPSED_MS too
+#   re_quote TEXT                         a regex for expect matching TEXT
+#                                         literally
 #   scripted_teardown                     kill every server of the test (call
 #                                         it from teardown()); prints the
 #                                         server logs when the test failed.
@@ -224,6 +235,36 @@ assert_no_connection() {
 		fail "the scripted server got a connection (expected none)"
 		return 1
 	fi
+}
+
+msg() {
+	# shellcheck disable=SC2059
+	printf -- "$@" >"$BATS_TEST_TMPDIR/msg"
+}
+
+scripted_mailout() {
+	local -a how=() target
+	if [ "${1:-}" = --separate-stderr ]; then
+		how=(--separate-stderr)
+		shift
+	fi
+	if [ -n "${SERVER_SOCKET:-}" ]; then
+		target=(--socket "$SERVER_SOCKET")
+	else
+		target=(--host 127.0.0.1 --port "$SERVER_PORT")
+	fi
+	local t0=${EPOCHREALTIME/./}
+	run "${how[@]}" timeout "${SCRIPTED_RUN_BOUND:-60}" "$MAILOUT" \
+		"${target[@]}" "$@" <"$BATS_TEST_TMPDIR/msg"
+	# shellcheck disable=SC2034 # for the caller
+	ELAPSED_MS=$(((${EPOCHREALTIME/./} - t0) / 1000))
+}
+
+# re_quote TEXT: expect matches the line decoded as Latin-1: the regex
+# characters escaped, octets >= 0x80 as \xHH.
+re_quote() {
+	LC_ALL=C perl -e '$_ = shift; s/([.^\$*+?{}\[\]\\|()])/\\$1/g;
+		s/([\x80-\xff])/sprintf("\\x%02x", ord($1))/ge; print' -- "$1"
 }
 
 scripted_teardown() {

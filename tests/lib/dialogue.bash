@@ -15,8 +15,9 @@
 #   dialogue_tail                the script from the MAIL command to QUIT,
 #                                every reply positive: what follows a
 #                                test's own greeting, EHLO (STARTTLS, AUTH)
-#   dialogue_greet [CAP...]      the script of the greeting and of an EHLO
-#                                reply offering CAPs (one a line)
+#   dialogue_ehlo [CAP...]       the script reading EHLO and answering it,
+#                                offering CAPs (one a line)
+#   dialogue_greet [CAP...]      the greeting, then dialogue_ehlo CAPs
 #   dialogue_reply STAGE         the script lines of STAGE's normal reply
 #   dialogue_sent [FIRST] STAGE  printf format of the bytes the client sends
 #                                from its part of stage FIRST (default: the
@@ -102,10 +103,14 @@ _dialogue_ehlo_lines() {
 	echo 'send 250 HELP'
 }
 
-dialogue_greet() {
-	dialogue_reply greeting
+dialogue_ehlo() {
 	_dialogue_expect ehlo
 	_dialogue_ehlo_lines "$@"
+}
+
+dialogue_greet() {
+	dialogue_reply greeting
+	dialogue_ehlo "$@"
 }
 
 _dialogue_ehlo_reply() {

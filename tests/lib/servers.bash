@@ -3,7 +3,16 @@
 # In a .bats file:
 #   setup_file()    { exim_start; }        # or dovecot_start
 #   teardown_file() { exim_stop; }         # runs even when tests fail
+# or, for a suite whose tests share one Exim, one test at a time, each
+# starting with an empty maildir (exim_test_setup in its setup()):
+#   exim_suite
 #
+# exim_test_setup               empty the maildir; EXIM_LOG_START: where
+#                               this test's part of EXIM_LOG starts
+# exim_log_since                the lines Exim logged since exim_test_setup
+# mailout_exim PORT ARGS...     mailout to Exim's PORT, HELO client.test,
+#                               -f sender@example.org, the message from
+#                               $BATS_TEST_TMPDIR/msg, bounded in time
 # exim_start exports EXIM_PORT EXIM_TLS_PORT EXIM_MAILDIR EXIM_LOG EXIM_CERTS
 #   EXIM_DIR, EXIM_{UNTRUSTED,EXPIRED,WRONGNAME,SELFSIGNED}_PORT (STARTTLS)
 #   and EXIM_{UNTRUSTED,EXPIRED,WRONGNAME,SELFSIGNED}_TLS_PORT (implicit TLS)
@@ -47,17 +56,25 @@ _servers_make_reachable() {
 }
 
 # _servers_start NAME DIR: run tests/servers/NAME.sh start DIR, export DIR/env.
+# The script picks free ports and then binds them: another process (another
+# suite under bats --jobs) may take one in between.  It then picks again.
 _servers_start() {
-	local name=$1 dir=$2 out
+	local name=$1 dir=$2 out try
 	if ! _servers_make_reachable "$dir"; then
 		fail "${name}_start: cannot create $dir"
 		return 1
 	fi
-	if ! out=$("$SERVERS_SCRIPTS_DIR/$name.sh" start "$dir" 2>&1); then
+	for try in 1 2 3; do
+		if out=$("$SERVERS_SCRIPTS_DIR/$name.sh" start "$dir" 2>&1); then
+			break
+		fi
+		if [ "$try" -lt 3 ] && [[ $out == *"Address already in use"* ]]; then
+			continue
+		fi
 		fail "${name}_start: could not start the $name test server in $dir:
 $out"
 		return 1
-	fi
+	done
 	[ -z "$out" ] || printf '%s\n' "$out" >&2
 	if [ ! -s "$dir/env" ]; then
 		fail "${name}_start: $dir/env missing after start"
@@ -77,6 +94,36 @@ exim_stop() {
 	local dir=${1:-${EXIM_DIR:-${BATS_FILE_TMPDIR:-}/exim}}
 	[ -d "$dir" ] || return 0
 	"$SERVERS_SCRIPTS_DIR/exim.sh" stop "$dir"
+}
+
+# exim_suite: define setup_file and teardown_file for a suite of tests that
+# share one Exim.  They share its maildir and log too: under bats --jobs
+# they run one after the other.
+exim_suite() {
+	setup_file() {
+		BATS_NO_PARALLELIZE_WITHIN_FILE=true
+		exim_start
+	}
+	teardown_file() {
+		exim_stop
+	}
+}
+
+exim_test_setup() {
+	maildir_clear "$EXIM_MAILDIR"
+	EXIM_LOG_START=$(($(stat -c %s "$EXIM_LOG") + 1))
+}
+
+exim_log_since() {
+	tail -c "+$EXIM_LOG_START" "$EXIM_LOG"
+}
+
+# A hanging client fails the test instead of hanging the suite.
+mailout_exim() {
+	local port=$1
+	shift
+	timeout 60 "$MAILOUT" --host 127.0.0.1 --port "$port" --timeout 20 \
+		--helo client.test -f sender@example.org "$@" <"$BATS_TEST_TMPDIR/msg"
 }
 
 dovecot_start() {

@@ -546,9 +546,7 @@ assert_stderr_is() {
 	# STARTTLS is not repeated: exactly this dialogue
 	{
 		printf 'EHLO client.test\r\nSTARTTLS\r\nEHLO client.test\r\n'
-		printf -- "$(dialogue_sent mail data)"
-		sed 's/$/\r/' "$BATS_TEST_TMPDIR/msg"
-		printf -- "$(dialogue_sent dot quit)"
+		wire | dialogue_tail_sent -
 	} >"$BATS_TEST_TMPDIR/expected"
 	assert_capture "$BATS_TEST_TMPDIR/expected"
 	grep -q -- '-- .*TLS handshake done: TLSv1.3' "$SERVER_LOG" ||

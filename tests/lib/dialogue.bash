@@ -23,6 +23,10 @@
 #                                from its part of stage FIRST (default: the
 #                                start) up to and including its part of
 #                                STAGE (dialogue_sent mail quit: the tail's)
+#   dialogue_tail_sent TEXT      the bytes (not a format) the client sends
+#                                for dialogue_tail when TEXT is the file of
+#                                the message text as it goes on the wire
+#                                (- : stdin; see wire)
 #   dialogue_message FILE        write the message the dialogue expects
 #   dialogue_args                mailout's arguments for this dialogue (one
 #                                a line; read them with mapfile)
@@ -202,6 +206,14 @@ dialogue_sent() {
 		if [ "$s" = "$stage" ]; then break; fi
 	done
 	printf '%s' "$out"
+}
+
+dialogue_tail_sent() {
+	# shellcheck disable=SC2059 # formats
+	printf -- "$(dialogue_sent mail data)"
+	cat -- "$1"
+	# shellcheck disable=SC2059
+	printf -- "$(dialogue_sent dot quit)"
 }
 
 dialogue_message() {

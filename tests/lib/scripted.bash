@@ -22,6 +22,8 @@
 #   assert_no_connection                  the server got no connection at all
 #   msg FORMAT [ARGS...]                  write the message mailout reads,
 #                                         $BATS_TEST_TMPDIR/msg (printf)
+#   wire                                  that message as it goes on the
+#                                         wire (CRLF; no dot-stuffing)
 #   scripted_mailout [--separate-stderr] ARGS...
 #                                         `run` mailout with ARGS against
 #                                         the server (--socket or --host
@@ -240,6 +242,10 @@ assert_no_connection() {
 msg() {
 	# shellcheck disable=SC2059
 	printf -- "$@" >"$BATS_TEST_TMPDIR/msg"
+}
+
+wire() {
+	sed 's/$/\r/' "$BATS_TEST_TMPDIR/msg"
 }
 
 scripted_mailout() {

@@ -14,11 +14,6 @@ teardown() {
 	scripted_teardown
 }
 
-# x_times N: N "x" characters.
-x_times() {
-	head -c "$1" /dev/zero | tr '\0' x
-}
-
 # ehlo_reply WANT LINE...: the EHLO reply is the script LINEs; WANT 0: the
 # message goes through; else mailout exits WANT, sending nothing after EHLO
 # but QUIT.

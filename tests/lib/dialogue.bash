@@ -46,12 +46,14 @@
 # DIALOGUE_AUTH (AUTH PLAIN as alice, from a --password-command),
 # DIALOGUE_CHUNKING (BDAT instead of DATA); the envelope from
 # DIALOGUE_FROM, or the whole MAIL command from DIALOGUE_MAIL (parameters
-# and all), and DIALOGUE_RCPTS (one stage rcptN each); the message from
+# and all), DIALOGUE_RCPTS (one stage rcptN each) and the parameters of
+# their RCPT commands, DIALOGUE_RCPT_PARAMS (if any); the message from
 # DIALOGUE_HDR and DIALOGUE_BODY (printf formats, LF line ends).
 
 DIALOGUE_FROM=sender@example.org
 DIALOGUE_MAIL=
 DIALOGUE_RCPTS=(a@example.com b@example.com)
+DIALOGUE_RCPT_PARAMS=()
 DIALOGUE_HDR='From: Sender <sender@example.org>\nTo: <a@example.com>, <b@example.com>\nSubject: dialogue\nDate: Mon, 01 Jan 2024 00:00:00 +0000\nMessage-ID: <dialogue.1@example.org>\n\n'
 DIALOGUE_BODY='Hello, world.\n'
 DIALOGUE_PASSWORD=secret-pw
@@ -94,7 +96,10 @@ _dialogue_command() {
 	starttls) echo STARTTLS ;;
 	auth) echo "AUTH PLAIN $(_dialogue_auth_b64)" ;;
 	mail) echo "${DIALOGUE_MAIL:-MAIL FROM:<$DIALOGUE_FROM>}" ;;
-	rcpt*) echo "RCPT TO:<${DIALOGUE_RCPTS[${1#rcpt} - 1]}>" ;;
+	rcpt*)
+		local i=$((${1#rcpt} - 1))
+		echo "RCPT TO:<${DIALOGUE_RCPTS[i]}>${DIALOGUE_RCPT_PARAMS[i]:+ ${DIALOGUE_RCPT_PARAMS[i]}}"
+		;;
 	data) echo DATA ;;
 	quit) echo QUIT ;;
 	esac

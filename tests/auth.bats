@@ -587,12 +587,15 @@ auth_refused() {
 	assert_stopped_after "AUTH CRAM-MD5" "*"
 }
 
-@test "garbage base64 SCRAM server-first: the client cancels with *, 77" {
+# scram_first_refused SERVER-FIRST: SCRAM-SHA-256 where the server answers
+# the client-first with SERVER-FIRST (the 334 line's text): the client
+# cancels with *, 77, having sent nothing else.
+scram_first_refused() {
 	set_secret pencil
 	scripted_start < <(
 		dialogue_greet "AUTH SCRAM-SHA-256"
 		echo 'readline'
-		echo 'send 334 r=not-base64,s=%%%,i=4096'
+		echo "send 334 $1"
 		echo 'expect \*'
 		echo 'send 501 5.7.0 Authentication cancelled'
 	)
@@ -600,57 +603,46 @@ auth_refused() {
 		mailout_run --user user --password-command "$PWCMD"
 	assert_failure 77
 	assert_stopped_after "AUTH SCRAM-SHA-256 $(b64 '%s' "$SCRAM256_CLIENT_FIRST")" "*"
+}
+
+@test "garbage base64 SCRAM server-first: the client cancels with *, 77" {
+	scram_first_refused 'r=not-base64,s=%%%,i=4096'
 }
 
 @test "SCRAM server-first whose nonce does not extend ours: *, 77" {
+	scram_first_refused "$(b64 'r=SomebodyElsesNonce%%hvYDpWUa2RaTCAfuxFIlj,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096')"
+}
+
+# scram_final_refused MECH VECTOR SERVER-FINAL [ARG...]: the RFC example
+# VECTOR (SCRAM1, SCRAM256) up to the client-final, which the server answers
+# with SERVER-FINAL (base64-encoded here): mailout (with ARGs) cancels with
+# *, 77, having sent its client-first, its client-final and * only.
+scram_final_refused() {
+	local mech=$1 v=$2 final=$3 nonce first fin
+	shift 3
+	nonce=${v}_NONCE first=${v}_CLIENT_FIRST fin=${v}_CLIENT_FINAL
 	set_secret pencil
 	scripted_start < <(
-		dialogue_greet "AUTH SCRAM-SHA-256"
-		echo 'readline'
-		echo "send 334 $(b64 'r=SomebodyElsesNonce%%hvYDpWUa2RaTCAfuxFIlj,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096')"
-		echo 'expect \*'
-		echo 'send 501 5.7.0 Authentication cancelled'
+		scram_script "$mech" "$v" "send 334 $(b64 '%s' "$final")" \
+			'expect \*' 'send 501 5.7.0 Authentication cancelled'
 	)
-	MAILOUT_TEST_SCRAM_NONCE=$SCRAM256_NONCE \
-		mailout_run --user user --password-command "$PWCMD"
+	MAILOUT_TEST_SCRAM_NONCE=${!nonce} \
+		mailout_run --user user --password-command "$PWCMD" "$@"
 	assert_failure 77
-	assert_stopped_after "AUTH SCRAM-SHA-256 $(b64 '%s' "$SCRAM256_CLIENT_FIRST")" "*"
+	assert_stopped_after "AUTH $mech $(b64 '%s' "${!first}")" \
+		"$(b64 '%s' "${!fin}")" "*"
 }
 
 @test "SCRAM-SHA-256: wrong server signature -> *, 77 'wrong server signature', no MAIL" {
-	set_secret pencil
-	scripted_start < <(
-		# RFC 7677's v= with its first byte changed: well-formed, 32 bytes, wrong
-		scram_script SCRAM-SHA-256 SCRAM256 \
-			"send 334 $(b64 'v=7rriTRBi23WpRR/wtup+mMhUZUn/dB5nLTJRsjl95G4=')" \
-			'expect \*' \
-			'send 501 5.7.0 Authentication cancelled'
-	)
-	MAILOUT_TEST_SCRAM_NONCE=$SCRAM256_NONCE \
-		mailout_run --user user --password-command "$PWCMD"
-	assert_failure 77
+	# RFC 7677's v= with its first byte changed: well-formed, 32 bytes, wrong
+	scram_final_refused SCRAM-SHA-256 SCRAM256 \
+		'v=7rriTRBi23WpRR/wtup+mMhUZUn/dB5nLTJRsjl95G4='
 	assert_stderr_line --partial "wrong server signature"
-	assert_stopped_after \
-		"AUTH SCRAM-SHA-256 $(b64 '%s' "$SCRAM256_CLIENT_FIRST")" \
-		"$(b64 '%s' "$SCRAM256_CLIENT_FINAL")" \
-		"*"
 }
 
 @test "SCRAM-SHA-1: wrong server signature (the SHA-256 one) -> *, 77, no MAIL" {
-	set_secret pencil
-	scripted_start < <(
-		scram_script SCRAM-SHA-1 SCRAM1 \
-			"send 334 $(b64 'v=AAAAAAAAAAAAAAAAAAAAAAAAAAA=')" \
-			'expect \*' \
-			'send 501 5.7.0 Authentication cancelled'
-	)
-	MAILOUT_TEST_SCRAM_NONCE=$SCRAM1_NONCE \
-		mailout_run --user user --auth SCRAM-SHA-1 --password-command "$PWCMD"
-	assert_failure 77
-	assert_stopped_after \
-		"AUTH SCRAM-SHA-1 $(b64 '%s' "$SCRAM1_CLIENT_FIRST")" \
-		"$(b64 '%s' "$SCRAM1_CLIENT_FINAL")" \
-		"*"
+	scram_final_refused SCRAM-SHA-1 SCRAM1 'v=AAAAAAAAAAAAAAAAAAAAAAAAAAA=' \
+		--auth SCRAM-SHA-1
 }
 
 @test "SCRAM-SHA-256: 235 without a server-final (server never proved itself) -> 77, no MAIL" {
@@ -668,21 +660,8 @@ auth_refused() {
 }
 
 @test "SCRAM-SHA-256: server-final e=invalid-proof -> *, 77, no MAIL" {
-	set_secret pencil
-	scripted_start < <(
-		scram_script SCRAM-SHA-256 SCRAM256 \
-			"send 334 $(b64 'e=invalid-proof')" \
-			'expect \*' \
-			'send 501 5.7.0 Authentication cancelled'
-	)
-	MAILOUT_TEST_SCRAM_NONCE=$SCRAM256_NONCE \
-		mailout_run --user user --password-command "$PWCMD"
-	assert_failure 77
+	scram_final_refused SCRAM-SHA-256 SCRAM256 'e=invalid-proof'
 	assert_stderr_line --partial "invalid-proof"
-	assert_stopped_after \
-		"AUTH SCRAM-SHA-256 $(b64 '%s' "$SCRAM256_CLIENT_FIRST")" \
-		"$(b64 '%s' "$SCRAM256_CLIENT_FINAL")" \
-		"*"
 }
 
 # endless_334 MECH [--auth ...] PRELUDE-LINE...: after the AUTH command (and

@@ -29,11 +29,18 @@ MESSAGE_BODY=(
 	"last line"
 )
 
-assert_return_path() {
-	local got
-	got=$(mail_header Return-path "$1")
-	[ "$got" = "<sender@example.org>" ] ||
-		fail "Return-path of $1 is '$got', expected '<sender@example.org>'"
+# assert_intact ADDR...: each ADDR got one copy with the body we sent (byte
+# for byte) and our envelope sender as its Return-path.
+assert_intact() {
+	local addr file got
+	for addr in "$@"; do
+		file=$(maildir_find_for "$addr" "$EXIM_MAILDIR") || return
+		assert_body_is "$file" || return
+		got=$(mail_header Return-path "$file")
+		[ "$got" = "<sender@example.org>" ] ||
+			fail "Return-path of $file is '$got', expected '<sender@example.org>'" ||
+			return
+	done
 }
 
 @test "exim: one recipient refused at RCPT among three: exit 67, the other two get the message" {
@@ -44,13 +51,9 @@ assert_return_path() {
 	refute_stderr_line --partial "bob@example.org"
 
 	maildir_wait 2 "$EXIM_MAILDIR"
-	local alice bob
+	assert_intact alice@example.org bob@example.org
+	local alice
 	alice=$(maildir_find_for alice@example.org "$EXIM_MAILDIR")
-	bob=$(maildir_find_for bob@example.org "$EXIM_MAILDIR")
-	assert_body_is "$alice"
-	assert_body_is "$bob"
-	assert_return_path "$alice"
-	assert_return_path "$bob"
 	assert_equal "$(mail_header Subject "$alice")" refused
 	assert_equal "$(mail_header Message-ID "$alice")" "<refused.$BATS_TEST_NUMBER@example.org>"
 }
@@ -62,13 +65,9 @@ assert_return_path() {
 	assert_equal "$output" ""
 
 	maildir_wait 2 "$EXIM_MAILDIR"
-	local alice bob
+	assert_intact alice@example.org bob@example.org
+	local alice
 	alice=$(maildir_find_for alice@example.org "$EXIM_MAILDIR")
-	bob=$(maildir_find_for bob@example.org "$EXIM_MAILDIR")
-	assert_body_is "$alice"
-	assert_body_is "$bob"
-	assert_return_path "$alice"
-	assert_return_path "$bob"
 	# the header block arrives unchanged too (Exim prepends its own headers)
 	assert_equal "$(mail_header From "$alice")" "Sender <sender@example.org>"
 	assert_equal "$(mail_header To "$alice")" "alice@example.org, bob@example.org"
@@ -84,10 +83,7 @@ assert_return_path() {
 	refute_stderr_line --partial "alice@example.org"
 
 	maildir_wait 1 "$EXIM_MAILDIR"
-	local alice
-	alice=$(maildir_find_for alice@example.org "$EXIM_MAILDIR")
-	assert_body_is "$alice"
-	assert_return_path "$alice"
+	assert_intact alice@example.org
 }
 
 @test "exim: CRLF input is stored exactly like LF input" {

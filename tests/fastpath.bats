@@ -471,26 +471,16 @@ assert_bdat_framing() {
 @test "chunking = off: DATA with dot-stuffing although CHUNKING is offered" {
 	msg "$HDR"'a\n.dot\n..two\n'
 	defaults 'chunking = off'
-	scripted_start < <(dialogue_greet PIPELINING CHUNKING; cat <<'EOF'
-expect-group 3
-expect MAIL FROM:<sender@example\.org>
-send 250 2.1.0 sender ok
-expect RCPT TO:<a@example\.com>
-send 250 2.1.5 a ok
-expect DATA
-send 354 go ahead
-data
-send 250 2.0.0 queued
-expect QUIT
-send 221 bye
-EOF
-)
+	scripted_start < <(
+		dialogue_greet PIPELINING CHUNKING
+		echo 'expect-group 3'
+		dialogue_tail
+	)
 	fp --config "$CONF" a@example.com
 	assert_success
 	wire | sed 's/^\./../' >"$BATS_TEST_TMPDIR/stuffed"
-	expect_capture -s 'EHLO client.test\r\nMAIL FROM:<sender@example.org>\r\n' \
-		-s 'RCPT TO:<a@example.com>\r\nDATA\r\n' \
-		-f "$BATS_TEST_TMPDIR/stuffed" -s '.\r\nQUIT\r\n'
+	expect_capture -s 'EHLO client.test\r\n' -s "$(dialogue_sent mail data)" \
+		-f "$BATS_TEST_TMPDIR/stuffed" -s "$(dialogue_sent dot quit)"
 }
 
 ###########################################################################

@@ -468,26 +468,8 @@ EOF
 # Refused and deferred recipients
 
 @test "one of three recipients refused: DATA still sent, report line, exit 67" {
-	scripted_start <<'EOF'
-send 220 server.test ESMTP
-expect EHLO client\.test
-send 250-server.test
-send 250 HELP
-expect MAIL FROM:<sender@example\.org>
-send 250 2.1.0 Ok
-expect RCPT TO:<good1@example\.com>
-send 250 2.1.5 Ok
-expect RCPT TO:<bad@example\.com>
-send 550 5.1.1 No such user
-expect RCPT TO:<good2@example\.com>
-send 250 2.1.5 Ok
-expect DATA
-send 354 go ahead
-data
-send 250 2.0.0 Ok: queued
-expect QUIT
-send 221 Bye
-EOF
+	DIALOGUE_RCPTS=(good1@example.com bad@example.com good2@example.com)
+	scripted_start < <(dialogue_script rcpt2 'send 550 5.1.1 No such user')
 	mailout_run good1@example.com bad@example.com good2@example.com
 	assert_failure 67
 	assert_line 'mailout: <bad@example.com>: refused at RCPT: 550 5.1.1 No such user'
@@ -497,11 +479,7 @@ EOF
 }
 
 @test "all recipients refused: no DATA, QUIT, exit 67" {
-	scripted_start <<'EOF'
-send 220 server.test ESMTP
-expect EHLO client\.test
-send 250-server.test
-send 250 HELP
+	scripted_start < <(dialogue_greet; cat <<'EOF'
 expect MAIL FROM:<sender@example\.org>
 send 250 2.1.0 Ok
 expect RCPT TO:<bad1@example\.com>
@@ -512,6 +490,7 @@ send 550 go away
 expect QUIT
 send 221 Bye
 EOF
+)
 	mailout_run bad1@example.com bad2@example.com
 	assert_failure 67
 	assert_line 'mailout: <bad1@example.com>: refused at RCPT: 550 5.1.1 No such user'
@@ -520,24 +499,8 @@ EOF
 }
 
 @test "a 451 recipient is deferred: report line, others delivered, exit 75" {
-	scripted_start <<'EOF'
-send 220 server.test ESMTP
-expect EHLO client\.test
-send 250-server.test
-send 250 HELP
-expect MAIL FROM:<sender@example\.org>
-send 250 2.1.0 Ok
-expect RCPT TO:<good@example\.com>
-send 250 2.1.5 Ok
-expect RCPT TO:<later@example\.com>
-send 451 4.2.1 Try later
-expect DATA
-send 354 go ahead
-data
-send 250 2.0.0 Ok: queued
-expect QUIT
-send 221 Bye
-EOF
+	DIALOGUE_RCPTS=(good@example.com later@example.com)
+	scripted_start < <(dialogue_script rcpt2 'send 451 4.2.1 Try later')
 	mailout_run --no-queue good@example.com later@example.com
 	assert_failure 75
 	assert_line 'mailout: <later@example.com>: deferred at RCPT: 451 4.2.1 Try later'

@@ -58,7 +58,11 @@ DIALOGUE_HDR='From: Sender <sender@example.org>\nTo: <a@example.com>, <b@example
 DIALOGUE_BODY='Hello, world.\n'
 DIALOGUE_PASSWORD=secret-pw
 
-dialogue_stages() {
+# (The helpers below return in REPLY, or the array _DIALOGUE_STAGES: a
+# suite builds many scripts, and a subshell each would cost.)
+
+# _dialogue_stages_from FIRST: _DIALOGUE_STAGES, the stages from FIRST on.
+_dialogue_stages_from() {
 	local s=(greeting ehlo) i
 	if [ "${DIALOGUE_TLS:-}" = 1 ]; then s+=(starttls tls ehlo-tls); fi
 	if [ "${DIALOGUE_AUTH:-}" = 1 ]; then s+=(auth); fi
@@ -70,38 +74,35 @@ dialogue_stages() {
 		s+=(data body dot)
 	fi
 	s+=(quit)
-	echo "${s[@]}"
+	for ((i = 0; i < ${#s[@]}; i++)); do
+		if [ "${s[i]}" = "$1" ]; then break; fi
+	done
+	_DIALOGUE_STAGES=("${s[@]:i}")
 }
 
-# _dialogue_format TEXT: TEXT as a printf format (% and \ escaped).
-_dialogue_format() {
-	local t=${1//\\/\\\\}
-	printf '%s' "${t//%/%%}"
+dialogue_stages() {
+	_dialogue_stages_from greeting
+	echo "${_DIALOGUE_STAGES[@]}"
 }
 
-# The message as the client sends it (CRLF), as a printf format.
-_dialogue_text() {
-	local text="$DIALOGUE_HDR$DIALOGUE_BODY"
-	printf '%s' "${text//'\n'/'\r\n'}"
-}
-
-_dialogue_auth_b64() {
-	printf '\0alice\0%s' "$DIALOGUE_PASSWORD" | base64 -w0
-}
-
-# _dialogue_command STAGE: the client's command line of STAGE, if it has one.
+# _dialogue_command STAGE: REPLY, the client's command line of STAGE (empty
+# for a stage without one).
 _dialogue_command() {
+	local i
 	case $1 in
-	ehlo | ehlo-tls) echo 'EHLO client.test' ;;
-	starttls) echo STARTTLS ;;
-	auth) echo "AUTH PLAIN $(_dialogue_auth_b64)" ;;
-	mail) echo "${DIALOGUE_MAIL:-MAIL FROM:<$DIALOGUE_FROM>}" ;;
-	rcpt*)
-		local i=$((${1#rcpt} - 1))
-		echo "RCPT TO:<${DIALOGUE_RCPTS[i]}>${DIALOGUE_RCPT_PARAMS[i]:+ ${DIALOGUE_RCPT_PARAMS[i]}}"
+	ehlo | ehlo-tls) REPLY='EHLO client.test' ;;
+	starttls) REPLY=STARTTLS ;;
+	auth)
+		REPLY="AUTH PLAIN $(printf '\0alice\0%s' "$DIALOGUE_PASSWORD" | base64 -w0)"
 		;;
-	data) echo DATA ;;
-	quit) echo QUIT ;;
+	mail) REPLY=${DIALOGUE_MAIL:-MAIL FROM:<$DIALOGUE_FROM>} ;;
+	rcpt*)
+		i=$((${1#rcpt} - 1))
+		REPLY="RCPT TO:<${DIALOGUE_RCPTS[i]}>${DIALOGUE_RCPT_PARAMS[i]:+ ${DIALOGUE_RCPT_PARAMS[i]}}"
+		;;
+	data) REPLY=DATA ;;
+	quit) REPLY=QUIT ;;
+	*) REPLY= ;;
 	esac
 }
 
@@ -138,7 +139,11 @@ _dialogue_expect() {
 	case $1 in
 	bdat) echo 'bdat BDAT [0-9]+ LAST' ;;
 	greeting | tls | body | dot) ;;
-	*) echo "expect $(re_quote "$(_dialogue_command "$1")")" ;;
+	*)
+		_dialogue_command "$1"
+		_re_quote "$REPLY"
+		echo "expect $REPLY"
+		;;
 	esac
 }
 
@@ -159,22 +164,12 @@ dialogue_reply() {
 	esac
 }
 
-# _dialogue_from FIRST STAGE...: the STAGEs from FIRST on.
-_dialogue_from() {
-	local first=$1 s
-	shift
-	for s in "$@"; do
-		if [ "$s" = "$first" ]; then first=; fi
-		if [ -z "$first" ]; then echo "$s"; fi
-	done
-}
-
 # _dialogue_script FIRST STAGE [LINE...]: dialogue_script from stage FIRST on.
 _dialogue_script() {
-	local first=$1 stage=$2 s
+	local stage=$2 s
+	_dialogue_stages_from "$1"
 	shift 2
-	# shellcheck disable=SC2046 # the stages are words
-	for s in $(_dialogue_from "$first" $(dialogue_stages)); do
+	for s in "${_DIALOGUE_STAGES[@]}"; do
 		_dialogue_expect "$s"
 		if [ "$s" != "$stage" ]; then
 			dialogue_reply "$s"
@@ -196,17 +191,27 @@ dialogue_tail() {
 }
 
 dialogue_sent() {
-	local first=greeting stage=$1 s out='' text
+	local LC_ALL=C first=greeting stage=$1 s out='' n
+	local text="$DIALOGUE_HDR$DIALOGUE_BODY"
+	text=${text//'\n'/'\r\n'} # the message as the client sends it
 	if [ $# -gt 1 ]; then first=$1 stage=$2; fi
-	text=$(_dialogue_text)
-	# shellcheck disable=SC2046,SC2059 # the stages are words; text a format
-	for s in $(_dialogue_from "$first" $(dialogue_stages)); do
+	_dialogue_stages_from "$first"
+	for s in "${_DIALOGUE_STAGES[@]}"; do
 		case $s in
 		greeting | tls) ;;
 		body) out+=$text ;;
 		dot) out+='.\r\n' ;;
-		bdat) out+="BDAT $(printf -- "$text" | wc -c) LAST"'\r\n'"$text" ;;
-		*) out+="$(_dialogue_format "$(_dialogue_command "$s")")"'\r\n' ;;
+		bdat)
+			# shellcheck disable=SC2059 # text is a printf format
+			printf -v n -- "$text"
+			out+="BDAT ${#n} LAST"'\r\n'"$text"
+			;;
+		*)
+			# a printf format: % and \ escaped
+			_dialogue_command "$s"
+			REPLY=${REPLY//\\/\\\\}
+			out+="${REPLY//%/%%}"'\r\n'
+			;;
 		esac
 		if [ "$s" = "$stage" ]; then break; fi
 	done

@@ -267,10 +267,27 @@ scripted_mailout() {
 }
 
 # re_quote TEXT: expect matches the line decoded as Latin-1: the regex
-# characters escaped, octets >= 0x80 as \xHH.
+# characters escaped, other octets but printable ASCII as \xHH.
 re_quote() {
-	LC_ALL=C perl -e '$_ = shift; s/([.^\$*+?{}\[\]\\|()])/\\$1/g;
-		s/([\x80-\xff])/sprintf("\\x%02x", ord($1))/ge; print' -- "$1"
+	_re_quote "$1"
+	printf '%s' "$REPLY"
+}
+
+# _re_quote TEXT: the same in REPLY (no subshell).
+_re_quote() {
+	local LC_ALL=C s=$1 c i
+	REPLY=
+	for ((i = 0; i < ${#s}; i++)); do
+		c=${s:i:1}
+		case $c in
+		[.^\$*+?{}\[\]\\\|\(\)]) REPLY+="\\$c" ;;
+		[\ -~]) REPLY+=$c ;;
+		*)
+			printf -v c '\\x%02x' "'$c"
+			REPLY+=$c
+			;;
+		esac
+	done
 }
 
 scripted_teardown() {

@@ -13,7 +13,11 @@ bats_require_minimum_version 1.5.0
 load helpers
 
 # Exim is started by the first test that needs it (the scripted tests do not
-# depend on it) and stopped once at the end.
+# depend on it) and stopped once at the end; so the tests run one at a time.
+setup_file() {
+	BATS_NO_PARALLELIZE_WITHIN_FILE=true
+}
+
 teardown_file() {
 	exim_stop "$BATS_FILE_TMPDIR/exim"
 }

@@ -138,7 +138,8 @@ paced_script() {
 }
 
 # paced SECONDS: paced_script against mailout --timeout 1: each reply is in
-# time, and the session has 10 s.
+# time, and the session has 10 s. (These rows only wait: tagged slow, make
+# check-quick leaves them out.)
 paced() {
 	scripted_start < <(paced_script "$1")
 	# shellcheck disable=SC2207,SC2034 # read by dialogue_run
@@ -146,12 +147,14 @@ paced() {
 	dialogue_run --no-queue --timeout 1
 }
 
+# bats test_tags=slow
 @test "a session of 25 replies 0.25 s apart (6 s) fits in 10 x --timeout 1" {
 	paced 0.25
 	assert_success
 	scripted_wait
 }
 
+# bats test_tags=slow
 @test "a session of 25 replies 0.6 s apart (15 s) -> 75 after 10 x --timeout 1" {
 	paced 0.6
 	assert_failure 75

@@ -10,6 +10,8 @@ bats_require_minimum_version 1.5.0
 load helpers
 
 setup_file() {
+	# the tests count the deliveries in the maildirs and logs of these two
+	BATS_NO_PARALLELIZE_WITHIN_FILE=true
 	exim_start "$BATS_FILE_TMPDIR/exim-sync" || return 1
 	export SYNC_PORT=$EXIM_PORT SYNC_DIR=$EXIM_DIR SYNC_LOG=$EXIM_LOG \
 		SYNC_MAILDIR=$EXIM_MAILDIR SYNC_CERTS=$EXIM_CERTS
@@ -208,6 +210,8 @@ EOF
 	assert_line "key 127.0.0.1 $SERVER_PORT off client.test -"
 }
 
+# (waits for --timeout: make check-quick leaves it out)
+# bats test_tags=slow
 @test "scripted: no retry after a timeout: one connection, exit 75" {
 	scripted_start --connections 2 --tail-seconds 1 <<'EOF'
 send 220 server.test ESMTP

@@ -273,7 +273,8 @@ at_421() {
 
 ###########################################################################
 # Timeouts (--timeout 1): the server stays silent and waits (at most 5 s)
-# for mailout to close; mailout must give up after about a second.
+# for mailout to close; mailout must give up after about a second. These
+# rows only wait: tagged slow, make check-quick leaves them out.
 
 # silent_at STAGE
 silent_at() {
@@ -284,26 +285,32 @@ silent_at() {
 	assert_capture_printf --allow-quit "$(dialogue_sent "$1")"
 }
 
+# bats test_tags=slow
 @test "timeout waiting for the greeting -> 75" {
 	silent_at greeting
 }
 
+# bats test_tags=slow
 @test "timeout waiting for the EHLO reply -> 75" {
 	silent_at ehlo
 }
 
+# bats test_tags=slow
 @test "timeout waiting for the MAIL reply -> 75" {
 	silent_at mail
 }
 
+# bats test_tags=slow
 @test "timeout waiting for the RCPT reply -> 75" {
 	silent_at rcpt1
 }
 
+# bats test_tags=slow
 @test "timeout waiting for the DATA reply -> 75" {
 	silent_at data
 }
 
+# bats test_tags=slow
 @test "timeout waiting for the reply to the final dot -> 75" {
 	silent_at dot
 }
@@ -330,6 +337,7 @@ EOF
 	assert_capture_printf "$(dialogue_sent none)"
 }
 
+# bats test_tags=slow
 @test "write timeout: server stops reading during a 20 MB message -> 75" {
 	local big="$BATS_TEST_TMPDIR/big.eml"
 	{
@@ -345,6 +353,7 @@ EOF
 	# The server is still stalling; teardown kills it.
 }
 
+# bats test_tags=slow
 @test "connect timeout: accept queue full, connect() hangs -> 75" {
 	scripted_start --no-accept <<<'send 220 never'
 	mailout_run --no-queue --timeout 1 rcpt@example.com

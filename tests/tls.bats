@@ -727,6 +727,8 @@ EOF
 	assert_nothing_after_starttls
 }
 
+# (waits for --timeout: make check-quick leaves it out)
+# bats test_tags=slow
 @test "scripted: handshake silence past --timeout -> 75 in bounded time" {
 	{
 		before_starttls

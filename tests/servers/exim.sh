@@ -36,6 +36,10 @@
 #   Set EXIM_PIPE_CONNECT=1 to offer PIPECONNECT (early pipelining), as a
 #   stock Exim does; without it the EHLO reply lacks it. The "<=" log line
 #   then has L (pipelined) or L* (early pipelining used).
+#   Set EXIM_BANNER_DELAY=1s (an Exim time: whole seconds) to send the
+#   greeting that much after the connection: a client's early input has
+#   arrived by then, however loaded the machine, and without PIPECONNECT
+#   is refused (554 SMTP synchronization error) instead of the greeting.
 set -uo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -90,6 +94,7 @@ write_config() {
 	local dir=$1 tls_port=$2 p_untrusted=$3 p_expired=$4 p_wrongname=$5 p_self=$6
 	local t_untrusted=$7 t_expired=$8 t_wrongname=$9 t_self=${10}
 	local auth_hosts='*' pipe_connect_hosts='' log_pipelining='' cert_name
+	local banner_delay=${EXIM_BANNER_DELAY:-0s}
 	if [ "${EXIM_AUTH_AFTER_TLS:-0}" = 1 ]; then
 		# shellcheck disable=SC2016 # an Exim expansion, not a shell one
 		auth_hosts='${if eq{$tls_in_cipher}{}{}{*}}'
@@ -156,10 +161,14 @@ tls_require_ciphers = NORMAL
 tls_verify_certificates = ${dir}/certs/ca.pem
 tls_try_verify_hosts = *
 
+acl_smtp_connect = acl_check_connect
 acl_smtp_mail = acl_check_mail
 acl_smtp_rcpt = acl_check_rcpt
 
 begin acl
+
+acl_check_connect:
+  accept  delay       = $banner_delay
 
 # every MAIL command shows in EXIM_LOG as "MAIL FROM:<sender>"
 acl_check_mail:

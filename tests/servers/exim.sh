@@ -43,10 +43,10 @@
 set -uo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=tests/servers/lib.sh
+. "$HERE/lib.sh"
 EXIM_USER=Debian-exim
 START_TIMEOUT=${EXIM_START_TIMEOUT:-10}
-
-die() { echo "exim.sh: $*" >&2; exit 1; }
 
 find_exim() {
 	local e
@@ -56,38 +56,9 @@ find_exim() {
 	return 1
 }
 
-# free_ports N: N distinct free TCP ports on 127.0.0.1, space separated.
-free_ports() {
-	python3 - "$1" <<'PY'
-import socket, sys
-socks = []
-for _ in range(int(sys.argv[1])):
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    socks.append(s)
-print(" ".join(str(s.getsockname()[1]) for s in socks))
-PY
-}
-
-# alive PID: the process exists and is not a zombie
-alive() {
-	local st
-	[ -n "${1:-}" ] && kill -0 "$1" 2>/dev/null || return 1
-	st=$(cut -d')' -f2 "/proc/$1/stat" 2>/dev/null) || return 1
-	[ "${st:1:1}" != Z ]
-}
-
-port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-
 # diagnostics shown when start-up fails
-show_logs() {
-	local dir=$1 f
-	for f in "$dir/exim.stderr" "$dir/log/paniclog" "$dir/log/mainlog"; do
-		if [ -s "$f" ]; then
-			echo "--- tail of $f:" >&2
-			tail -n 20 "$f" >&2
-		fi
-	done
+exim_logs() {
+	show_logs "$1/exim.stderr" "$1/log/paniclog" "$1/log/mainlog"
 }
 
 write_config() {
@@ -303,7 +274,7 @@ start() {
 		grep -v -e '^Exim version' -e '^Copyright' -e '^(c)' -e '^Berkeley' -e '^Support for' \
 			-e '^Lookups' -e '^Authenticators' -e '^Routers' -e '^Transports' -e '^Fixed' \
 			-e '^Configure owner' -e '^Size of' "$dir/exim.check" | tail -n 20 >&2
-		show_logs "$dir"
+		exim_logs "$dir"
 		exit 1
 	fi
 
@@ -323,7 +294,7 @@ start() {
 	done
 	if [ $ok != 1 ]; then
 		echo "exim.sh: Exim did not start listening on 127.0.0.1:$port (exit status $rc)" >&2
-		show_logs "$dir"
+		exim_logs "$dir"
 		pid=$(cat "$dir/exim.pid" 2>/dev/null)
 		alive "$pid" && kill -KILL "$pid" 2>/dev/null
 		exit 1
@@ -381,21 +352,10 @@ stop() {
 		[ "$pids" = "$pid" ] && [ $i -ge 2 ] && break
 		sleep 0.1
 	done
-	if [ -n "$pids" ]; then
-		# shellcheck disable=SC2086
-		kill -KILL $pids 2>/dev/null
-		for ((i = 0; i < 20; i++)); do
-			alive "$pid" || break
-			sleep 0.05
-		done
-	fi
+	# shellcheck disable=SC2086
+	kill_rest "$pid" $pids
 	rm -f "$dir/exim.pid"
 	return 0
 }
 
-[ $# -eq 2 ] || die "usage: exim.sh start|stop DIR"
-case $1 in
-start) start "$2" ;;
-stop) stop "$2" ;;
-*) die "usage: exim.sh start|stop DIR" ;;
-esac
+servers_main "$@"

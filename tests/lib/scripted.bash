@@ -273,20 +273,20 @@ re_quote() {
 	printf '%s' "$REPLY"
 }
 
-# _re_quote TEXT: the same in REPLY (no subshell).
+# _re_quote TEXT: the same in REPLY (no subshell; few commands, as each
+# costs under Bats' traps: one substitution, where "&" is the match, as
+# with bash 5.2's patsub_replacement, on by default).
+shopt -s patsub_replacement
 _re_quote() {
-	local LC_ALL=C s=$1 c i
+	local LC_ALL=C c i
+	REPLY=${1//[.^\$*+?\{\}\[\]\\|()]/"\\"&}
+	if [[ $REPLY != *[![:print:]]* ]]; then return; fi
+	local s=$REPLY
 	REPLY=
 	for ((i = 0; i < ${#s}; i++)); do
 		c=${s:i:1}
-		case $c in
-		[.^\$*+?{}\[\]\\\|\(\)]) REPLY+="\\$c" ;;
-		[\ -~]) REPLY+=$c ;;
-		*)
-			printf -v c '\\x%02x' "'$c"
-			REPLY+=$c
-			;;
-		esac
+		if [[ $c == [![:print:]] ]]; then printf -v c '\\x%02x' "'$c"; fi
+		REPLY+=$c
 	done
 }
 

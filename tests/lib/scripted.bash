@@ -40,7 +40,7 @@
 # The assert_capture* helpers first wait for the server to exit (the client
 # may be gone while the server is still reading what it sent).
 
-SCRIPTED_PY="$(cd "$(dirname "${BASH_SOURCE[0]}")/../server" && pwd)/scripted.py"
+SCRIPTED_PY=$TESTS_DIR/server/scripted.py
 # The system interpreter starts in 40 ms; a pyenv shim takes 300 ms.
 if [ -z "${SCRIPTED_PYTHON:-}" ]; then
 	if [ -x /usr/bin/python3 ]; then

@@ -7,7 +7,7 @@
 #   dialogue_script STAGE [LINE...]
 #                                the server's script: the normal dialogue,
 #                                with the script LINEs in place of STAGE's
-#                                reply (none: STAGE is not answered; STAGE
+#                                reply (no LINE: STAGE is not answered; STAGE
 #                                "none": the whole dialogue, no fault).  The
 #                                dialogue goes on after them unless the last
 #                                one ends the connection (close, reset,

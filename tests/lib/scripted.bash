@@ -269,6 +269,8 @@ scripted_mailout() {
 # re_quote TEXT: expect matches the line decoded as Latin-1: the regex
 # characters escaped, other octets but printable ASCII as \xHH.
 re_quote() {
+	local -
+	set +T # (see tests/lib/dialogue.bash)
 	_re_quote "$1"
 	printf '%s' "$REPLY"
 }

@@ -20,7 +20,8 @@ load helpers
 exim_suite
 
 setup() {
-	exim_test_setup
+	# the tests named "exim ..." use the suite's Exim
+	if [[ $BATS_TEST_DESCRIPTION == exim* ]]; then exim_test_setup; fi
 	write_message auth
 	PWFILE=$BATS_TEST_TMPDIR/secret
 	PWCMD="cat $PWFILE"

@@ -13,11 +13,7 @@ bats_require_minimum_version 1.5.0
 load helpers
 
 # Exim is started by the first test that needs it (the scripted tests do not
-# depend on it) and stopped once at the end; so the tests run one at a time.
-setup_file() {
-	BATS_NO_PARALLELIZE_WITHIN_FILE=true
-}
-
+# depend on it) and stopped once at the end.
 teardown_file() {
 	exim_stop "$BATS_FILE_TMPDIR/exim"
 }
@@ -847,16 +843,19 @@ EOF
 ###########################################################################
 # Exim: 20 MB byte for byte
 
+# exim_up: this test has the suite's Exim (started if no test has yet) to
+# itself, its maildir empty.
 exim_up() {
+	exim_test_lock
 	if [ -s "$BATS_FILE_TMPDIR/exim/env" ]; then
 		set -a
 		# shellcheck disable=SC1091
 		. "$BATS_FILE_TMPDIR/exim/env"
 		set +a
 	else
-		exim_start "$BATS_FILE_TMPDIR/exim"
+		exim_start "$BATS_FILE_TMPDIR/exim" {_EXIM_LOCK}>&-
 	fi
-	maildir_clear "$EXIM_MAILDIR"
+	exim_test_setup
 }
 
 # exim_20mb ARGS...: a 20 MB message (LF, lone "." lines and leading dots

@@ -3,12 +3,15 @@
 # In a .bats file:
 #   setup_file()    { exim_start; }        # or dovecot_start
 #   teardown_file() { exim_stop; }         # runs even when tests fail
-# or, for a suite whose tests share one Exim, one test at a time, each
-# starting with an empty maildir (exim_test_setup in its setup()):
+# or, for a suite whose tests share one Exim (each test that uses it calls
+# exim_test_setup first, in setup() or itself):
 #   exim_suite
 #
-# exim_test_setup               empty the maildir; EXIM_LOG_START: where
-#                               this test's part of EXIM_LOG starts
+# exim_test_setup               this test has the suite's Exim to itself
+#                               until it ends (a lock: under bats --jobs
+#                               the suite's tests that do not use Exim run
+#                               meanwhile), its maildir empty; EXIM_LOG_START:
+#                               where this test's part of EXIM_LOG starts
 # exim_log_since                the lines Exim logged since exim_test_setup
 # mailout_exim PORT ARGS...     mailout to Exim's PORT, HELO client.test,
 #                               -f sender@example.org, the message from
@@ -97,11 +100,9 @@ exim_stop() {
 }
 
 # exim_suite: define setup_file and teardown_file for a suite of tests that
-# share one Exim.  They share its maildir and log too: under bats --jobs
-# they run one after the other.
+# share one Exim.
 exim_suite() {
 	setup_file() {
-		BATS_NO_PARALLELIZE_WITHIN_FILE=true
 		exim_start
 	}
 	teardown_file() {
@@ -109,7 +110,19 @@ exim_suite() {
 	}
 }
 
+# exim_test_lock: the tests of a suite share Exim's maildir and log; this
+# lock (on a file of the suite's, held by the test's process until it
+# exits, on the descriptor _EXIM_LOCK) lets one test at a time use them.
+# A daemon started meanwhile must not inherit it: exim_start {_EXIM_LOCK}>&-
+exim_test_lock() {
+	if [ -z "${_EXIM_LOCK:-}" ]; then
+		exec {_EXIM_LOCK}>"${BATS_FILE_TMPDIR:?}/exim.lock"
+		flock "$_EXIM_LOCK"
+	fi
+}
+
 exim_test_setup() {
+	exim_test_lock
 	maildir_clear "$EXIM_MAILDIR"
 	EXIM_LOG_START=$(($(stat -c %s "$EXIM_LOG") + 1))
 }

@@ -93,8 +93,9 @@ demo: deps-demo all
 # The suite runs as root (through sudo otherwise): the real Exim and
 # Dovecot keep privileges only for root, and tests create users. Its files
 # run at once, CHECK_JOBS at a time (bats --jobs, GNU parallel), and so do
-# the tests of a file unless its setup_file says they share a server. Most
-# of a test's time is waiting for a server or a timeout: twice the CPUs.
+# the tests of a file, but those that use its Exim (they take turns) or of
+# a file whose setup_file says they share a server. Most of a test's time
+# is waiting for a server or a timeout: twice the CPUs.
 # check-quick leaves out the tests tagged slow: they only wait for timeouts.
 CHECK_JOBS = $(shell echo $$((2 * $$(nproc 2>/dev/null || echo 1))))
 BATS_FLAGS = --jobs $(CHECK_JOBS)

@@ -36,6 +36,7 @@ for _d in ${BATS_LIB_PATH//:/ }; do
 done
 if [ -n "$_dir" ]; then
 	for _f in "$_dir"/bats-support/src/*.bash "$_dir"/bats-assert/src/*.bash; do
+		# shellcheck disable=SC1090
 		. "$_f"
 	done
 else

@@ -6,14 +6,15 @@
 #                               its first blank line) is, byte for byte,
 #                               $BATS_TEST_TMPDIR/body (see write_message)
 
-# shellcheck disable=SC2154 # stderr, stderr_lines: set by run
+# (stderr, stderr_lines: set by run; output, lines: read by assert_line)
+# shellcheck disable=SC2154,SC2034
 assert_stderr_line() {
 	local output=$stderr
 	local -a lines=("${stderr_lines[@]}")
 	assert_line "$@"
 }
 
-# shellcheck disable=SC2154
+# shellcheck disable=SC2154,SC2034
 refute_stderr_line() {
 	local output=$stderr
 	local -a lines=("${stderr_lines[@]}")

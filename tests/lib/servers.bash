@@ -101,6 +101,7 @@ exim_stop() {
 
 # exim_suite: define setup_file and teardown_file for a suite of tests that
 # share one Exim.
+# shellcheck disable=SC2119,SC2317 # Bats calls them; the default DIR
 exim_suite() {
 	setup_file() {
 		exim_start

@@ -184,42 +184,37 @@ scram_script() {
 	printf '%s\n' "$@"
 }
 
-@test "SCRAM-SHA-1: RFC 5802 example replayed byte for byte, server signature verified" {
+# scram_replayed MECH VECTOR [ARG...]: the RFC example VECTOR (SCRAM1,
+# SCRAM256) end to end: the server sends its first and final messages, 235
+# and takes the mail; mailout (with ARGs) succeeds, having sent exactly the
+# client-first, the client-final and an empty answer to the server-final,
+# then the transaction.
+scram_replayed() {
+	local mech=$1 v=$2 nonce first fin server_final
+	shift 2
+	nonce=${v}_NONCE first=${v}_CLIENT_FIRST fin=${v}_CLIENT_FINAL
+	server_final=${v}_SERVER_FINAL
 	set_secret pencil
 	scripted_start < <(
-		scram_script SCRAM-SHA-1 SCRAM1 \
-			"send 334 $(b64 '%s' "$SCRAM1_SERVER_FINAL")" \
-			'readline' \
-			'send 235 2.7.0 Authentication successful'
+		scram_script "$mech" "$v" "send 334 $(b64 '%s' "${!server_final}")" \
+			'readline' 'send 235 2.7.0 Authentication successful'
 		dialogue_tail
 	)
-	MAILOUT_TEST_SCRAM_NONCE=$SCRAM1_NONCE \
-		mailout_run --user user --auth SCRAM-SHA-1 --password-command "$PWCMD"
+	MAILOUT_TEST_SCRAM_NONCE=${!nonce} \
+		mailout_run --user user --password-command "$PWCMD" "$@"
 	assert_success
+	assert_delivered_after "AUTH $mech $(b64 '%s' "${!first}")" \
+		"$(b64 '%s' "${!fin}")" ""
+}
+
+@test "SCRAM-SHA-1: RFC 5802 example replayed byte for byte, server signature verified" {
+	scram_replayed SCRAM-SHA-1 SCRAM1 --auth SCRAM-SHA-1
 	assert_equal "$stderr" ""
-	assert_delivered_after \
-		"AUTH SCRAM-SHA-1 $(b64 '%s' "$SCRAM1_CLIENT_FIRST")" \
-		"$(b64 '%s' "$SCRAM1_CLIENT_FINAL")" \
-		""
 }
 
 @test "SCRAM-SHA-256: RFC 7677 example replayed byte for byte, server signature verified" {
-	set_secret pencil
-	scripted_start < <(
-		scram_script SCRAM-SHA-256 SCRAM256 \
-			"send 334 $(b64 '%s' "$SCRAM256_SERVER_FINAL")" \
-			'readline' \
-			'send 235 2.7.0 Authentication successful'
-		dialogue_tail
-	)
-	MAILOUT_TEST_SCRAM_NONCE=$SCRAM256_NONCE \
-		mailout_run --user user --auth SCRAM-SHA-256 --password-command "$PWCMD"
-	assert_success
+	scram_replayed SCRAM-SHA-256 SCRAM256 --auth SCRAM-SHA-256
 	assert_equal "$stderr" ""
-	assert_delivered_after \
-		"AUTH SCRAM-SHA-256 $(b64 '%s' "$SCRAM256_CLIENT_FIRST")" \
-		"$(b64 '%s' "$SCRAM256_CLIENT_FINAL")" \
-		""
 }
 
 @test "SCRAM: ',' and '=' in the user name are sent as =2C and =3D (RFC 5802 5.1)" {
@@ -898,24 +893,10 @@ endless_334() {
 }
 
 @test "-v with SCRAM-SHA-256: no password, client-final redacted" {
-	set_secret pencil
-	scripted_start < <(
-		scram_script SCRAM-SHA-256 SCRAM256 \
-			"send 334 $(b64 '%s' "$SCRAM256_SERVER_FINAL")" \
-			'readline' \
-			'send 235 2.7.0 Authentication successful'
-		dialogue_tail
-	)
-	MAILOUT_TEST_SCRAM_NONCE=$SCRAM256_NONCE \
-		mailout_run -v --user user --password-command "$PWCMD"
-	assert_success
+	scram_replayed SCRAM-SHA-256 SCRAM256 -v
 	assert_stderr_line "C: AUTH SCRAM-SHA-256 <redacted>"
 	refute_shown "$SECRET" "$(b64 '%s' "$SECRET")" "$(b64 '%s' "$SCRAM256_CLIENT_FINAL")" \
 		"dHzbZapWIk4jUhN+Ute9ytag9zjfMHgsqmmiz7AndVQ="
-	assert_delivered_after \
-		"AUTH SCRAM-SHA-256 $(b64 '%s' "$SCRAM256_CLIENT_FIRST")" \
-		"$(b64 '%s' "$SCRAM256_CLIENT_FINAL")" \
-		""
 }
 
 @test "-v with XOAUTH2 and OAUTHBEARER: the token is never shown" {

@@ -5,6 +5,7 @@
 #   make deps       install build and test dependencies (apt-get)
 #   make demo       send a sample message to a local scripted test server
 #   make check      the whole test suite (sanitizer build, real Exim/Dovecot)
+#   make check-quick  the same but the tests that only wait for timeouts
 #   make fuzz       run each libFuzzer harness FUZZ_SECONDS (60) seconds
 #   make bench      mailout vs msmtp: latency, throughput, memory (a table)
 #   make install    DESTDIR, prefix, sysconfdir, localstatedir, runstatedir,
@@ -54,8 +55,9 @@ REPLAY_OBJS = $(filter-out %/main.o,$(SAN_OBJS)) tests/fuzz/build/san/fuzz.o
 DEPS_GROUPS = build check demo bench fuzz dist
 BATS = bats
 
-.PHONY: all build deps demo check check-build check-binaries bench fuzz install uninstall \
-	install-sendmail uninstall-sendmail dist distcheck deb check-package clean distclean FORCE
+.PHONY: all build deps demo check check-quick check-run check-build \
+	check-binaries bench fuzz install uninstall install-sendmail \
+	uninstall-sendmail dist distcheck deb check-package clean distclean FORCE
 
 all: config.mk
 	@$(MAKE) --no-print-directory build
@@ -148,12 +150,27 @@ demo: deps-demo all
 	@tests/demo.sh
 
 # The suite runs as root (through sudo otherwise): the real Exim and
-# Dovecot keep privileges only for root, and tests create users.
+# Dovecot keep privileges only for root, and tests create users. Its files
+# run at once, CHECK_JOBS at a time (bats --jobs, GNU parallel), and so do
+# the tests of a file, but those that use its Exim (they take turns) or of
+# a file whose setup_file says they share a server. Most of a test's time
+# is waiting for a server or a timeout: twice the CPUs.
+# check-quick leaves out the tests tagged slow: they only wait for timeouts.
+CHECK_JOBS = $(shell echo $$((2 * $$(nproc 2>/dev/null || echo 1))))
+BATS_FLAGS = --jobs $(CHECK_JOBS)
+
 check: deps-build deps-check all
 	@$(MAKE) --no-print-directory check-build
+	@$(MAKE) --no-print-directory check-run
+
+check-quick: deps-build deps-check all
+	@$(MAKE) --no-print-directory check-build
+	@$(MAKE) --no-print-directory check-run BATS_FLAGS='$(BATS_FLAGS) --filter-tags !slow'
+
+check-run:
 	@log=$$(mktemp); sudo=; [ "$$(id -u)" -eq 0 ] || sudo=sudo; \
 	$$sudo env MAILOUT=$(CURDIR)/src/mailout-san bash -o pipefail -c \
-		'$(BATS) tests/ 2>&1 | tee "$$0"' "$$log"; status=$$?; \
+		'$(BATS) $(BATS_FLAGS) tests/ 2>&1 | tee "$$0"' "$$log"; status=$$?; \
 	echo "$$(grep -c '^ok ' "$$log") passed, $$(grep -c '^not ok ' "$$log") failed"; \
 	rm -f "$$log"; exit $$status
 

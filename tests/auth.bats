@@ -17,23 +17,12 @@
 bats_require_minimum_version 1.5.0
 load helpers
 
-setup_file() {
-	exim_start
-}
-
-teardown_file() {
-	exim_stop
-}
+exim_suite
 
 setup() {
-	printf '%s\n' \
-		"From: Sender <sender@example.org>" \
-		"To: <rcpt@example.com>" \
-		"Subject: auth test $BATS_TEST_NUMBER" \
-		"Date: Mon, 01 Jan 2024 00:00:00 +0000" \
-		"Message-ID: <auth.$BATS_TEST_NUMBER@example.org>" \
-		"" \
-		"Hello after AUTH." >"$BATS_TEST_TMPDIR/msg"
+	# the tests named "exim ..." use the suite's Exim
+	if [[ $BATS_TEST_DESCRIPTION == exim* ]]; then exim_test_setup; fi
+	write_message auth
 	PWFILE=$BATS_TEST_TMPDIR/secret
 	PWCMD="cat $PWFILE"
 }
@@ -43,6 +32,9 @@ teardown() {
 }
 
 FROM=sender@example.org
+MESSAGE_TO='<rcpt@example.com>'
+MESSAGE_BODY=("Hello after AUTH.")
+DIALOGUE_RCPTS=(rcpt@example.com)
 
 ###########################################################################
 # Helpers
@@ -59,48 +51,19 @@ set_secret() {
 	printf '%s\n' "$1" >"$PWFILE"
 }
 
-# greet [MECHS]: script lines for the greeting and an EHLO reply offering
-# "AUTH MECHS" (no AUTH line at all when MECHS is empty).
-greet() {
-	echo 'send 220 server.test ESMTP'
-	echo 'expect EHLO client\.test'
-	echo 'send 250-server.test'
-	if [ -n "${1:-}" ]; then echo "send 250-AUTH $1"; fi
-	echo 'send 250 HELP'
-}
-
-# transaction: script lines for a successful MAIL/RCPT/DATA/QUIT.
-transaction() {
-	cat <<'EOF'
-expect MAIL FROM:<sender@example\.org>
-send 250 2.1.0 Ok
-expect RCPT TO:<rcpt@example\.com>
-send 250 2.1.5 Ok
-expect DATA
-send 354 go ahead
-data
-send 250 2.0.0 Ok: queued
-expect QUIT
-send 221 2.0.0 Bye
-EOF
-}
-
 # mailout_run ARGS...: mailout against the scripted server, one recipient,
 # bounded in time; `run --separate-stderr` (stdout in $output).
 mailout_run() {
-	run --separate-stderr timeout 60 "$MAILOUT" --host 127.0.0.1 \
-		--port "$SERVER_PORT" --tls off --timeout 10 --helo client.test \
-		-f "$FROM" "$@" rcpt@example.com <"$BATS_TEST_TMPDIR/msg"
+	scripted_mailout --separate-stderr --tls off --timeout 10 \
+		--helo client.test -f "$FROM" "$@" rcpt@example.com
 }
 
 # assert_delivered_after LINE...: the client sent EHLO, exactly LINEs (the
 # AUTH dialogue), then the whole transaction and QUIT.
 assert_delivered_after() {
 	{
-		printf '%s\r\n' "EHLO client.test" "$@" \
-			"MAIL FROM:<sender@example.org>" "RCPT TO:<rcpt@example.com>" DATA
-		sed 's/$/\r/' "$BATS_TEST_TMPDIR/msg"
-		printf '%s\r\n' . QUIT
+		printf '%s\r\n' "EHLO client.test" "$@"
+		wire | dialogue_tail_sent -
 	} >"$BATS_TEST_TMPDIR/expected"
 	assert_capture "$BATS_TEST_TMPDIR/expected"
 }
@@ -109,20 +72,6 @@ assert_delivered_after() {
 # nothing but (perhaps) QUIT: no MAIL FROM.
 assert_stopped_after() {
 	assert_capture_printf --allow-quit '%s\r\n' "EHLO client.test" "$@"
-}
-
-# assert_line / refute_line on stderr (of `run --separate-stderr`).
-# shellcheck disable=SC2154 # stderr and stderr_lines are set by Bats' run
-assert_stderr_line() {
-	local output=$stderr
-	local -a lines=("${stderr_lines[@]}")
-	assert_line "$@"
-}
-
-refute_stderr_line() {
-	local output=$stderr
-	local -a lines=("${stderr_lines[@]}")
-	refute_line "$@"
 }
 
 # refute_shown STRING...: no STRING appears on stdout or stderr.
@@ -152,10 +101,10 @@ assert_error() {
 @test "PLAIN: AUTH PLAIN with the initial response \\0user\\0password, then the mail" {
 	set_secret secret-pw
 	scripted_start < <(
-		greet "PLAIN"
+		dialogue_greet "AUTH PLAIN"
 		echo 'expect AUTH PLAIN AGFsaWNlAHNlY3JldC1wdw=='
 		echo 'send 235 2.7.0 Authentication successful'
-		transaction
+		dialogue_tail
 	)
 	mailout_run --user alice --password-command "$PWCMD"
 	assert_success
@@ -167,14 +116,14 @@ assert_error() {
 @test "LOGIN: user and password answer the Username:/Password: prompts" {
 	set_secret secret-pw
 	scripted_start < <(
-		greet "LOGIN"
+		dialogue_greet "AUTH LOGIN"
 		echo 'expect AUTH LOGIN'
 		echo 'send 334 VXNlcm5hbWU6'
 		echo 'readline'
 		echo 'send 334 UGFzc3dvcmQ6'
 		echo 'readline'
 		echo 'send 235 2.7.0 Authentication successful'
-		transaction
+		dialogue_tail
 	)
 	mailout_run --user alice --auth LOGIN --password-command "$PWCMD"
 	assert_success
@@ -185,13 +134,13 @@ assert_error() {
 @test "CRAM-MD5: RFC 2195 example (tim / tanstaaftanstaaf)" {
 	set_secret tanstaaftanstaaf
 	scripted_start < <(
-		greet "CRAM-MD5"
+		dialogue_greet "AUTH CRAM-MD5"
 		echo 'expect AUTH CRAM-MD5'
 		# <1896.697170952@postoffice.reston.mci.net>
 		echo 'send 334 PDE4OTYuNjk3MTcwOTUyQHBvc3RvZmZpY2UucmVzdG9uLm1jaS5uZXQ+'
 		echo 'readline'
 		echo 'send 235 2.7.0 Authentication successful'
-		transaction
+		dialogue_tail
 	)
 	mailout_run --user tim --auth CRAM-MD5 --password-command "$PWCMD"
 	assert_success
@@ -228,55 +177,50 @@ scram_script() {
 	local mech=$1 v=$2 first
 	shift 2
 	first=${v}_SERVER_FIRST
-	greet "$mech"
+	dialogue_greet "AUTH $mech"
 	echo "expect AUTH $mech .*"
 	echo "send 334 $(b64 '%s' "${!first}")"
 	echo 'readline'
 	printf '%s\n' "$@"
 }
 
-@test "SCRAM-SHA-1: RFC 5802 example replayed byte for byte, server signature verified" {
+# scram_replayed MECH VECTOR [ARG...]: the RFC example VECTOR (SCRAM1,
+# SCRAM256) end to end: the server sends its first and final messages, 235
+# and takes the mail; mailout (with ARGs) succeeds, having sent exactly the
+# client-first, the client-final and an empty answer to the server-final,
+# then the transaction.
+scram_replayed() {
+	local mech=$1 v=$2 nonce first fin server_final
+	shift 2
+	nonce=${v}_NONCE first=${v}_CLIENT_FIRST fin=${v}_CLIENT_FINAL
+	server_final=${v}_SERVER_FINAL
 	set_secret pencil
 	scripted_start < <(
-		scram_script SCRAM-SHA-1 SCRAM1 \
-			"send 334 $(b64 '%s' "$SCRAM1_SERVER_FINAL")" \
-			'readline' \
-			'send 235 2.7.0 Authentication successful'
-		transaction
+		scram_script "$mech" "$v" "send 334 $(b64 '%s' "${!server_final}")" \
+			'readline' 'send 235 2.7.0 Authentication successful'
+		dialogue_tail
 	)
-	MAILOUT_TEST_SCRAM_NONCE=$SCRAM1_NONCE \
-		mailout_run --user user --auth SCRAM-SHA-1 --password-command "$PWCMD"
+	MAILOUT_TEST_SCRAM_NONCE=${!nonce} \
+		mailout_run --user user --password-command "$PWCMD" "$@"
 	assert_success
+	assert_delivered_after "AUTH $mech $(b64 '%s' "${!first}")" \
+		"$(b64 '%s' "${!fin}")" ""
+}
+
+@test "SCRAM-SHA-1: RFC 5802 example replayed byte for byte, server signature verified" {
+	scram_replayed SCRAM-SHA-1 SCRAM1 --auth SCRAM-SHA-1
 	assert_equal "$stderr" ""
-	assert_delivered_after \
-		"AUTH SCRAM-SHA-1 $(b64 '%s' "$SCRAM1_CLIENT_FIRST")" \
-		"$(b64 '%s' "$SCRAM1_CLIENT_FINAL")" \
-		""
 }
 
 @test "SCRAM-SHA-256: RFC 7677 example replayed byte for byte, server signature verified" {
-	set_secret pencil
-	scripted_start < <(
-		scram_script SCRAM-SHA-256 SCRAM256 \
-			"send 334 $(b64 '%s' "$SCRAM256_SERVER_FINAL")" \
-			'readline' \
-			'send 235 2.7.0 Authentication successful'
-		transaction
-	)
-	MAILOUT_TEST_SCRAM_NONCE=$SCRAM256_NONCE \
-		mailout_run --user user --auth SCRAM-SHA-256 --password-command "$PWCMD"
-	assert_success
+	scram_replayed SCRAM-SHA-256 SCRAM256 --auth SCRAM-SHA-256
 	assert_equal "$stderr" ""
-	assert_delivered_after \
-		"AUTH SCRAM-SHA-256 $(b64 '%s' "$SCRAM256_CLIENT_FIRST")" \
-		"$(b64 '%s' "$SCRAM256_CLIENT_FINAL")" \
-		""
 }
 
 @test "SCRAM: ',' and '=' in the user name are sent as =2C and =3D (RFC 5802 5.1)" {
 	set_secret pencil
 	scripted_start < <(
-		greet "SCRAM-SHA-256"
+		dialogue_greet "AUTH SCRAM-SHA-256"
 		echo 'readline'
 		echo 'send 535 5.7.8 no'
 	)
@@ -291,7 +235,7 @@ scram_script() {
 	local i nonces=()
 	for i in 1 2; do
 		scripted_start < <(
-			greet "SCRAM-SHA-1"
+			dialogue_greet "AUTH SCRAM-SHA-1"
 			echo 'readline'
 			echo 'send 535 5.7.8 no'
 		)
@@ -316,10 +260,10 @@ scram_script() {
 	local ir
 	ir=$(b64 'user=alice@gmail.com\x01auth=Bearer %s\x01\x01' "$SECRET")
 	scripted_start < <(
-		greet "LOGIN PLAIN XOAUTH2"
+		dialogue_greet "AUTH LOGIN PLAIN XOAUTH2"
 		echo "expect AUTH XOAUTH2 $ir"
 		echo 'send 235 2.7.0 Accepted'
-		transaction
+		dialogue_tail
 	)
 	mailout_run --user alice@gmail.com --auth XOAUTH2 --password-command "$PWCMD"
 	assert_success
@@ -333,7 +277,7 @@ scram_script() {
 	ir=$(b64 'user=alice@gmail.com\x01auth=Bearer %s\x01\x01' "$SECRET")
 	err=$(b64 '{"status":"401","schemes":"bearer","scope":"https://mail.google.com/"}')
 	scripted_start < <(
-		greet "XOAUTH2"
+		dialogue_greet "AUTH XOAUTH2"
 		echo 'readline'
 		echo "send 334 $err"
 		echo 'readline'
@@ -350,10 +294,10 @@ scram_script() {
 	set_secret vF9dft4qmTc2Nvb3RlckBhbHRhdmlzdGEuY29tCg==
 	local ir
 	scripted_start < <(
-		greet "OAUTHBEARER"
+		dialogue_greet "AUTH OAUTHBEARER"
 		echo 'readline'
 		echo 'send 235 2.7.0 Accepted'
-		transaction
+		dialogue_tail
 	)
 	ir=$(b64 'n,a=user@example.com,\x01host=127.0.0.1\x01port=%s\x01auth=Bearer %s\x01\x01' \
 		"$SERVER_PORT" "$SECRET")
@@ -368,7 +312,7 @@ scram_script() {
 	local ir err
 	err=$(b64 '{"status":"invalid_token","scope":"example_scope","openid-configuration":"https://example.com/.well-known/openid-configuration"}')
 	scripted_start < <(
-		greet "OAUTHBEARER"
+		dialogue_greet "AUTH OAUTHBEARER"
 		echo 'readline'
 		echo "send 334 $err"
 		echo 'readline'
@@ -386,7 +330,7 @@ scram_script() {
 	set_secret tok
 	local ir
 	scripted_start < <(
-		greet "OAUTHBEARER"
+		dialogue_greet "AUTH OAUTHBEARER"
 		echo 'readline'
 		echo 'send 535 5.7.8 no'
 	)
@@ -398,10 +342,10 @@ scram_script() {
 
 @test "EXTERNAL: AUTH EXTERNAL = (empty initial response), no --user or password needed" {
 	scripted_start < <(
-		greet "PLAIN EXTERNAL"
+		dialogue_greet "AUTH PLAIN EXTERNAL"
 		echo 'expect AUTH EXTERNAL ='
 		echo 'send 235 2.7.0 Authentication successful'
-		transaction
+		dialogue_tail
 	)
 	mailout_run --auth EXTERNAL
 	assert_success
@@ -412,8 +356,8 @@ scram_script() {
 @test "--auth off with --user: no AUTH even though it is offered" {
 	set_secret secret-pw
 	scripted_start < <(
-		greet "PLAIN LOGIN"
-		transaction
+		dialogue_greet "AUTH PLAIN LOGIN"
+		dialogue_tail
 	)
 	mailout_run --auth off --user alice --password-command "$PWCMD"
 	assert_success
@@ -422,8 +366,8 @@ scram_script() {
 
 @test "without --user and --auth: no AUTH even though it is offered" {
 	scripted_start < <(
-		greet "PLAIN LOGIN"
-		transaction
+		dialogue_greet "AUTH PLAIN LOGIN"
+		dialogue_tail
 	)
 	mailout_run
 	assert_success
@@ -440,7 +384,7 @@ picks() {
 	shift 2
 	set_secret secret-pw
 	scripted_start < <(
-		greet "$offered"
+		dialogue_greet "AUTH $offered"
 		echo "expect AUTH ${mech}( .*)?"
 		echo 'send 535 5.7.8 no thanks'
 	)
@@ -476,15 +420,11 @@ picks() {
 
 @test "selection: old-style AUTH=LOGIN PLAIN alone is understood" {
 	set_secret secret-pw
-	scripted_start <<'EOF'
-send 220 server.test ESMTP
-expect EHLO client\.test
-send 250-server.test
-send 250-AUTH=LOGIN PLAIN
-send 250 HELP
-expect AUTH PLAIN AGFsaWNlAHNlY3JldC1wdw==
-send 535 5.7.8 no thanks
-EOF
+	scripted_start < <(
+		dialogue_greet 'AUTH=LOGIN PLAIN'
+		echo 'expect AUTH PLAIN AGFsaWNlAHNlY3JldC1wdw=='
+		echo 'send 535 5.7.8 no thanks'
+	)
 	mailout_run --user alice --password-command "$PWCMD"
 	assert_failure 77
 	assert_error "authentication failed (AUTH PLAIN): 535 5.7.8 no thanks"
@@ -493,7 +433,7 @@ EOF
 
 @test "only GSSAPI NTLM offered: 77, names what the server offers, nothing sent" {
 	set_secret secret-pw
-	scripted_start < <(greet "GSSAPI NTLM")
+	scripted_start < <(dialogue_greet "AUTH GSSAPI NTLM")
 	mailout_run --user alice --password-command "$PWCMD"
 	assert_failure 77
 	assert_error "no usable AUTH mechanism (the server offers: GSSAPI NTLM)"
@@ -502,7 +442,7 @@ EOF
 
 @test "only XOAUTH2 offered and --auth on: 77 (OAuth only when named)" {
 	set_secret secret-pw
-	scripted_start < <(greet "XOAUTH2 OAUTHBEARER")
+	scripted_start < <(dialogue_greet "AUTH XOAUTH2 OAUTHBEARER")
 	mailout_run --user alice --auth on --password-command "$PWCMD"
 	assert_failure 77
 	assert_error "no usable AUTH mechanism (the server offers: XOAUTH2 OAUTHBEARER)"
@@ -511,7 +451,7 @@ EOF
 
 @test "--auth CRAM-MD5 not offered: 77, names what is offered, nothing sent" {
 	set_secret secret-pw
-	scripted_start < <(greet "PLAIN LOGIN")
+	scripted_start < <(dialogue_greet "AUTH PLAIN LOGIN")
 	mailout_run --user alice --auth CRAM-MD5 --password-command "$PWCMD"
 	assert_failure 77
 	assert_stderr_line --regexp '^mailout: .*CRAM-MD5.*PLAIN LOGIN'
@@ -520,7 +460,7 @@ EOF
 
 @test "AUTH not advertised at all: 77 'offers no AUTH', no MAIL" {
 	set_secret secret-pw
-	scripted_start < <(greet "")
+	scripted_start < <(dialogue_greet)
 	mailout_run --user alice --password-command "$PWCMD"
 	assert_failure 77
 	assert_stderr_line --partial "offers no AUTH"
@@ -546,7 +486,7 @@ EOF
 # Usage errors
 
 @test "usage: --auth on / --auth PLAIN without --user, unknown --auth -> 64, no connection" {
-	scripted_start < <(greet "PLAIN")
+	scripted_start < <(dialogue_greet "AUTH PLAIN")
 	mailout_run --auth on
 	assert_failure 64
 	assert_stderr_line --partial -- "--user"
@@ -560,7 +500,7 @@ EOF
 }
 
 @test "--user without a password source -> 77, no AUTH sent" {
-	scripted_start < <(greet "PLAIN")
+	scripted_start < <(dialogue_greet "AUTH PLAIN")
 	mailout_run --user alice
 	assert_failure 77
 	scripted_reap
@@ -576,7 +516,7 @@ auth_refused() {
 	local reply=$1 want=$2
 	set_secret secret-pw
 	scripted_start < <(
-		greet "PLAIN"
+		dialogue_greet "AUTH PLAIN"
 		echo 'expect AUTH PLAIN AGFsaWNlAHNlY3JldC1wdw=='
 		echo "send $reply"
 	)
@@ -616,7 +556,7 @@ auth_refused() {
 @test "garbage base64 challenge (LOGIN): the client cancels with *, 77" {
 	set_secret secret-pw
 	scripted_start < <(
-		greet "LOGIN"
+		dialogue_greet "AUTH LOGIN"
 		echo 'expect AUTH LOGIN'
 		echo 'send 334 !!not*base64@@'
 		echo 'expect \*'
@@ -632,7 +572,7 @@ auth_refused() {
 @test "garbage base64 challenge (CRAM-MD5): the client cancels with *, 77" {
 	set_secret secret-pw
 	scripted_start < <(
-		greet "CRAM-MD5"
+		dialogue_greet "AUTH CRAM-MD5"
 		echo 'expect AUTH CRAM-MD5'
 		echo 'send 334 <1896.697170952@postoffice.reston.mci.net>'
 		echo 'expect \*'
@@ -643,12 +583,15 @@ auth_refused() {
 	assert_stopped_after "AUTH CRAM-MD5" "*"
 }
 
-@test "garbage base64 SCRAM server-first: the client cancels with *, 77" {
+# scram_first_refused SERVER-FIRST: SCRAM-SHA-256 where the server answers
+# the client-first with SERVER-FIRST (the 334 line's text): the client
+# cancels with *, 77, having sent nothing else.
+scram_first_refused() {
 	set_secret pencil
 	scripted_start < <(
-		greet "SCRAM-SHA-256"
+		dialogue_greet "AUTH SCRAM-SHA-256"
 		echo 'readline'
-		echo 'send 334 r=not-base64,s=%%%,i=4096'
+		echo "send 334 $1"
 		echo 'expect \*'
 		echo 'send 501 5.7.0 Authentication cancelled'
 	)
@@ -656,57 +599,46 @@ auth_refused() {
 		mailout_run --user user --password-command "$PWCMD"
 	assert_failure 77
 	assert_stopped_after "AUTH SCRAM-SHA-256 $(b64 '%s' "$SCRAM256_CLIENT_FIRST")" "*"
+}
+
+@test "garbage base64 SCRAM server-first: the client cancels with *, 77" {
+	scram_first_refused 'r=not-base64,s=%%%,i=4096'
 }
 
 @test "SCRAM server-first whose nonce does not extend ours: *, 77" {
+	scram_first_refused "$(b64 'r=SomebodyElsesNonce%%hvYDpWUa2RaTCAfuxFIlj,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096')"
+}
+
+# scram_final_refused MECH VECTOR SERVER-FINAL [ARG...]: the RFC example
+# VECTOR (SCRAM1, SCRAM256) up to the client-final, which the server answers
+# with SERVER-FINAL (base64-encoded here): mailout (with ARGs) cancels with
+# *, 77, having sent its client-first, its client-final and * only.
+scram_final_refused() {
+	local mech=$1 v=$2 final=$3 nonce first fin
+	shift 3
+	nonce=${v}_NONCE first=${v}_CLIENT_FIRST fin=${v}_CLIENT_FINAL
 	set_secret pencil
 	scripted_start < <(
-		greet "SCRAM-SHA-256"
-		echo 'readline'
-		echo "send 334 $(b64 'r=SomebodyElsesNonce%%hvYDpWUa2RaTCAfuxFIlj,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096')"
-		echo 'expect \*'
-		echo 'send 501 5.7.0 Authentication cancelled'
+		scram_script "$mech" "$v" "send 334 $(b64 '%s' "$final")" \
+			'expect \*' 'send 501 5.7.0 Authentication cancelled'
 	)
-	MAILOUT_TEST_SCRAM_NONCE=$SCRAM256_NONCE \
-		mailout_run --user user --password-command "$PWCMD"
+	MAILOUT_TEST_SCRAM_NONCE=${!nonce} \
+		mailout_run --user user --password-command "$PWCMD" "$@"
 	assert_failure 77
-	assert_stopped_after "AUTH SCRAM-SHA-256 $(b64 '%s' "$SCRAM256_CLIENT_FIRST")" "*"
+	assert_stopped_after "AUTH $mech $(b64 '%s' "${!first}")" \
+		"$(b64 '%s' "${!fin}")" "*"
 }
 
 @test "SCRAM-SHA-256: wrong server signature -> *, 77 'wrong server signature', no MAIL" {
-	set_secret pencil
-	scripted_start < <(
-		# RFC 7677's v= with its first byte changed: well-formed, 32 bytes, wrong
-		scram_script SCRAM-SHA-256 SCRAM256 \
-			"send 334 $(b64 'v=7rriTRBi23WpRR/wtup+mMhUZUn/dB5nLTJRsjl95G4=')" \
-			'expect \*' \
-			'send 501 5.7.0 Authentication cancelled'
-	)
-	MAILOUT_TEST_SCRAM_NONCE=$SCRAM256_NONCE \
-		mailout_run --user user --password-command "$PWCMD"
-	assert_failure 77
+	# RFC 7677's v= with its first byte changed: well-formed, 32 bytes, wrong
+	scram_final_refused SCRAM-SHA-256 SCRAM256 \
+		'v=7rriTRBi23WpRR/wtup+mMhUZUn/dB5nLTJRsjl95G4='
 	assert_stderr_line --partial "wrong server signature"
-	assert_stopped_after \
-		"AUTH SCRAM-SHA-256 $(b64 '%s' "$SCRAM256_CLIENT_FIRST")" \
-		"$(b64 '%s' "$SCRAM256_CLIENT_FINAL")" \
-		"*"
 }
 
 @test "SCRAM-SHA-1: wrong server signature (the SHA-256 one) -> *, 77, no MAIL" {
-	set_secret pencil
-	scripted_start < <(
-		scram_script SCRAM-SHA-1 SCRAM1 \
-			"send 334 $(b64 'v=AAAAAAAAAAAAAAAAAAAAAAAAAAA=')" \
-			'expect \*' \
-			'send 501 5.7.0 Authentication cancelled'
-	)
-	MAILOUT_TEST_SCRAM_NONCE=$SCRAM1_NONCE \
-		mailout_run --user user --auth SCRAM-SHA-1 --password-command "$PWCMD"
-	assert_failure 77
-	assert_stopped_after \
-		"AUTH SCRAM-SHA-1 $(b64 '%s' "$SCRAM1_CLIENT_FIRST")" \
-		"$(b64 '%s' "$SCRAM1_CLIENT_FINAL")" \
-		"*"
+	scram_final_refused SCRAM-SHA-1 SCRAM1 'v=AAAAAAAAAAAAAAAAAAAAAAAAAAA=' \
+		--auth SCRAM-SHA-1
 }
 
 @test "SCRAM-SHA-256: 235 without a server-final (server never proved itself) -> 77, no MAIL" {
@@ -724,21 +656,8 @@ auth_refused() {
 }
 
 @test "SCRAM-SHA-256: server-final e=invalid-proof -> *, 77, no MAIL" {
-	set_secret pencil
-	scripted_start < <(
-		scram_script SCRAM-SHA-256 SCRAM256 \
-			"send 334 $(b64 'e=invalid-proof')" \
-			'expect \*' \
-			'send 501 5.7.0 Authentication cancelled'
-	)
-	MAILOUT_TEST_SCRAM_NONCE=$SCRAM256_NONCE \
-		mailout_run --user user --password-command "$PWCMD"
-	assert_failure 77
+	scram_final_refused SCRAM-SHA-256 SCRAM256 'e=invalid-proof'
 	assert_stderr_line --partial "invalid-proof"
-	assert_stopped_after \
-		"AUTH SCRAM-SHA-256 $(b64 '%s' "$SCRAM256_CLIENT_FIRST")" \
-		"$(b64 '%s' "$SCRAM256_CLIENT_FINAL")" \
-		"*"
 }
 
 # endless_334 MECH [--auth ...] PRELUDE-LINE...: after the AUTH command (and
@@ -750,7 +669,7 @@ endless_334() {
 	shift
 	set_secret pencil
 	scripted_start < <(
-		greet "$mech"
+		dialogue_greet "AUTH $mech"
 		echo "expect AUTH $mech( .*)?"
 		printf '%s\n' "$@"
 		for ((i = 0; i < 12; i++)); do
@@ -796,10 +715,10 @@ endless_334() {
 
 @test "password_command: only the first line is the password (CRLF stripped)" {
 	scripted_start < <(
-		greet "PLAIN"
+		dialogue_greet "AUTH PLAIN"
 		echo 'expect AUTH PLAIN AGFsaWNlAHNlY3JldC1wdw=='
 		echo 'send 235 2.7.0 ok'
-		transaction
+		dialogue_tail
 	)
 	mailout_run --user alice --password-command "printf 'secret-pw\r\nsecond line\n'"
 	assert_success
@@ -808,10 +727,10 @@ endless_334() {
 
 @test "password_command: stdin is /dev/null (the message is not eaten)" {
 	scripted_start < <(
-		greet "PLAIN"
+		dialogue_greet "AUTH PLAIN"
 		echo 'expect AUTH PLAIN AGFsaWNlAHNlY3JldC1wdw=='
 		echo 'send 235 2.7.0 ok'
-		transaction
+		dialogue_tail
 	)
 	# reading stdin would put the message's first line in front
 	mailout_run --user alice --password-command 'cat; echo secret-pw'
@@ -821,10 +740,10 @@ endless_334() {
 
 @test "password_command: runs via /bin/sh -c (pipes, quoting)" {
 	scripted_start < <(
-		greet "PLAIN"
+		dialogue_greet "AUTH PLAIN"
 		echo 'expect AUTH PLAIN AGFsaWNlAHNlY3JldC1wdw=='
 		echo 'send 235 2.7.0 ok'
-		transaction
+		dialogue_tail
 	)
 	mailout_run --user alice --password-command "echo 'wp-terces' | rev"
 	assert_success
@@ -832,7 +751,7 @@ endless_334() {
 }
 
 @test "password_command fails: 77, its stderr and 'password_command failed' shown, no AUTH" {
-	scripted_start < <(greet "PLAIN")
+	scripted_start < <(dialogue_greet "AUTH PLAIN")
 	mailout_run --user alice --password-command 'echo "vault is locked" >&2; exit 3'
 	assert_failure 77
 	assert_stderr_line "vault is locked"
@@ -842,7 +761,7 @@ endless_334() {
 }
 
 @test "password_command prints nothing: 77, no AUTH" {
-	scripted_start < <(greet "PLAIN")
+	scripted_start < <(dialogue_greet "AUTH PLAIN")
 	mailout_run --user alice --password-command 'true'
 	assert_failure 77
 	assert_stderr_line --regexp '^mailout: .*password_command'
@@ -857,10 +776,10 @@ endless_334() {
 	local ir
 	ir=$(b64 'user=alice@gmail.com\x01auth=Bearer %s\x01\x01' "$token")
 	scripted_start < <(
-		greet "XOAUTH2"
+		dialogue_greet "AUTH XOAUTH2"
 		echo 'readline'
 		echo 'send 235 2.7.0 Accepted'
-		transaction
+		dialogue_tail
 	)
 	mailout_run --user alice@gmail.com --auth XOAUTH2 --password-command "$PWCMD"
 	assert_success
@@ -872,7 +791,7 @@ endless_334() {
 	long=$(head -c 9000 /dev/zero | tr '\0' x)
 	set_secret "$long"
 	scripted_start < <(
-		greet "LOGIN"
+		dialogue_greet "AUTH LOGIN"
 		echo 'expect AUTH LOGIN'
 		echo 'send 334 VXNlcm5hbWU6'
 		echo 'readline'
@@ -903,10 +822,10 @@ endless_334() {
 	local ir
 	ir=$(b64 '\x00alice\x00%s' "$SECRET")
 	scripted_start < <(
-		greet "PLAIN"
+		dialogue_greet "AUTH PLAIN"
 		echo "expect AUTH PLAIN $ir"
 		echo 'send 235 2.7.0 Authentication successful'
-		transaction
+		dialogue_tail
 	)
 	mailout_run -v --user alice --password-command "$PWCMD"
 	assert_success
@@ -921,10 +840,10 @@ endless_334() {
 	local ir
 	ir=$(b64 '\x00alice\x00%s' "$SECRET")
 	scripted_start < <(
-		greet "PLAIN"
+		dialogue_greet "AUTH PLAIN"
 		echo "expect AUTH PLAIN $ir"
 		echo 'send 235 2.7.0 Authentication successful'
-		transaction
+		dialogue_tail
 	)
 	mailout_run --debug=2 --user alice --password-command "$PWCMD"
 	assert_success
@@ -935,14 +854,14 @@ endless_334() {
 @test "-v with LOGIN: the user and password lines show as 'C: <redacted>'" {
 	set_secret 'S3cr3t-Pa55w0rd!'
 	scripted_start < <(
-		greet "LOGIN"
+		dialogue_greet "AUTH LOGIN"
 		echo 'expect AUTH LOGIN'
 		echo 'send 334 VXNlcm5hbWU6'
 		echo 'readline'
 		echo 'send 334 UGFzc3dvcmQ6'
 		echo 'readline'
 		echo 'send 235 2.7.0 Authentication successful'
-		transaction
+		dialogue_tail
 	)
 	mailout_run -v --user alice --password-command "$PWCMD"
 	assert_success
@@ -959,7 +878,7 @@ endless_334() {
 @test "-v with LOGIN refused (535): still no password or base64 anywhere" {
 	set_secret 'S3cr3t-Pa55w0rd!'
 	scripted_start < <(
-		greet "LOGIN"
+		dialogue_greet "AUTH LOGIN"
 		echo 'expect AUTH LOGIN'
 		echo 'send 334 VXNlcm5hbWU6'
 		echo 'readline'
@@ -974,24 +893,10 @@ endless_334() {
 }
 
 @test "-v with SCRAM-SHA-256: no password, client-final redacted" {
-	set_secret pencil
-	scripted_start < <(
-		scram_script SCRAM-SHA-256 SCRAM256 \
-			"send 334 $(b64 '%s' "$SCRAM256_SERVER_FINAL")" \
-			'readline' \
-			'send 235 2.7.0 Authentication successful'
-		transaction
-	)
-	MAILOUT_TEST_SCRAM_NONCE=$SCRAM256_NONCE \
-		mailout_run -v --user user --password-command "$PWCMD"
-	assert_success
+	scram_replayed SCRAM-SHA-256 SCRAM256 -v
 	assert_stderr_line "C: AUTH SCRAM-SHA-256 <redacted>"
 	refute_shown "$SECRET" "$(b64 '%s' "$SECRET")" "$(b64 '%s' "$SCRAM256_CLIENT_FINAL")" \
 		"dHzbZapWIk4jUhN+Ute9ytag9zjfMHgsqmmiz7AndVQ="
-	assert_delivered_after \
-		"AUTH SCRAM-SHA-256 $(b64 '%s' "$SCRAM256_CLIENT_FIRST")" \
-		"$(b64 '%s' "$SCRAM256_CLIENT_FINAL")" \
-		""
 }
 
 @test "-v with XOAUTH2 and OAUTHBEARER: the token is never shown" {
@@ -999,10 +904,10 @@ endless_334() {
 	local mech
 	for mech in XOAUTH2 OAUTHBEARER; do
 		scripted_start < <(
-			greet "$mech"
+			dialogue_greet "AUTH $mech"
 			echo 'readline'
 			echo 'send 235 2.7.0 Accepted'
-			transaction
+			dialogue_tail
 		)
 		mailout_run -v --user alice@gmail.com --auth "$mech" --password-command "$PWCMD"
 		assert_success
@@ -1019,22 +924,12 @@ endless_334() {
 ###########################################################################
 # Against Exim (alice / secret-pw; AUTH PLAIN LOGIN CRAM-MD5) over STARTTLS
 
-# mailout_exim ARGS...: mailout to alice@example.org through Exim with
+# exim_auth ARGS...: `run` mailout to alice@example.org through Exim with
 # STARTTLS and its CA, user alice, password from $PWFILE.
-mailout_exim() {
-	run --separate-stderr timeout 60 "$MAILOUT" --host 127.0.0.1 --port "$EXIM_PORT" \
-		--timeout 20 --tls starttls --tls-trust-file "$EXIM_CERTS/ca.pem" \
-		--helo client.test -f "$FROM" --user alice --password-command "$PWCMD" \
-		"$@" alice@example.org <"$BATS_TEST_TMPDIR/msg"
-}
-
-exim_setup() {
-	maildir_clear "$EXIM_MAILDIR"
-	EXIM_LOG_START=$(($(stat -c %s "$EXIM_LOG") + 1))
-}
-
-exim_log_since() {
-	tail -c "+$EXIM_LOG_START" "$EXIM_LOG"
+exim_auth() {
+	run --separate-stderr mailout_exim "$EXIM_PORT" --tls starttls \
+		--tls-trust-file "$EXIM_CERTS/ca.pem" --user alice \
+		--password-command "$PWCMD" "$@" alice@example.org
 }
 
 # assert_exim_authenticated MECH: the message is in the maildir, and Exim
@@ -1056,36 +951,32 @@ $(exim_log_since)"
 }
 
 @test "exim STARTTLS: AUTH PLAIN succeeds, delivered as alice" {
-	exim_setup
 	set_secret secret-pw
-	mailout_exim --auth PLAIN
+	exim_auth --auth PLAIN
 	assert_success
 	assert_equal "$stderr" ""
 	assert_exim_authenticated PLAIN
 }
 
 @test "exim STARTTLS: AUTH LOGIN succeeds, delivered as alice" {
-	exim_setup
 	set_secret secret-pw
-	mailout_exim --auth LOGIN
+	exim_auth --auth LOGIN
 	assert_success
 	assert_equal "$stderr" ""
 	assert_exim_authenticated LOGIN
 }
 
 @test "exim STARTTLS: AUTH CRAM-MD5 succeeds, delivered as alice" {
-	exim_setup
 	set_secret secret-pw
-	mailout_exim --auth CRAM-MD5
+	exim_auth --auth CRAM-MD5
 	assert_success
 	assert_equal "$stderr" ""
 	assert_exim_authenticated CRAM
 }
 
 @test "exim STARTTLS: --user alone picks CRAM-MD5 (strongest of PLAIN LOGIN CRAM-MD5); -v hides the secret" {
-	exim_setup
 	set_secret secret-pw
-	mailout_exim -v
+	exim_auth -v
 	assert_success
 	assert_stderr_line "C: STARTTLS"
 	assert_stderr_line "C: AUTH CRAM-MD5"
@@ -1099,9 +990,8 @@ $(exim_log_since)"
 # delivered.
 exim_wrong_password() {
 	local mech=$1
-	exim_setup
 	set_secret 'wrong-Pa55word'
-	mailout_exim -v --auth "$mech"
+	exim_auth -v --auth "$mech"
 	assert_failure 77
 	assert_stderr_line --regexp "^mailout: authentication failed \\(AUTH $mech\\): 535 "
 	refute_shown "$SECRET" "$(b64 '%s' "$SECRET")" "$(b64 '\x00alice\x00%s' "$SECRET")" \

@@ -23,6 +23,8 @@ bats_require_minimum_version 1.5.0
 load helpers
 
 setup_file() {
+	# one Exim, its maildir emptied before each test
+	BATS_NO_PARALLELIZE_WITHIN_FILE=true
 	exim_start || return
 	BIN="$BATS_FILE_TMPDIR/bin"
 	mkdir -p "$BIN"
@@ -42,7 +44,7 @@ teardown_file() {
 }
 
 setup() {
-	maildir_clear "$EXIM_MAILDIR"
+	exim_test_setup
 	export CALLER_DIR=$BATS_TEST_TMPDIR
 	# a machine's mailout config: the local Exim, nothing else
 	write_config
@@ -73,14 +75,8 @@ assert_argv() {
 # assert_delivered_body FILE: the stored body is the body the caller gave
 # to sendmail (Exim stores LF line ends).
 assert_delivered_body() {
-	sed '1,/^\r\{0,1\}$/d' "$CALLER_DIR/stdin" | tr -d '\r' >"$BATS_TEST_TMPDIR/sent-body"
-	mail_body "$1" >"$BATS_TEST_TMPDIR/got-body"
-	if ! cmp -s "$BATS_TEST_TMPDIR/sent-body" "$BATS_TEST_TMPDIR/got-body"; then
-		{
-			echo "body of $1 differs from the one the caller wrote:"
-			diff -u "$BATS_TEST_TMPDIR/sent-body" "$BATS_TEST_TMPDIR/got-body" | cat -A
-		} | fail
-	fi
+	sed '1,/^\r\{0,1\}$/d' "$CALLER_DIR/stdin" | tr -d '\r' >"$BATS_TEST_TMPDIR/body"
+	assert_body_is "$1"
 }
 
 # assert_header NAME VALUE FILE

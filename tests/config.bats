@@ -16,15 +16,12 @@ load helpers
 
 setup() {
 	CONF=$BATS_TEST_TMPDIR/mailout.conf
-	printf '%s\n' \
-		"From: Sender <sender@example.org>" \
-		"To: <rcpt@example.com>" \
-		"Subject: config test" \
-		"Date: Mon, 01 Jan 2024 00:00:00 +0000" \
-		"Message-ID: <config.$BATS_TEST_NUMBER@example.org>" \
-		"" \
-		"Hello from a profile." >"$BATS_TEST_TMPDIR/msg"
+	write_message config
 }
+
+MESSAGE_TO='<rcpt@example.com>'
+MESSAGE_BODY=("Hello from a profile.")
+DIALOGUE_RCPTS=(rcpt@example.com)
 
 teardown() {
 	scripted_teardown
@@ -33,13 +30,8 @@ teardown() {
 ###########################################################################
 # Helpers
 
-# conf [FILE] <<EOF: write a config file (default $CONF), mode 600.
-conf() {
-	local file=${1:-$CONF}
-	mkdir -p "$(dirname "$file")"
-	cat >"$file"
-	chmod 600 "$file"
-}
+# conf [FILE] <<EOF (tests/lib/inputs.bash): a config file, $CONF unless
+# FILE is given.
 
 # dry ARGS...: mailout --config $CONF --dry-run ARGS, as a submission of
 # the test message to rcpt@example.com (stdout in $output, stderr in
@@ -843,21 +835,12 @@ EOF
 # A profile really drives the send (scripted server)
 
 @test "send: the profile's host, port, helo and from are used" {
-	scripted_start <<'EOF'
-send 220 server.test ESMTP
-expect EHLO profile\.test
-send 250 server.test
-expect MAIL FROM:<profile-sender@example\.org>
-send 250 2.1.0 Ok
-expect RCPT TO:<rcpt@example\.com>
-send 250 2.1.5 Ok
-expect DATA
-send 354 go ahead
-data
-send 250 2.0.0 Ok: queued
-expect QUIT
-send 221 Bye
-EOF
+	scripted_start < <(
+		echo 'send 220 server.test ESMTP'
+		echo 'expect EHLO profile\.test'
+		echo 'send 250 server.test'
+		DIALOGUE_FROM=profile-sender@example.org dialogue_tail
+	)
 	conf <<EOF
 [defaults]
 default_profile = test
@@ -877,21 +860,12 @@ EOF
 }
 
 @test "send: a profile chosen by match_from speaks LMTP over its socket" {
-	scripted_start --unix "$BATS_TEST_TMPDIR/lmtp.sock" <<'EOF'
-send 220 lmtp.test LMTP ready
-expect LHLO client\.test
-send 250 lmtp.test
-expect MAIL FROM:<me@lmtp\.example>
-send 250 2.1.0 Ok
-expect RCPT TO:<rcpt@example\.com>
-send 250 2.1.5 Ok
-expect DATA
-send 354 go ahead
-data
-send 250 2.0.0 <rcpt@example.com> delivered
-expect QUIT
-send 221 Bye
-EOF
+	scripted_start --unix "$BATS_TEST_TMPDIR/lmtp.sock" < <(
+		echo 'send 220 lmtp.test LMTP ready'
+		echo 'expect LHLO client\.test'
+		echo 'send 250 lmtp.test'
+		DIALOGUE_FROM=me@lmtp.example dialogue_tail
+	)
 	conf <<EOF
 [relay]
 host = 192.0.2.1
@@ -908,24 +882,12 @@ EOF
 }
 
 @test "send: password from a private config file is used for AUTH" {
-	scripted_start <<'EOF'
-send 220 server.test ESMTP
-expect EHLO client\.test
-send 250-server.test
-send 250 AUTH PLAIN
-expect AUTH PLAIN AGFsaWNlAGZpbGUtc2VjcmV0
-send 235 2.7.0 Authentication successful
-expect MAIL FROM:<sender@example\.org>
-send 250 2.1.0 Ok
-expect RCPT TO:<rcpt@example\.com>
-send 250 2.1.5 Ok
-expect DATA
-send 354 go ahead
-data
-send 250 2.0.0 Ok: queued
-expect QUIT
-send 221 Bye
-EOF
+	scripted_start < <(
+		dialogue_greet 'AUTH PLAIN'
+		echo 'expect AUTH PLAIN AGFsaWNlAGZpbGUtc2VjcmV0'
+		echo 'send 235 2.7.0 Authentication successful'
+		dialogue_tail
+	)
 	conf <<EOF
 [p]
 host = 127.0.0.1
@@ -943,21 +905,7 @@ EOF
 }
 
 @test "send: the command line overrides the profile's port" {
-	scripted_start <<'EOF'
-send 220 server.test ESMTP
-expect EHLO client\.test
-send 250 server.test
-expect MAIL FROM:<sender@example\.org>
-send 250 2.1.0 Ok
-expect RCPT TO:<rcpt@example\.com>
-send 250 2.1.5 Ok
-expect DATA
-send 354 go ahead
-data
-send 250 2.0.0 Ok: queued
-expect QUIT
-send 221 Bye
-EOF
+	scripted_start < <(dialogue_greet && dialogue_tail)
 	conf <<'EOF'
 [default]
 host = 127.0.0.1

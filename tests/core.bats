@@ -18,51 +18,20 @@ teardown() {
 FROM=sender@example.org
 
 setup() {
-	printf '%s\n' \
-		"From: Sender <sender@example.org>" \
-		"To: rcpt@example.com" \
-		"Subject: core test $BATS_TEST_NUMBER" \
-		"Date: Mon, 01 Jan 2024 12:00:00 +0000" \
-		"Message-ID: <core.$BATS_TEST_NUMBER@example.org>" \
-		"" \
-		"Hello." >"$BATS_TEST_TMPDIR/message"
+	write_message core
 }
 
-# assert_stderr_line / refute_stderr_line: assert_line / refute_line on the
-# stderr of `run --separate-stderr`.
-# shellcheck disable=SC2154 # stderr, stderr_lines: set by run
-assert_stderr_line() {
-	local output=$stderr
-	local -a lines=("${stderr_lines[@]}")
-	assert_line "$@"
-}
-
-refute_stderr_line() {
-	local output=$stderr
-	local -a lines=("${stderr_lines[@]}")
-	refute_line "$@"
-}
+MESSAGE_TO=rcpt@example.com
+DIALOGUE_RCPTS=(rcpt@example.com)
 
 # A complete, successful dialogue for one recipient; the message text is
 # read by "data" whatever its size.
-ONE_MESSAGE_SCRIPT='send 220 server.test ESMTP
-expect EHLO client\.test
-send 250-server.test
-send 250 PIPELINING
-expect MAIL FROM:<sender@example\.org>
-send 250 2.1.0 Ok
-expect RCPT TO:<rcpt@example\.com>
-send 250 2.1.5 Ok
-expect DATA
-send 354 go ahead
-data
-send 250 2.0.0 queued
-expect QUIT
-send 221 bye'
+ONE_MESSAGE_SCRIPT=$(dialogue_greet PIPELINING && dialogue_tail)
 
-# What the client sends for that dialogue, up to DATA and after the text.
-SENT_BEFORE_TEXT='EHLO client.test\r\nMAIL FROM:<sender@example.org>\r\nRCPT TO:<rcpt@example.com>\r\nDATA\r\n'
-SENT_AFTER_TEXT='.\r\nQUIT\r\n'
+# What the client sends for that dialogue, up to DATA and after the text
+# (printf formats).
+SENT_BEFORE_TEXT=$(dialogue_sent data)
+SENT_AFTER_TEXT=$(dialogue_sent dot quit)
 
 # ---------------------------------------------------------------------------
 # Name resolution. The test gives mailout its own /etc/hosts
@@ -72,7 +41,7 @@ SENT_AFTER_TEXT='.\r\nQUIT\r\n'
 # mailout_resolved ARGS...: mailout in with_resolver, message from setup().
 mailout_resolved() {
 	with_resolver timeout 60 "$MAILOUT" --helo client.test -f "$FROM" "$@" \
-		<"$BATS_TEST_TMPDIR/message"
+		<"$BATS_TEST_TMPDIR/msg"
 }
 
 @test "--host localhost resolving to ::1 then 127.0.0.1: ::1 is refused, delivered over 127.0.0.1" {
@@ -88,9 +57,8 @@ $stderr" || return
 	# the refused ::1 is not reported as the outcome of a delivery that worked
 	refute_stderr_line --partial "mailout: "
 	{
-		printf %b "$SENT_BEFORE_TEXT"
-		sed 's/$/\r/' "$BATS_TEST_TMPDIR/message"
-		printf %b "$SENT_AFTER_TEXT"
+		printf 'EHLO client.test\r\n'
+		wire | dialogue_tail_sent -
 	} >"$BATS_TEST_TMPDIR/expected"
 	assert_capture "$BATS_TEST_TMPDIR/expected"
 }

@@ -7,6 +7,8 @@ bats_require_minimum_version 1.5.0
 load helpers
 
 setup_file() {
+	# one Dovecot, its mailboxes emptied before each test
+	BATS_NO_PARALLELIZE_WITHIN_FILE=true
 	dovecot_start
 }
 
@@ -23,29 +25,17 @@ setup() {
 TINY_REFUSED="mailout: <tiny@example.org>: refused at DATA: 552 5.2.2 <tiny@example.org> Quota exceeded (mailbox for user is full)"
 NOSUCH_REFUSED="mailout: <nosuch@example.org>: refused at RCPT: 550 5.1.1 <nosuch@example.org> User doesn't exist: nosuch@example.org"
 
-write_message() {
-	local subject=$1
-	printf '%s\n' \
-		"From: Sender <sender@example.org>" \
-		"To: alice@example.org" \
-		"Subject: $subject" \
-		"Date: Mon, 01 Jan 2024 12:00:00 +0000" \
-		"Message-ID: <$subject.$BATS_TEST_NUMBER@example.org>" \
-		"" >"$BATS_TEST_TMPDIR/message"
-	write_body >>"$BATS_TEST_TMPDIR/message"
-	write_body >"$BATS_TEST_TMPDIR/body"
-}
-
-write_body() {
-	printf '%s\n' \
-		"Hello over LMTP," \
-		"" \
-		".leading dot" \
-		"..two leading dots" \
-		"trailing blanks   " \
-		"	tab	inside" \
-		"last line"
-}
+# The message (LF line endings) and, in $BATS_TEST_TMPDIR/body, the body
+# each recipient's maildir must hold byte for byte.
+MESSAGE_BODY=(
+	"Hello over LMTP,"
+	""
+	".leading dot"
+	"..two leading dots"
+	"trailing blanks   "
+	"	tab	inside"
+	"last line"
+)
 
 # mailout_lmtp socket|tcp RCPT...: bounded in time so that a hanging client
 # fails the test instead of hanging the suite.
@@ -59,19 +49,7 @@ mailout_lmtp() {
 	*) fail "mailout_lmtp: socket or tcp, not '$how'" ;;
 	esac
 	timeout 60 "$MAILOUT" "${where[@]}" --protocol lmtp --timeout 20 \
-		--helo client.test -f sender@example.org "$@" <"$BATS_TEST_TMPDIR/message"
-}
-
-assert_stderr_line() {
-	local output=$stderr
-	local -a lines=("${stderr_lines[@]}")
-	assert_line "$@"
-}
-
-refute_stderr_line() {
-	local output=$stderr
-	local -a lines=("${stderr_lines[@]}")
-	refute_line "$@"
+		--helo client.test -f sender@example.org "$@" <"$BATS_TEST_TMPDIR/msg"
 }
 
 # assert_delivered USER: USER's maildir holds exactly one message, with the
@@ -81,13 +59,7 @@ assert_delivered() {
 	dir=$(dovecot_maildir "$1")
 	maildir_wait 1 "$dir" 5
 	f=$(maildir_files "$dir" | head -n 1)
-	mail_body "$f" >"$BATS_TEST_TMPDIR/got-body"
-	if ! cmp -s "$BATS_TEST_TMPDIR/body" "$BATS_TEST_TMPDIR/got-body"; then
-		{
-			echo "body of $f differs from the one sent:"
-			diff -u "$BATS_TEST_TMPDIR/body" "$BATS_TEST_TMPDIR/got-body" | cat -A
-		} | fail
-	fi
+	assert_body_is "$f"
 	assert_equal "$(mail_header Return-Path "$f")" "<sender@example.org>"
 }
 

@@ -24,56 +24,31 @@ teardown() {
 
 FROM=sender@example.org
 
-# Complete headers: nothing is added, the wire text is the input with CRLF.
+# Complete headers: nothing is added, the wire text (wire) is the input with
+# CRLF. The message mailout reads: msg "$HDR"'...'.
 HDR='From: Sender <sender@example.org>\nTo: <rcpt@example.com>\nSubject: fast path\nDate: Mon, 01 Jan 2024 00:00:00 +0000\nMessage-ID: <fastpath.1@example.org>\n\n'
-BODY='Hello, world.\n'
+DIALOGUE_HDR=$HDR
+DIALOGUE_RCPTS=(a@example.com)
 
 setup() {
-	msg "$BODY"
+	dialogue_message "$BATS_TEST_TMPDIR/msg"
 }
 
-# msg FORMAT: the message mailout reads is HDR + printf FORMAT (LF).
-msg() {
-	# shellcheck disable=SC2059
-	printf -- "$HDR$1" >"$BATS_TEST_TMPDIR/msg"
-}
-
-# wire: the message as it goes on the wire (CRLF), no dot-stuffing.
-wire() {
-	sed 's/$/\r/' "$BATS_TEST_TMPDIR/msg"
-}
-
-# wire_size: its octet count.
+# wire_size: the octet count of the message on the wire.
 wire_size() {
 	wire | wc -c
 }
 
-# conf LINE...: a configuration file with these lines in [defaults]; its
-# path is in CONF.
-conf() {
-	CONF=$BATS_TEST_TMPDIR/mailout.conf
-	{
-		printf '[defaults]\n'
-		printf '%s\n' "$@"
-	} >"$CONF"
-	chmod 600 "$CONF"
-}
-
-# greet CAP...: the script's greeting and an EHLO reply offering CAPs.
-greet() {
-	local c
-	echo 'send 220 server.test ESMTP'
-	echo 'expect EHLO client\.test'
-	echo 'send 250-server.test'
-	for c in "$@"; do echo "send 250-$c"; done
-	echo 'send 250 HELP'
+# defaults LINE...: a configuration file ($CONF) with these lines in
+# [defaults].
+defaults() {
+	conf < <(printf '[defaults]\n%s\n' "$@")
 }
 
 # fp ARGS...: mailout against the scripted server, the message on stdin
 # from a regular file; sets status and output (stderr included).
 fp() {
-	run timeout 60 "$MAILOUT" --host 127.0.0.1 --port "$SERVER_PORT" \
-		--helo client.test -f "$FROM" "$@" <"$BATS_TEST_TMPDIR/msg"
+	scripted_mailout --helo client.test -f "$FROM" "$@"
 }
 
 # fp_pipe ARGS...: the same with the message coming through a pipe.
@@ -116,7 +91,7 @@ re_addr() {
 # PIPELINING
 
 @test "pipelining: MAIL, every RCPT and DATA in one write; replies matched in order, the middle one refused" {
-	scripted_start < <(greet PIPELINING; cat <<'EOF'
+	scripted_start < <(dialogue_greet PIPELINING; cat <<'EOF'
 expect-group 5
 expect MAIL FROM:<sender@example\.org>
 expect RCPT TO:<a@example\.com>
@@ -143,7 +118,7 @@ EOF
 }
 
 @test "pipelining: replies trickling in one byte at a time are matched in order; a 4xx in the middle is deferred" {
-	scripted_start < <(greet PIPELINING; cat <<'EOF'
+	scripted_start < <(dialogue_greet PIPELINING; cat <<'EOF'
 expect-group 5
 expect MAIL FROM:<sender@example\.org>
 expect RCPT TO:<a@example\.com>
@@ -170,7 +145,7 @@ EOF
 @test "pipelining + chunking: MAIL, every RCPT, BDAT n LAST and the whole message in one write" {
 	local n
 	n=$(wire_size)
-	scripted_start < <(greet PIPELINING CHUNKING; cat <<EOF
+	scripted_start < <(dialogue_greet PIPELINING CHUNKING; cat <<EOF
 expect-group 4
 expect MAIL FROM:<sender@example\.org>
 expect RCPT TO:<a@example\.com>
@@ -197,8 +172,8 @@ EOF
 @test "pipelining = off: one command per write, each after the reply to the one before" {
 	local n
 	n=$(wire_size)
-	conf 'pipelining = off'
-	scripted_start < <(greet PIPELINING CHUNKING; cat <<EOF
+	defaults 'pipelining = off'
+	scripted_start < <(dialogue_greet PIPELINING CHUNKING; cat <<EOF
 expect-group 1
 expect MAIL FROM:<sender@example\.org>
 send 250 2.1.0 sender ok
@@ -223,8 +198,8 @@ EOF
 }
 
 @test "pipelining = off with DATA: DATA waits for the last RCPT reply and goes alone" {
-	conf 'pipelining = off'
-	scripted_start < <(greet PIPELINING; cat <<'EOF'
+	defaults 'pipelining = off'
+	scripted_start < <(dialogue_greet PIPELINING; cat <<'EOF'
 expect-group 1
 expect MAIL FROM:<sender@example\.org>
 send 250 2.1.0 sender ok
@@ -246,7 +221,7 @@ EOF
 }
 
 @test "pipelining: every recipient refused, the pipelined DATA gets 554: exit 67, nothing but QUIT follows" {
-	scripted_start < <(greet PIPELINING; cat <<'EOF'
+	scripted_start < <(dialogue_greet PIPELINING; cat <<'EOF'
 expect-group 4
 expect MAIL FROM:<sender@example\.org>
 send 250 2.1.0 sender ok
@@ -271,7 +246,7 @@ EOF
 }
 
 @test "pipelining: a 354 to the pipelined DATA although every recipient was refused: only the final dot, exit 67" {
-	scripted_start < <(greet PIPELINING; cat <<'EOF'
+	scripted_start < <(dialogue_greet PIPELINING; cat <<'EOF'
 expect-group 3
 expect MAIL FROM:<sender@example\.org>
 send 250 2.1.0 sender ok
@@ -296,7 +271,7 @@ EOF
 @test "pipelining + chunking: every recipient refused, the pipelined BDAT LAST gets 554: exit 67, nothing but QUIT follows" {
 	local n
 	n=$(wire_size)
-	scripted_start < <(greet PIPELINING CHUNKING; cat <<EOF
+	scripted_start < <(dialogue_greet PIPELINING CHUNKING; cat <<EOF
 expect-group 4
 expect MAIL FROM:<sender@example\.org>
 send 250 2.1.0 sender ok
@@ -330,7 +305,7 @@ bdat_script() {
 	local caps="PIPELINING CHUNKING"
 	if [ "${1:-}" = --no-pipe ]; then caps=CHUNKING; fi
 	# shellcheck disable=SC2086
-	greet $caps
+	dialogue_greet $caps
 	cat <<'EOF'
 expect MAIL FROM:<sender@example\.org>.*
 send 250 2.1.0 sender ok
@@ -344,12 +319,12 @@ EOF
 }
 
 @test "chunking: lines starting with '.' are sent as they are; a lone '.' line still ends the input (no -i)" {
-	msg 'a\n.dot\n..two dots\n. space\n.\nnot sent\n'
+	msg "$HDR"'a\n.dot\n..two dots\n. space\n.\nnot sent\n'
 	scripted_start --bdat-out "$BATS_TEST_TMPDIR/chunks" < <(bdat_script)
 	fp a@example.com
 	assert_success
 	scripted_wait
-	msg 'a\n.dot\n..two dots\n. space\n'
+	msg "$HDR"'a\n.dot\n..two dots\n. space\n'
 	wire >"$BATS_TEST_TMPDIR/want"
 	assert_equal "$(bdat_sizes)" "$(wire_size) LAST"
 	cmp "$BATS_TEST_TMPDIR/want" "$BATS_TEST_TMPDIR/chunks" ||
@@ -357,12 +332,12 @@ EOF
 }
 
 @test "chunking with -i: a lone '.' line is message text, not stuffed either" {
-	msg 'a\n.\n..\nafter\n.'
+	msg "$HDR"'a\n.\n..\nafter\n.'
 	scripted_start --bdat-out "$BATS_TEST_TMPDIR/chunks" < <(bdat_script)
 	fp -i a@example.com
 	assert_success
 	scripted_wait
-	msg 'a\n.\n..\nafter\n.\n' # the unterminated last line gets its CRLF
+	msg "$HDR"'a\n.\n..\nafter\n.\n' # the unterminated last line gets its CRLF
 	wire >"$BATS_TEST_TMPDIR/want"
 	cmp "$BATS_TEST_TMPDIR/want" "$BATS_TEST_TMPDIR/chunks" ||
 		fail "the BDAT chunk is not the undotted CRLF message"
@@ -494,56 +469,36 @@ assert_bdat_framing() {
 }
 
 @test "chunking = off: DATA with dot-stuffing although CHUNKING is offered" {
-	msg 'a\n.dot\n..two\n'
-	conf 'chunking = off'
-	scripted_start < <(greet PIPELINING CHUNKING; cat <<'EOF'
-expect-group 3
-expect MAIL FROM:<sender@example\.org>
-send 250 2.1.0 sender ok
-expect RCPT TO:<a@example\.com>
-send 250 2.1.5 a ok
-expect DATA
-send 354 go ahead
-data
-send 250 2.0.0 queued
-expect QUIT
-send 221 bye
-EOF
-)
+	msg "$HDR"'a\n.dot\n..two\n'
+	defaults 'chunking = off'
+	scripted_start < <(
+		dialogue_greet PIPELINING CHUNKING
+		echo 'expect-group 3'
+		dialogue_tail
+	)
 	fp --config "$CONF" a@example.com
 	assert_success
 	wire | sed 's/^\./../' >"$BATS_TEST_TMPDIR/stuffed"
-	expect_capture -s 'EHLO client.test\r\nMAIL FROM:<sender@example.org>\r\n' \
-		-s 'RCPT TO:<a@example.com>\r\nDATA\r\n' \
-		-f "$BATS_TEST_TMPDIR/stuffed" -s '.\r\nQUIT\r\n'
+	expect_capture -s 'EHLO client.test\r\n' -s "$(dialogue_sent mail data)" \
+		-f "$BATS_TEST_TMPDIR/stuffed" -s "$(dialogue_sent dot quit)"
 }
 
 ###########################################################################
 # SIZE
 
-# size_script MAIL-REGEX: SIZE (no limit) and PIPELINING offered, one
-# recipient, DATA.
+# size_script MAIL-LINE: SIZE (no limit) and PIPELINING offered, exactly
+# MAIL-LINE, one recipient, DATA.
 size_script() {
-	greet PIPELINING 'SIZE'
-	cat <<EOF
-expect $1
-send 250 2.1.0 sender ok
-expect RCPT TO:<a@example\.com>
-send 250 2.1.5 a ok
-expect DATA
-send 354 go ahead
-data
-send 250 2.0.0 queued
-expect QUIT
-send 221 bye
-EOF
+	DIALOGUE_MAIL=$1
+	dialogue_greet PIPELINING SIZE
+	dialogue_tail
 }
 
 @test "SIZE: --file declares the message's size" {
 	local n
 	crlf_message 5000 "$BATS_TEST_TMPDIR/msg.crlf"
 	n=$(stat -c %s "$BATS_TEST_TMPDIR/msg.crlf")
-	scripted_start < <(size_script "MAIL FROM:<sender@example\.org> SIZE=$n")
+	scripted_start < <(size_script "MAIL FROM:<sender@example.org> SIZE=$n")
 	run timeout 60 "$MAILOUT" --host 127.0.0.1 --port "$SERVER_PORT" \
 		--helo client.test -f "$FROM" --file "$BATS_TEST_TMPDIR/msg.crlf" \
 		a@example.com </dev/null
@@ -553,7 +508,7 @@ EOF
 
 @test "SIZE: stdin from a regular file declares the size too" {
 	crlf_message 5000 "$BATS_TEST_TMPDIR/msg"
-	scripted_start < <(size_script 'MAIL FROM:<sender@example\.org> SIZE=5000')
+	scripted_start < <(size_script 'MAIL FROM:<sender@example.org> SIZE=5000')
 	fp a@example.com
 	assert_success
 	scripted_wait
@@ -561,7 +516,7 @@ EOF
 
 @test "SIZE: a small message from a pipe is read whole and declares its size" {
 	crlf_message 5000 "$BATS_TEST_TMPDIR/msg"
-	scripted_start < <(size_script 'MAIL FROM:<sender@example\.org> SIZE=5000')
+	scripted_start < <(size_script 'MAIL FROM:<sender@example.org> SIZE=5000')
 	fp_pipe --no-queue a@example.com
 	assert_success
 	scripted_wait
@@ -569,14 +524,14 @@ EOF
 
 @test "SIZE: a large message from a pipe is streamed, without SIZE=" {
 	crlf_message 300000 "$BATS_TEST_TMPDIR/msg"
-	scripted_start < <(size_script 'MAIL FROM:<sender@example\.org>')
+	scripted_start < <(size_script 'MAIL FROM:<sender@example.org>')
 	fp_pipe --queue-dir "$BATS_TEST_TMPDIR/q" a@example.com
 	assert_success
 	scripted_wait
 }
 
 @test "SIZE: a --file over the advertised limit: exit 69 before MAIL, the limit shown" {
-	scripted_start < <(greet PIPELINING 'SIZE 100'; cat <<'EOF'
+	scripted_start < <(dialogue_greet PIPELINING 'SIZE 100'; cat <<'EOF'
 expect QUIT
 send 221 bye
 EOF
@@ -591,7 +546,7 @@ EOF
 }
 
 @test "SIZE: 552 to MAIL: exit 69, the message names the server's limit" {
-	scripted_start < <(greet PIPELINING 'SIZE 4000'; cat <<'EOF'
+	scripted_start < <(dialogue_greet PIPELINING 'SIZE 4000'; cat <<'EOF'
 expect-group 3
 expect MAIL FROM:<sender@example\.org> SIZE=[0-9]+
 expect RCPT TO:<a@example\.com>
@@ -613,25 +568,23 @@ EOF
 ###########################################################################
 # DSN
 
-# dsn_script MAIL-LINE RCPT-LINE... (literal; regex-quoted here) with CAPs
-# from DSN_CAPS.
+# dsn_script MAIL-LINE RCPT-LINE...: exactly these commands (with their
+# parameters), every one accepted, DATA; EHLO offers DSN_CAPS.
 dsn_script() {
-	local mail=$1 r
+	local r
+	DIALOGUE_MAIL=$1
+	DIALOGUE_RCPTS=()
+	DIALOGUE_RCPT_PARAMS=()
 	shift
-	# shellcheck disable=SC2086
-	greet $DSN_CAPS
-	echo "expect $(re_quote "$mail")"
-	echo 'send 250 2.1.0 sender ok'
 	for r in "$@"; do
-		echo "expect $(re_quote "$r")"
-		echo 'send 250 2.1.5 ok'
+		r=${r#'RCPT TO:<'}
+		DIALOGUE_RCPTS+=("${r%%>*}")
+		r=${r#*>}
+		DIALOGUE_RCPT_PARAMS+=("${r# }")
 	done
-	printf '%s\n' 'expect DATA' 'send 354 go ahead' 'data' \
-		'send 250 2.0.0 queued' 'expect QUIT' 'send 221 bye'
-}
-
-re_quote() {
-	perl -e '$_ = shift; s/([^A-Za-z0-9])/\\$1/g; print' -- "$1"
+	# shellcheck disable=SC2086 # one capability a word
+	dialogue_greet $DSN_CAPS
+	dialogue_tail
 }
 
 @test "DSN: -N success,failure -R hdrs -V give NOTIFY, ORCPT (xtext), RET and ENVID (xtext)" {
@@ -719,7 +672,7 @@ txn_capture() {
 split_250() {
 	local mode=$1 input=$2
 	scripted_start < <(
-		if [ "$mode" = data ]; then greet PIPELINING; else greet PIPELINING CHUNKING; fi
+		if [ "$mode" = data ]; then dialogue_greet PIPELINING; else dialogue_greet PIPELINING CHUNKING; fi
 		txn_script "$mode" 1 100
 		txn_script "$mode" 101 200
 		txn_script "$mode" 201 250
@@ -752,12 +705,12 @@ split_250() {
 }
 
 @test "250 recipients through a pipe (spooled), BDAT: three transactions of 100, 100 and 50, the message sent each time" {
-	msg '.dot\nbody\n'
+	msg "$HDR"'.dot\nbody\n'
 	split_250 bdat pipe
 }
 
 @test "452 after the 3rd RCPT: the rest go in a further transaction, every recipient accepted" {
-	scripted_start < <(greet PIPELINING; cat <<'EOF'
+	scripted_start < <(dialogue_greet PIPELINING; cat <<'EOF'
 expect-group 7
 expect MAIL FROM:<sender@example\.org>
 send 250 2.1.0 sender ok
@@ -844,7 +797,7 @@ EOF
 }
 
 @test "452 again for the first recipient of the further transaction: deferred, not retried forever" {
-	scripted_start < <(greet PIPELINING; r002_deferred_by_452; cat <<'EOF'
+	scripted_start < <(dialogue_greet PIPELINING; r002_deferred_by_452; cat <<'EOF'
 expect MAIL FROM:<sender@example\.org>
 send 250 2.1.0 sender ok
 expect RCPT TO:<r002@example\.com>
@@ -863,7 +816,7 @@ EOF
 }
 
 @test "452 with a small message from a pipe: read whole with the header, sent again from memory" {
-	scripted_start < <(greet PIPELINING; r002_deferred_by_452; r002_accepted_again)
+	scripted_start < <(dialogue_greet PIPELINING; r002_deferred_by_452; r002_accepted_again)
 	# shellcheck disable=SC2046
 	fp_pipe --no-queue $(rcpts 1 2)
 	assert_success
@@ -891,7 +844,7 @@ PY
 
 @test "452 with a large message from a pipe, DATA: a copy is kept, every recipient gets it" {
 	crlf_message 300000 "$BATS_TEST_TMPDIR/msg"
-	scripted_start < <(greet PIPELINING; r002_deferred_by_452; r002_accepted_again)
+	scripted_start < <(dialogue_greet PIPELINING; r002_deferred_by_452; r002_accepted_again)
 	# shellcheck disable=SC2046
 	fp_pipe --no-queue $(rcpts 1 2)
 	assert_success
@@ -901,7 +854,7 @@ PY
 
 @test "452 with a large message from a pipe, BDAT: a copy is kept, every recipient gets it" {
 	crlf_message 300000 "$BATS_TEST_TMPDIR/msg"
-	scripted_start --bdat-out "$BATS_TEST_TMPDIR/bdat" < <(greet PIPELINING CHUNKING; cat <<'EOF'
+	scripted_start --bdat-out "$BATS_TEST_TMPDIR/bdat" < <(dialogue_greet PIPELINING CHUNKING; cat <<'EOF'
 expect MAIL FROM:<sender@example\.org>
 send 250 2.1.0 sender ok
 expect RCPT TO:<r001@example\.com>
@@ -928,8 +881,8 @@ EOF
 }
 
 @test "refused = abort: one recipient refused: RSET, no DATA/BDAT, exit 67" {
-	conf 'refused = abort'
-	scripted_start < <(greet PIPELINING CHUNKING; cat <<'EOF'
+	defaults 'refused = abort'
+	scripted_start < <(dialogue_greet PIPELINING CHUNKING; cat <<'EOF'
 expect-group 4
 expect MAIL FROM:<sender@example\.org>
 send 250 2.1.0 sender ok
@@ -958,16 +911,19 @@ EOF
 ###########################################################################
 # Exim: 20 MB byte for byte
 
+# exim_up: this test has the suite's Exim (started if no test has yet) to
+# itself, its maildir empty.
 exim_up() {
+	exim_test_lock
 	if [ -s "$BATS_FILE_TMPDIR/exim/env" ]; then
 		set -a
 		# shellcheck disable=SC1091
 		. "$BATS_FILE_TMPDIR/exim/env"
 		set +a
 	else
-		exim_start "$BATS_FILE_TMPDIR/exim"
+		exim_start "$BATS_FILE_TMPDIR/exim" {_EXIM_LOCK}>&-
 	fi
-	maildir_clear "$EXIM_MAILDIR"
+	exim_test_setup
 }
 
 # exim_20mb ARGS...: a 20 MB message (LF, lone "." lines and leading dots
@@ -1001,7 +957,7 @@ exim_20mb() {
 }
 
 @test "exim: the same 20 MB message with chunking = off goes with DATA, byte for byte" {
-	conf 'chunking = off'
+	defaults 'chunking = off'
 	exim_20mb --config "$CONF"
 	grep -q 'DATA' "$BATS_TEST_TMPDIR/v" || fail "no DATA in the transcript"
 	run ! grep -q 'BDAT' "$BATS_TEST_TMPDIR/v"

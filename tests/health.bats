@@ -11,6 +11,8 @@ bats_require_minimum_version 1.5.0
 load helpers
 
 setup_file() {
+	# the tests share the suite's servers and what they count
+	BATS_NO_PARALLELIZE_WITHIN_FILE=true
 	exim_start
 }
 

@@ -17,6 +17,9 @@
 # within --timeout is taken normally (the "trickle-ok" rows, and a bare
 # "250" at one byte a second, 4 s, under --timeout 8).
 #
+# The rows that only wait for --timeout (silence, trickle) are tagged slow:
+# make check-quick leaves them out.
+#
 # Not every (stage, fault) pair means something; the table leaves out:
 #   - 4xx/5xx at QUIT: mailout does not wait for the reply to QUIT (the
 #     message is already accepted); the 421 and silence rows show that.
@@ -174,7 +177,9 @@ hostile() {
 @test "greeting: 421 -> 75" { hostile greeting 421 tempfail; }
 @test "greeting: 4xx -> 75" { hostile greeting 4xx tempfail; }
 @test "greeting: 5xx -> 69" { hostile greeting 5xx 69; }
+# bats test_tags=slow
 @test "greeting: silence -> 75" { hostile greeting silence tempfail; }
+# bats test_tags=slow
 @test "greeting: trickle -> 75" { hostile greeting trickle tempfail; }
 @test "greeting: trickle-ok -> 0" { hostile greeting trickle-ok 0; }
 
@@ -182,21 +187,26 @@ hostile() {
 @test "ehlo: 421 -> 75" { hostile ehlo 421 tempfail; }
 @test "ehlo: 4xx -> 75" { hostile ehlo 4xx tempfail; }
 @test "ehlo: 5xx, HELO 5xx too -> 69" { hostile ehlo 5xx 69; }
+# bats test_tags=slow
 @test "ehlo: silence -> 75" { hostile ehlo silence tempfail; }
+# bats test_tags=slow
 @test "ehlo: trickle -> 75" { hostile ehlo trickle tempfail; }
 @test "ehlo: trickle-ok -> 0" { hostile ehlo trickle-ok 0; }
 
 @test "starttls: disconnect -> 75" { hostile starttls disconnect tempfail; }
 @test "starttls: 421 -> 75" { hostile starttls 421 tempfail; }
 @test "starttls: 4xx -> 69 (TLS required)" { hostile starttls 4xx 69; }
+# bats test_tags=slow
 @test "starttls: silence -> 75" { hostile starttls silence tempfail; }
 
 @test "tls handshake: disconnect -> 69 (TLS failed)" { hostile tls disconnect 69; }
+# bats test_tags=slow
 @test "tls handshake: silence -> 75" { hostile tls silence tempfail; }
 
 @test "ehlo after TLS: disconnect -> 75" { hostile ehlo-tls disconnect tempfail; }
 @test "ehlo after TLS: 421 -> 75" { hostile ehlo-tls 421 tempfail; }
 @test "ehlo after TLS: 4xx -> 75" { hostile ehlo-tls 4xx tempfail; }
+# bats test_tags=slow
 @test "ehlo after TLS: silence -> 75" { hostile ehlo-tls silence tempfail; }
 @test "ehlo after TLS: trickle-ok -> 0" { hostile ehlo-tls trickle-ok 0; }
 
@@ -204,6 +214,7 @@ hostile() {
 @test "auth: 421 -> 75" { hostile auth 421 tempfail; }
 @test "auth: 4xx -> 75" { hostile auth 4xx tempfail; }
 @test "auth: 5xx -> 77" { hostile auth 5xx 77; }
+# bats test_tags=slow
 @test "auth: silence -> 75" { hostile auth silence tempfail; }
 @test "auth: trickle-ok -> 0" { hostile auth trickle-ok 0; }
 
@@ -211,38 +222,48 @@ hostile() {
 @test "mail: 421 -> 75" { hostile mail 421 tempfail; }
 @test "mail: 4xx -> 75" { hostile mail 4xx tempfail; }
 @test "mail: 5xx -> 69" { hostile mail 5xx 69; }
+# bats test_tags=slow
 @test "mail: silence -> 75" { hostile mail silence tempfail; }
+# bats test_tags=slow
 @test "mail: trickle -> 75" { hostile mail trickle tempfail; }
+# bats test_tags=slow
 @test "mail: a bare 250 at 1 byte/s, done within --timeout 8 -> 0" { TIMEOUT=8 hostile mail trickle-bare 0; }
 
 @test "first rcpt: disconnect -> 75" { hostile rcpt1 disconnect tempfail; }
 @test "first rcpt: 421 -> 75" { hostile rcpt1 421 tempfail; }
 @test "first rcpt: 4xx -> 75, the other delivered" { hostile rcpt1 4xx tempfail; }
 @test "first rcpt: 5xx -> 67, the other delivered" { hostile rcpt1 5xx 67; }
+# bats test_tags=slow
 @test "first rcpt: silence -> 75" { hostile rcpt1 silence tempfail; }
 
 @test "second rcpt: disconnect -> 75" { hostile rcpt2 disconnect tempfail; }
 @test "second rcpt: 421 -> 75" { hostile rcpt2 421 tempfail; }
 @test "second rcpt: 4xx -> 75, the other delivered" { hostile rcpt2 4xx tempfail; }
 @test "second rcpt: 5xx -> 67, the other delivered" { hostile rcpt2 5xx 67; }
+# bats test_tags=slow
 @test "second rcpt: silence -> 75" { hostile rcpt2 silence tempfail; }
+# bats test_tags=slow
 @test "second rcpt: trickle -> 75" { hostile rcpt2 trickle tempfail; }
 
 @test "data: disconnect -> 75" { hostile data disconnect tempfail; }
 @test "data: 421 -> 75" { hostile data 421 tempfail; }
 @test "data: 4xx -> 75" { hostile data 4xx tempfail; }
 @test "data: 5xx -> 69" { hostile data 5xx 69; }
+# bats test_tags=slow
 @test "data: silence -> 75" { hostile data silence tempfail; }
 
 @test "body: disconnect (RST) while the client sends -> 75" { hostile body disconnect tempfail; }
 @test "body: 421 while the client sends -> 75" { hostile body 421 tempfail; }
+# bats test_tags=slow
 @test "body: server stops reading -> 75" { hostile body silence tempfail; }
 
 @test "dot: disconnect -> 75" { hostile dot disconnect tempfail; }
 @test "dot: 421 -> 75" { hostile dot 421 tempfail; }
 @test "dot: 4xx -> 75" { hostile dot 4xx tempfail; }
 @test "dot: 5xx -> 69" { hostile dot 5xx 69; }
+# bats test_tags=slow
 @test "dot: silence -> 75" { hostile dot silence tempfail; }
+# bats test_tags=slow
 @test "dot: trickle -> 75" { hostile dot trickle tempfail; }
 @test "dot: trickle-ok -> 0" { hostile dot trickle-ok 0; }
 
@@ -250,6 +271,7 @@ hostile() {
 @test "bdat last: 421 -> 75" { hostile bdat 421 tempfail; }
 @test "bdat last: 4xx -> 75" { hostile bdat 4xx tempfail; }
 @test "bdat last: 5xx -> 69" { hostile bdat 5xx 69; }
+# bats test_tags=slow
 @test "bdat last: silence -> 75" { hostile bdat silence tempfail; }
 
 @test "quit: disconnect -> 0 (already accepted)" { hostile quit disconnect 0; }

@@ -14,11 +14,6 @@ teardown() {
 	scripted_teardown
 }
 
-# x_times N: N "x" characters.
-x_times() {
-	head -c "$1" /dev/zero | tr '\0' x
-}
-
 # ehlo_reply WANT LINE...: the EHLO reply is the script LINEs; WANT 0: the
 # message goes through; else mailout exits WANT, sending nothing after EHLO
 # but QUIT.
@@ -143,7 +138,8 @@ paced_script() {
 }
 
 # paced SECONDS: paced_script against mailout --timeout 1: each reply is in
-# time, and the session has 10 s.
+# time, and the session has 10 s. (These rows only wait: tagged slow, make
+# check-quick leaves them out.)
 paced() {
 	scripted_start < <(paced_script "$1")
 	# shellcheck disable=SC2207,SC2034 # read by dialogue_run
@@ -151,12 +147,14 @@ paced() {
 	dialogue_run --no-queue --timeout 1
 }
 
+# bats test_tags=slow
 @test "a session of 25 replies 0.25 s apart (6 s) fits in 10 x --timeout 1" {
 	paced 0.25
 	assert_success
 	scripted_wait
 }
 
+# bats test_tags=slow
 @test "a session of 25 replies 0.6 s apart (15 s) -> 75 after 10 x --timeout 1" {
 	paced 0.6
 	assert_failure 75

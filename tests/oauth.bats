@@ -18,6 +18,8 @@ FROM=sender@example.org
 USER_NAME=alice@example.com
 
 setup_file() {
+	# the tests share the suite's servers and what they count
+	BATS_NO_PARALLELIZE_WITHIN_FILE=true
 	export OAUTH_CERTS=$BATS_FILE_TMPDIR/certs
 	"$TESTS_DIR/servers/certs.sh" "$OAUTH_CERTS"
 }

@@ -18,16 +18,10 @@
 bats_require_minimum_version 1.5.0
 load helpers
 
-setup_file() {
-	exim_start
-}
-
-teardown_file() {
-	exim_stop
-}
+exim_suite
 
 setup() {
-	maildir_clear "$EXIM_MAILDIR"
+	exim_test_setup
 	QUEUE=$BATS_TEST_TMPDIR/queue
 	WORK=$BATS_TEST_TMPDIR/work
 	mkdir -p "$WORK"

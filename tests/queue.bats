@@ -6,16 +6,10 @@
 bats_require_minimum_version 1.5.0
 load helpers
 
-setup_file() {
-	exim_start
-}
-
-teardown_file() {
-	exim_stop
-}
+exim_suite
 
 setup() {
-	maildir_clear "$EXIM_MAILDIR"
+	exim_test_setup
 	Q=$BATS_TEST_TMPDIR/queue
 	printf '%s\n' "From: Sender <sender@example.org>" "To: a@example.org" \
 		"Subject: queued $BATS_TEST_NUMBER" \
@@ -64,13 +58,11 @@ assert_queue_empty() {
 	assert_output "Mail queue is empty"
 }
 
-# assert_delivered_body ADDR: ADDR got exactly one copy, with our body.
-assert_delivered_body() {
+# assert_delivered_to ADDR: ADDR got exactly one copy, with our body.
+assert_delivered_to() {
 	local file
-	file=$(maildir_find_for "$1" "$EXIM_MAILDIR")
-	mail_body "$file" >"$BATS_TEST_TMPDIR/got"
-	cmp "$BATS_TEST_TMPDIR/body" "$BATS_TEST_TMPDIR/got" ||
-		fail "the body delivered to $1 differs"
+	file=$(maildir_find_for "$1" "$EXIM_MAILDIR") || return
+	assert_body_is "$file"
 }
 
 @test "connection refused: queued durably, exit 0, 'queued as' on stderr, -bp lists it" {
@@ -111,8 +103,8 @@ assert_delivered_body() {
 	flush --flush=all
 	assert_success
 	maildir_wait 2 "$EXIM_MAILDIR"
-	assert_delivered_body a@example.org
-	assert_delivered_body b@example.org
+	assert_delivered_to a@example.org
+	assert_delivered_to b@example.org
 	assert_queue_empty
 }
 
@@ -122,7 +114,7 @@ assert_delivered_body() {
 	assert_regex "$stderr" '<busy1@example\.org>: deferred at RCPT: 451 4\.2\.1'
 	assert_regex "$stderr" 'queued as .* for 1 recipient;'
 	maildir_wait 1 "$EXIM_MAILDIR"
-	assert_delivered_body good@example.org
+	assert_delivered_to good@example.org
 	grep -qx 'rcpt busy1@example.org' "$Q"/*.env
 	! grep -q 'good@' "$Q"/*.env
 	python3 -m json.tool <<<"$output" >/dev/null
@@ -187,7 +179,7 @@ assert n["stage"] == "rcpt" and "nouser1" in n["text"] or True, n
 	assert_success
 	assert_regex "$stderr" '<nouser2@example\.org>: refused: 550'
 	maildir_wait 2 "$EXIM_MAILDIR"
-	assert_delivered_body a@example.org
+	assert_delivered_to a@example.org
 	grep -q '^Status: 5.1.1' "$(maildir_find_for owner@example.org "$EXIM_MAILDIR")"
 	assert_queue_empty
 }
@@ -328,7 +320,7 @@ PY
 	flush
 	assert_success
 	maildir_wait 1 "$EXIM_MAILDIR"
-	assert_delivered_body a@example.org
+	assert_delivered_to a@example.org
 	assert_queue_empty
 }
 

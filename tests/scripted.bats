@@ -13,95 +13,29 @@ teardown() {
 FROM=sender@example.org
 
 # Every message carries complete headers (a later issue adds missing ones).
+# The dialogues (tests/lib/dialogue.bash) have one recipient and this
+# message; its stages: greeting ehlo mail rcpt1 data body dot quit.
 HDR='From: Sender <sender@example.org>\nTo: <rcpt@example.com>\nSubject: scripted test\nDate: Mon, 01 Jan 2024 00:00:00 +0000\nMessage-ID: <scripted.1@example.org>\n\n'
 HDR_CRLF=${HDR//'\n'/'\r\n'}
-BODY='Hello, world.\n'
-BODY_CRLF=${BODY//'\n'/'\r\n'}
-
-# msg FORMAT: the message on stdin of mailout_run is HDR + printf FORMAT.
-msg() {
-	# shellcheck disable=SC2059
-	printf -- "$HDR$1" >"$BATS_TEST_TMPDIR/msg"
-}
+BODY_CRLF=${DIALOGUE_BODY//'\n'/'\r\n'}
+DIALOGUE_HDR=$HDR
+DIALOGUE_RCPTS=(rcpt@example.com)
 
 setup() {
-	msg "$BODY"
+	dialogue_message "$BATS_TEST_TMPDIR/msg"
 }
 
-# mailout_run ARGS...: run mailout against the scripted server (TCP or, when
-# the server listens on a unix socket, --socket), message from
-# $BATS_TEST_TMPDIR/msg, bounded by timeout 20.  Sets status/output and
-# ELAPSED_MS.
+# mailout_run ARGS...: scripted_mailout (bounded by timeout 20) with the
+# envelope sender and HELO name of the dialogues.
+SCRIPTED_RUN_BOUND=20
 mailout_run() {
-	local target t0
-	if [ -n "${SERVER_SOCKET:-}" ]; then
-		target=(--socket "$SERVER_SOCKET")
-	else
-		target=(--host 127.0.0.1 --port "$SERVER_PORT")
-	fi
-	t0=${EPOCHREALTIME/./}
-	run timeout 20 "$MAILOUT" "${target[@]}" --helo client.test -f "$FROM" \
-		"$@" <"$BATS_TEST_TMPDIR/msg"
-	ELAPSED_MS=$(((${EPOCHREALTIME/./} - t0) / 1000))
+	scripted_mailout --helo client.test -f "$FROM" "$@"
 }
 
 assert_elapsed_below() {
 	if [ "$ELAPSED_MS" -ge "$1" ]; then
 		fail "mailout took ${ELAPSED_MS} ms (limit $1 ms)"
 	fi
-}
-
-# staged_script STAGE FAULT-LINE...: a server script for one recipient
-# (rcpt@example.com) that behaves normally up to STAGE, where FAULT-LINEs
-# replace the server's reply.  STAGE: greeting ehlo mail rcpt data dot, or
-# "none" for a complete, successful dialogue.
-staged_script() {
-	local stage=$1 s
-	shift
-	for s in greeting ehlo mail rcpt data dot; do
-		case $s in
-		ehlo) echo 'expect EHLO client\.test' ;;
-		mail) echo 'expect MAIL FROM:<sender@example\.org>' ;;
-		rcpt) echo 'expect RCPT TO:<rcpt@example\.com>' ;;
-		data) echo 'expect DATA' ;;
-		dot) echo 'data' ;;
-		esac
-		if [ "$s" = "$stage" ]; then
-			printf '%s\n' "$@"
-			return
-		fi
-		case $s in
-		greeting) echo 'send 220 server.test ESMTP ready' ;;
-		ehlo) printf '%s\n' 'send 250-server.test' 'send 250 HELP' ;;
-		mail) echo 'send 250 2.1.0 Ok' ;;
-		rcpt) echo 'send 250 2.1.5 Ok' ;;
-		data) echo 'send 354 End data with <CR><LF>.<CR><LF>' ;;
-		esac
-	done
-	printf '%s\n' 'send 250 2.0.0 Ok: queued' 'expect QUIT' 'send 221 2.0.0 Bye'
-}
-
-# staged_capture STAGE: printf format of the bytes the client sends up to and
-# including its command for STAGE (greeting: nothing; none: everything).
-staged_capture() {
-	local stage=$1 s out=
-	for s in greeting ehlo mail rcpt data dot quit; do
-		case $s in
-		ehlo) out+='EHLO client.test\r\n' ;;
-		mail) out+='MAIL FROM:<sender@example.org>\r\n' ;;
-		rcpt) out+='RCPT TO:<rcpt@example.com>\r\n' ;;
-		data) out+='DATA\r\n' ;;
-		dot) out+="$HDR_CRLF$BODY_CRLF"'.\r\n' ;;
-		quit) out+='QUIT\r\n' ;;
-		esac
-		if [ "$s" = "$stage" ]; then break; fi
-	done
-	printf '%s' "$out"
-}
-
-# x_times N: N "x" characters.
-x_times() {
-	head -c "$1" /dev/zero | tr '\0' x
 }
 
 ###########################################################################
@@ -169,35 +103,22 @@ EOF
 # Normal dialogues
 
 @test "delivers: exact dialogue bytes, silent on success, exit 0" {
-	scripted_start < <(staged_script none)
+	scripted_start < <(dialogue_script none)
 	mailout_run rcpt@example.com
 	assert_success
 	assert_output ""
-	assert_capture_printf "$(staged_capture none)"
+	assert_capture_printf "$(dialogue_sent none)"
 }
 
 @test "EHLO answered 502: falls back to HELO and delivers" {
-	scripted_start <<'EOF'
-send 220 server.test ESMTP
-expect EHLO client\.test
-send 502 5.5.2 Error: command not recognized
-expect HELO client\.test
-send 250 server.test
-expect MAIL FROM:<sender@example\.org>
-send 250 2.1.0 Ok
-expect RCPT TO:<rcpt@example\.com>
-send 250 2.1.5 Ok
-expect DATA
-send 354 go ahead
-data
-send 250 2.0.0 Ok: queued
-expect QUIT
-send 221 Bye
-EOF
+	scripted_start < <(
+		dialogue_script ehlo 'send 502 5.5.2 Error: command not recognized' \
+			'expect HELO client\.test' 'send 250 server.test'
+	)
 	mailout_run rcpt@example.com
 	assert_success
 	assert_output ""
-	assert_capture_printf 'EHLO client.test\r\nHELO client.test\r\nMAIL FROM:<sender@example.org>\r\nRCPT TO:<rcpt@example.com>\r\nDATA\r\n'"$HDR_CRLF$BODY_CRLF"'.\r\nQUIT\r\n'
+	assert_capture_printf "$(dialogue_sent ehlo)"'HELO client.test\r\n'"$(dialogue_sent mail quit)"
 }
 
 @test "multi-line replies and bare 250 lines are accepted" {
@@ -226,7 +147,7 @@ EOF
 	mailout_run rcpt@example.com
 	assert_success
 	assert_output ""
-	assert_capture_printf "$(staged_capture none)"
+	assert_capture_printf "$(dialogue_sent none)"
 }
 
 @test "reply lines of 512 octets are accepted" {
@@ -234,16 +155,16 @@ EOF
 	x506=$(x_times 506) # "220 " + 506 + CRLF = 512 octets
 	scripted_start < <(
 		echo "send 220 $x506"
-		staged_script none | sed 1d | sed "s/^send 250 HELP\$/send 250 $x506/"
+		dialogue_script none | sed 1d | sed "s/^send 250 HELP\$/send 250 $x506/"
 	)
 	grep -q "^send 250 $x506\$" "$BATS_TEST_TMPDIR/script"
 	mailout_run rcpt@example.com
 	assert_success
-	assert_capture_printf "$(staged_capture none)"
+	assert_capture_printf "$(dialogue_sent none)"
 }
 
 @test "-v shows the dialogue as C: and S: lines" {
-	scripted_start < <(staged_script none)
+	scripted_start < <(dialogue_script none)
 	mailout_run -v rcpt@example.com
 	assert_success
 	assert_line "S: 220 server.test ESMTP ready"
@@ -254,7 +175,7 @@ EOF
 	assert_line "C: RCPT TO:<rcpt@example.com>"
 	assert_line "S: 250 2.1.5 Ok"
 	assert_line "C: QUIT"
-	assert_capture_printf "$(staged_capture none)"
+	assert_capture_printf "$(dialogue_sent none)"
 }
 
 ###########################################################################
@@ -263,7 +184,7 @@ EOF
 # malformed_at_ehlo SCRIPT-LINE...: the EHLO reply is SCRIPT-LINEs; mailout
 # must exit 76 having sent nothing after EHLO (QUIT tolerated).
 malformed_at_ehlo() {
-	scripted_start < <(staged_script ehlo "$@")
+	scripted_start < <(dialogue_script ehlo "$@")
 	mailout_run rcpt@example.com
 	assert_failure 76
 	assert_line --regexp '^mailout: '
@@ -299,17 +220,17 @@ malformed_at_ehlo() {
 }
 
 @test "EOF before any byte of a reply -> 75" {
-	scripted_start < <(staged_script mail 'close')
+	scripted_start < <(dialogue_script mail 'close')
 	mailout_run --no-queue rcpt@example.com
 	assert_failure 75
-	assert_capture_printf --allow-quit "$(staged_capture mail)"
+	assert_capture_printf --allow-quit "$(dialogue_sent mail)"
 }
 
 ###########################################################################
 # Greeting, 421 at every stage
 
 @test "greeting 554 -> 69" {
-	scripted_start < <(staged_script greeting 'send 554 5.3.2 No service for you' 'expect-eof')
+	scripted_start < <(dialogue_script greeting 'send 554 5.3.2 No service for you' 'expect-eof')
 	mailout_run rcpt@example.com
 	assert_failure 69
 	assert_output --partial 554
@@ -319,11 +240,11 @@ malformed_at_ehlo() {
 # at_421 STAGE: 421 as the reply at STAGE -> 75, and nothing (no RSET, no
 # QUIT) after the command that got it.
 at_421() {
-	scripted_start < <(staged_script "$1" 'send 421 4.3.2 Service shutting down' 'expect-eof')
+	scripted_start < <(dialogue_script "$1" 'send 421 4.3.2 Service shutting down' 'expect-eof')
 	mailout_run --no-queue rcpt@example.com
 	assert_failure 75
 	assert_output --partial 421
-	assert_capture_printf "$(staged_capture "$1")"
+	assert_capture_printf "$(dialogue_sent "$1")"
 }
 
 @test "421 greeting -> 75, nothing sent" {
@@ -339,7 +260,7 @@ at_421() {
 }
 
 @test "421 to RCPT -> 75, nothing sent after RCPT" {
-	at_421 rcpt
+	at_421 rcpt1
 }
 
 @test "421 to DATA -> 75, nothing sent after DATA" {
@@ -352,37 +273,44 @@ at_421() {
 
 ###########################################################################
 # Timeouts (--timeout 1): the server stays silent and waits (at most 5 s)
-# for mailout to close; mailout must give up after about a second.
+# for mailout to close; mailout must give up after about a second. These
+# rows only wait: tagged slow, make check-quick leaves them out.
 
 # silent_at STAGE
 silent_at() {
-	scripted_start < <(staged_script "$1" 'expect-eof')
+	scripted_start < <(dialogue_script "$1" 'expect-eof')
 	mailout_run --no-queue --timeout 1 rcpt@example.com
 	assert_failure 75
 	assert_elapsed_below 4000
-	assert_capture_printf --allow-quit "$(staged_capture "$1")"
+	assert_capture_printf --allow-quit "$(dialogue_sent "$1")"
 }
 
+# bats test_tags=slow
 @test "timeout waiting for the greeting -> 75" {
 	silent_at greeting
 }
 
+# bats test_tags=slow
 @test "timeout waiting for the EHLO reply -> 75" {
 	silent_at ehlo
 }
 
+# bats test_tags=slow
 @test "timeout waiting for the MAIL reply -> 75" {
 	silent_at mail
 }
 
+# bats test_tags=slow
 @test "timeout waiting for the RCPT reply -> 75" {
-	silent_at rcpt
+	silent_at rcpt1
 }
 
+# bats test_tags=slow
 @test "timeout waiting for the DATA reply -> 75" {
 	silent_at data
 }
 
+# bats test_tags=slow
 @test "timeout waiting for the reply to the final dot -> 75" {
 	silent_at dot
 }
@@ -406,9 +334,10 @@ send 221 Bye
 EOF
 	mailout_run rcpt@example.com
 	assert_success
-	assert_capture_printf "$(staged_capture none)"
+	assert_capture_printf "$(dialogue_sent none)"
 }
 
+# bats test_tags=slow
 @test "write timeout: server stops reading during a 20 MB message -> 75" {
 	local big="$BATS_TEST_TMPDIR/big.eml"
 	{
@@ -417,13 +346,14 @@ EOF
 		yes 'All work and no play makes Jack a dull boy. All work and no play makes Jack.' |
 			head -c 20000000
 	} >"$big"
-	scripted_start < <(staged_script data 'send 354 go ahead' 'stall 10')
+	scripted_start < <(dialogue_script data 'send 354 go ahead' 'stall 10')
 	mailout_run --no-queue --timeout 1 --file "$big" rcpt@example.com
 	assert_failure 75
 	assert_elapsed_below 8000
 	# The server is still stalling; teardown kills it.
 }
 
+# bats test_tags=slow
 @test "connect timeout: accept queue full, connect() hangs -> 75" {
 	scripted_start --no-accept <<<'send 220 never'
 	mailout_run --no-queue --timeout 1 rcpt@example.com
@@ -443,51 +373,51 @@ EOF
 # Message text: CRLF, dot-stuffing, lone "."
 
 @test "-i: LF, CRLF, lone CR, leading dots, no final newline -> exact DATA bytes" {
-	msg 'line one\ncrlf line\r\nlone\rcr\n.leading dot\n..two dots\n. dot space\nlast line no newline'
-	scripted_start < <(staged_script none)
+	msg "$HDR"'line one\ncrlf line\r\nlone\rcr\n.leading dot\n..two dots\n. dot space\nlast line no newline'
+	scripted_start < <(dialogue_script none)
 	mailout_run -i rcpt@example.com
 	assert_success
-	assert_capture_printf 'EHLO client.test\r\nMAIL FROM:<sender@example.org>\r\nRCPT TO:<rcpt@example.com>\r\nDATA\r\n'"$HDR_CRLF"'line one\r\ncrlf line\r\nlone\r\ncr\r\n..leading dot\r\n...two dots\r\n.. dot space\r\nlast line no newline\r\n.\r\n''QUIT\r\n'
+	assert_capture_printf "$(dialogue_sent data)$HDR_CRLF"'line one\r\ncrlf line\r\nlone\r\ncr\r\n..leading dot\r\n...two dots\r\n.. dot space\r\nlast line no newline\r\n.\r\n''QUIT\r\n'
 }
 
 @test "lone CRs: consecutive, before CRLF, at the end of input" {
-	msg 'a\r\rb\r\r\nc\r'
-	scripted_start < <(staged_script none)
+	msg "$HDR"'a\r\rb\r\r\nc\r'
+	scripted_start < <(dialogue_script none)
 	mailout_run -i rcpt@example.com
 	assert_success
-	assert_capture_printf 'EHLO client.test\r\nMAIL FROM:<sender@example.org>\r\nRCPT TO:<rcpt@example.com>\r\nDATA\r\n'"$HDR_CRLF"'a\r\n\r\nb\r\n\r\nc\r\n.\r\nQUIT\r\n'
+	assert_capture_printf "$(dialogue_sent data)$HDR_CRLF"'a\r\n\r\nb\r\n\r\nc\r\n.\r\nQUIT\r\n'
 }
 
 @test "without -i a lone . line (LF) ends the message" {
-	msg 'before\n.\nafter\n'
-	scripted_start < <(staged_script none)
+	msg "$HDR"'before\n.\nafter\n'
+	scripted_start < <(dialogue_script none)
 	mailout_run rcpt@example.com
 	assert_success
-	assert_capture_printf 'EHLO client.test\r\nMAIL FROM:<sender@example.org>\r\nRCPT TO:<rcpt@example.com>\r\nDATA\r\n'"$HDR_CRLF"'before\r\n.\r\nQUIT\r\n'
+	assert_capture_printf "$(dialogue_sent data)$HDR_CRLF"'before\r\n.\r\nQUIT\r\n'
 }
 
 @test "without -i a lone . line (CRLF) ends the message" {
-	msg 'before\r\n.\r\nafter\r\n'
-	scripted_start < <(staged_script none)
+	msg "$HDR"'before\r\n.\r\nafter\r\n'
+	scripted_start < <(dialogue_script none)
 	mailout_run rcpt@example.com
 	assert_success
-	assert_capture_printf 'EHLO client.test\r\nMAIL FROM:<sender@example.org>\r\nRCPT TO:<rcpt@example.com>\r\nDATA\r\n'"$HDR_CRLF"'before\r\n.\r\nQUIT\r\n'
+	assert_capture_printf "$(dialogue_sent data)$HDR_CRLF"'before\r\n.\r\nQUIT\r\n'
 }
 
 @test "with -i a lone . line is sent as .." {
-	msg 'before\n.\nafter\n'
-	scripted_start < <(staged_script none)
+	msg "$HDR"'before\n.\nafter\n'
+	scripted_start < <(dialogue_script none)
 	mailout_run -i rcpt@example.com
 	assert_success
-	assert_capture_printf 'EHLO client.test\r\nMAIL FROM:<sender@example.org>\r\nRCPT TO:<rcpt@example.com>\r\nDATA\r\n'"$HDR_CRLF"'before\r\n..\r\nafter\r\n.\r\nQUIT\r\n'
+	assert_capture_printf "$(dialogue_sent data)$HDR_CRLF"'before\r\n..\r\nafter\r\n.\r\nQUIT\r\n'
 }
 
 @test "with -oi a lone . line is sent as .." {
-	msg 'before\r\n.\r\nafter\r\n'
-	scripted_start < <(staged_script none)
+	msg "$HDR"'before\r\n.\r\nafter\r\n'
+	scripted_start < <(dialogue_script none)
 	mailout_run -oi rcpt@example.com
 	assert_success
-	assert_capture_printf 'EHLO client.test\r\nMAIL FROM:<sender@example.org>\r\nRCPT TO:<rcpt@example.com>\r\nDATA\r\n'"$HDR_CRLF"'before\r\n..\r\nafter\r\n.\r\nQUIT\r\n'
+	assert_capture_printf "$(dialogue_sent data)$HDR_CRLF"'before\r\n..\r\nafter\r\n.\r\nQUIT\r\n'
 }
 
 ###########################################################################
@@ -547,26 +477,8 @@ EOF
 # Refused and deferred recipients
 
 @test "one of three recipients refused: DATA still sent, report line, exit 67" {
-	scripted_start <<'EOF'
-send 220 server.test ESMTP
-expect EHLO client\.test
-send 250-server.test
-send 250 HELP
-expect MAIL FROM:<sender@example\.org>
-send 250 2.1.0 Ok
-expect RCPT TO:<good1@example\.com>
-send 250 2.1.5 Ok
-expect RCPT TO:<bad@example\.com>
-send 550 5.1.1 No such user
-expect RCPT TO:<good2@example\.com>
-send 250 2.1.5 Ok
-expect DATA
-send 354 go ahead
-data
-send 250 2.0.0 Ok: queued
-expect QUIT
-send 221 Bye
-EOF
+	DIALOGUE_RCPTS=(good1@example.com bad@example.com good2@example.com)
+	scripted_start < <(dialogue_script rcpt2 'send 550 5.1.1 No such user')
 	mailout_run good1@example.com bad@example.com good2@example.com
 	assert_failure 67
 	assert_line 'mailout: <bad@example.com>: refused at RCPT: 550 5.1.1 No such user'
@@ -576,11 +488,7 @@ EOF
 }
 
 @test "all recipients refused: no DATA, QUIT, exit 67" {
-	scripted_start <<'EOF'
-send 220 server.test ESMTP
-expect EHLO client\.test
-send 250-server.test
-send 250 HELP
+	scripted_start < <(dialogue_greet; cat <<'EOF'
 expect MAIL FROM:<sender@example\.org>
 send 250 2.1.0 Ok
 expect RCPT TO:<bad1@example\.com>
@@ -591,6 +499,7 @@ send 550 go away
 expect QUIT
 send 221 Bye
 EOF
+)
 	mailout_run bad1@example.com bad2@example.com
 	assert_failure 67
 	assert_line 'mailout: <bad1@example.com>: refused at RCPT: 550 5.1.1 No such user'
@@ -599,24 +508,8 @@ EOF
 }
 
 @test "a 451 recipient is deferred: report line, others delivered, exit 75" {
-	scripted_start <<'EOF'
-send 220 server.test ESMTP
-expect EHLO client\.test
-send 250-server.test
-send 250 HELP
-expect MAIL FROM:<sender@example\.org>
-send 250 2.1.0 Ok
-expect RCPT TO:<good@example\.com>
-send 250 2.1.5 Ok
-expect RCPT TO:<later@example\.com>
-send 451 4.2.1 Try later
-expect DATA
-send 354 go ahead
-data
-send 250 2.0.0 Ok: queued
-expect QUIT
-send 221 Bye
-EOF
+	DIALOGUE_RCPTS=(good@example.com later@example.com)
+	scripted_start < <(dialogue_script rcpt2 'send 451 4.2.1 Try later')
 	mailout_run --no-queue good@example.com later@example.com
 	assert_failure 75
 	assert_line 'mailout: <later@example.com>: deferred at RCPT: 451 4.2.1 Try later'

@@ -20,12 +20,6 @@ SENDER=sender@example.org
 STD='Date: Mon, 01 Jan 2024 00:00:00 +0000\nMessage-ID: <corpus@example.org>\nFrom: Sender <sender@example.org>\n'
 BODY='\nBody of the message.\n'
 
-# msg FORMAT [ARGS...]: the message mailout reads (printf FORMAT).
-msg() {
-	# shellcheck disable=SC2059
-	printf -- "$@" >"$BATS_TEST_TMPDIR/msg"
-}
-
 # want FORMAT [ARGS...]: the message text the server must get between DATA
 # and the final ".", given with LF line ends (converted to CRLF here).
 want() {
@@ -35,65 +29,36 @@ want() {
 
 # want_msg: the server must get the input message unchanged (CRLF).
 want_msg() {
-	sed 's/$/\r/' "$BATS_TEST_TMPDIR/msg" >"$BATS_TEST_TMPDIR/want"
-}
-
-# re_quote TEXT: a Python regex matching TEXT literally; octets >= 0x80 as
-# \xHH (the server matches against the line decoded as Latin-1).
-re_quote() {
-	perl -e '$_ = shift; s/([^A-Za-z0-9])/ord($1) > 127 ? sprintf("\\x%02x", ord($1)) : "\\$1"/ge; print' -- "$1"
+	wire >"$BATS_TEST_TMPDIR/want"
 }
 
 # serve [--caps "CAP..."] MAIL-LINE [RCPT-ADDR...]: a server accepting one
 # transaction: MAIL-LINE exactly (e.g. "MAIL FROM:<a@b> BODY=8BITMIME"),
-# then exactly these RCPT TO:<ADDR> in this order, DATA, QUIT.
-# EHLO offers CAPs (default: 8BITMIME).
+# then exactly these RCPT TO:<ADDR> in this order, DATA, QUIT
+# (dialogue_tail). EHLO offers CAPs (default: 8BITMIME).
 serve() {
-	local caps=8BITMIME c r
+	local caps=8BITMIME
 	if [ "$1" = --caps ]; then
 		caps=$2
 		shift 2
 	fi
-	EXPECT_MAIL=$1
+	DIALOGUE_MAIL=$1
 	shift
-	EXPECT_RCPTS=("$@")
-	scripted_start < <(
-		echo 'send 220 server.test ESMTP'
-		echo 'expect EHLO client\.test'
-		echo 'send 250-server.test'
-		for c in $caps; do echo "send 250-$c"; done
-		echo 'send 250 HELP'
-		echo "expect $(re_quote "$EXPECT_MAIL")"
-		echo 'send 250 2.1.0 Ok'
-		for r in "${EXPECT_RCPTS[@]}"; do
-			echo "expect $(re_quote "RCPT TO:<$r>")"
-			echo 'send 250 2.1.5 Ok'
-		done
-		echo 'expect DATA'
-		echo 'send 354 End data with <CR><LF>.<CR><LF>'
-		echo 'data'
-		echo 'send 250 2.0.0 Ok: queued'
-		echo 'expect QUIT'
-		echo 'send 221 2.0.0 Bye'
-	)
+	DIALOGUE_RCPTS=("$@")
+	# shellcheck disable=SC2086 # one capability a word
+	scripted_start < <(dialogue_greet $caps && dialogue_tail)
 }
 
 # serve_until_ehlo [--caps "CAP..."]: greeting and EHLO, then the client
 # must close (whatever it sends is captured).
 serve_until_ehlo() {
-	local caps=8BITMIME c
+	local caps=8BITMIME
 	if [ "$1" = --caps ]; then
 		caps=$2
 		shift 2
 	fi
-	scripted_start < <(
-		echo 'send 220 server.test ESMTP'
-		echo 'expect EHLO client\.test'
-		echo 'send 250-server.test'
-		for c in $caps; do echo "send 250-$c"; done
-		echo 'send 250 HELP'
-		echo 'expect-eof'
-	)
+	# shellcheck disable=SC2086
+	scripted_start < <(dialogue_greet $caps && echo expect-eof)
 }
 
 # A server that must not be connected to.
@@ -106,20 +71,17 @@ EOF
 
 # sm ARGS...: mailout against the scripted server, message from msg.
 sm() {
-	run timeout 60 "$MAILOUT" --host 127.0.0.1 --port "$SERVER_PORT" \
-		--helo client.test "$@" <"$BATS_TEST_TMPDIR/msg"
+	scripted_mailout --helo client.test "$@"
 }
 
-# assert_sent: the whole dialogue the client sent was EHLO, EXPECT_MAIL,
-# EXPECT_RCPTS, DATA, the bytes of $BATS_TEST_TMPDIR/want, ".", QUIT.
+# assert_sent: the whole dialogue the client sent was EHLO, the MAIL-LINE
+# and RCPTs serve was given, DATA, the bytes of $BATS_TEST_TMPDIR/want, ".",
+# QUIT.
 assert_sent() {
-	local f=$BATS_TEST_TMPDIR/expected-dialogue r
+	local f=$BATS_TEST_TMPDIR/expected-dialogue
 	{
-		printf 'EHLO client.test\r\n%s\r\n' "$EXPECT_MAIL"
-		for r in "${EXPECT_RCPTS[@]}"; do printf 'RCPT TO:<%s>\r\n' "$r"; done
-		printf 'DATA\r\n'
-		cat "$BATS_TEST_TMPDIR/want"
-		printf '.\r\nQUIT\r\n'
+		printf 'EHLO client.test\r\n'
+		dialogue_tail_sent "$BATS_TEST_TMPDIR/want"
 	} >"$f"
 	assert_capture "$f"
 }
@@ -146,11 +108,6 @@ t_corpus() {
 	assert_success
 	assert_output ""
 	assert_sent
-}
-
-# x_times N [CHAR]: N times CHAR (default x).
-x_times() {
-	head -c "$1" /dev/zero | tr '\0' "${2:-x}"
 }
 
 ###########################################################################

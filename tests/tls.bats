@@ -9,19 +9,12 @@
 bats_require_minimum_version 1.5.0
 load helpers
 
-setup_file() {
-	exim_start
-}
-
-teardown_file() {
-	exim_stop
-}
+exim_suite
 
 setup() {
-	maildir_clear "$EXIM_MAILDIR"
-	# where this test's part of Exim's log starts
-	EXIM_LOG_START=$(($(stat -c %s "$EXIM_LOG") + 1))
-	write_message
+	# the tests named "exim ..." use the suite's Exim
+	if [[ $BATS_TEST_DESCRIPTION == exim* ]]; then exim_test_setup; fi
+	write_message tls
 }
 
 teardown() {
@@ -30,36 +23,8 @@ teardown() {
 
 FROM=sender@example.org
 
-write_message() {
-	printf '%s\n' \
-		"From: Sender <sender@example.org>" \
-		"To: alice@example.org" \
-		"Subject: tls test $BATS_TEST_NUMBER" \
-		"Date: Mon, 01 Jan 2024 12:00:00 +0000" \
-		"Message-ID: <tls.$BATS_TEST_NUMBER@example.org>" \
-		"" \
-		"Hello over TLS." >"$BATS_TEST_TMPDIR/message"
-}
-
-# mailout_exim PORT ARGS...: mailout against Exim's PORT, bounded in time.
-mailout_exim() {
-	local port=$1
-	shift
-	timeout 60 "$MAILOUT" --host 127.0.0.1 --port "$port" --timeout 20 \
-		--helo client.test -f "$FROM" "$@" <"$BATS_TEST_TMPDIR/message"
-}
-
-# assert_line / refute_line on the stderr of `run --separate-stderr`.
-assert_stderr_line() {
-	local output=$stderr
-	local -a lines=("${stderr_lines[@]}")
-	assert_line "$@"
-}
-
-# The lines Exim logged since setup().
-exim_log_since() {
-	tail -c "+$EXIM_LOG_START" "$EXIM_LOG"
-}
+MESSAGE_BODY=("Hello over TLS.")
+DIALOGUE_RCPTS=(rcpt@example.com)
 
 # assert_exim_nothing_received: Exim saw our connection end without a MAIL
 # command (its ACL logs every one as "MAIL FROM:<...>") or a received
@@ -543,11 +508,8 @@ $stderr"
 # mailout_scripted ARGS...: mailout against the scripted server with
 # required STARTTLS and the test CA; sets status/output/stderr, ELAPSED_MS.
 mailout_scripted() {
-	local t0=${EPOCHREALTIME/./}
-	run --separate-stderr timeout 60 "$MAILOUT" --host 127.0.0.1 --port "$SERVER_PORT" \
-		--helo client.test -f "$FROM" --tls starttls \
-		--tls-trust-file "$EXIM_CERTS/ca.pem" "$@" <"$BATS_TEST_TMPDIR/message"
-	ELAPSED_MS=$(((${EPOCHREALTIME/./} - t0) / 1000))
+	scripted_mailout --separate-stderr --helo client.test -f "$FROM" \
+		--tls starttls --tls-trust-file "$EXIM_CERTS/ca.pem" "$@"
 }
 
 # the script line that turns on TLS on the server side
@@ -558,16 +520,8 @@ starttls_line() {
 # The server's part up to the client's STARTTLS: it offers PIPELINING,
 # SIZE, AUTH and STARTTLS.
 before_starttls() {
-	cat <<'S'
-send 220 server.test ESMTP
-expect EHLO client\.test
-send 250-server.test
-send 250-PIPELINING
-send 250-SIZE 100
-send 250-AUTH PLAIN LOGIN
-send 250 STARTTLS
-expect STARTTLS
-S
+	dialogue_greet PIPELINING 'SIZE 100' 'AUTH PLAIN LOGIN' STARTTLS
+	echo 'expect STARTTLS'
 }
 
 # assert_nothing_after_starttls: the client's plaintext ended with its
@@ -594,22 +548,8 @@ assert_stderr_is() {
 		before_starttls
 		echo 'send 220 2.0.0 Ready to start TLS'
 		starttls_line
-		cat <<'S'
-expect EHLO client\.test
-send 250-server.test
-send 250-8BITMIME
-send 250 STARTTLS
-expect MAIL FROM:<sender@example\.org>
-send 250 2.1.0 Ok
-expect RCPT TO:<rcpt@example\.com>
-send 250 2.1.5 Ok
-expect DATA
-send 354 go ahead
-data
-send 250 2.0.0 queued
-expect QUIT
-send 221 bye
-S
+		dialogue_ehlo 8BITMIME STARTTLS
+		dialogue_tail
 	} >"$BATS_TEST_TMPDIR/script.in"
 	scripted_start <"$BATS_TEST_TMPDIR/script.in"
 	mailout_scripted -v rcpt@example.com
@@ -619,11 +559,8 @@ S
 	# the pre-TLS SIZE 100 (the message is bigger) and AUTH are forgotten,
 	# STARTTLS is not repeated: exactly this dialogue
 	{
-		printf 'EHLO client.test\r\nSTARTTLS\r\n'
-		printf 'EHLO client.test\r\nMAIL FROM:<sender@example.org>\r\n'
-		printf 'RCPT TO:<rcpt@example.com>\r\nDATA\r\n'
-		sed 's/$/\r/' "$BATS_TEST_TMPDIR/message"
-		printf '.\r\nQUIT\r\n'
+		printf 'EHLO client.test\r\nSTARTTLS\r\nEHLO client.test\r\n'
+		wire | dialogue_tail_sent -
 	} >"$BATS_TEST_TMPDIR/expected"
 	assert_capture "$BATS_TEST_TMPDIR/expected"
 	grep -q -- '-- .*TLS handshake done: TLSv1.3' "$SERVER_LOG" ||
@@ -636,11 +573,7 @@ S
 		before_starttls
 		echo 'send 220 2.0.0 Ready to start TLS'
 		starttls_line
-		cat <<'S'
-expect EHLO client\.test
-send 250-server.test
-send 250 8BITMIME
-S
+		dialogue_ehlo 8BITMIME
 	} >"$BATS_TEST_TMPDIR/script.in"
 	scripted_start <"$BATS_TEST_TMPDIR/script.in"
 	mailout_scripted -v --user alice --password-command "cat $BATS_TEST_TMPDIR/pw" \
@@ -656,22 +589,8 @@ S
 @test "scripted: implicit TLS: greeting and EHLO over TLS, no STARTTLS inside TLS" {
 	{
 		starttls_line
-		cat <<'S'
-send 220 server.test ESMTP
-expect EHLO client\.test
-send 250-server.test
-send 250 STARTTLS
-expect MAIL FROM:<sender@example\.org>
-send 250 2.1.0 Ok
-expect RCPT TO:<rcpt@example\.com>
-send 250 2.1.5 Ok
-expect DATA
-send 354 go ahead
-data
-send 250 2.0.0 queued
-expect QUIT
-send 221 bye
-S
+		dialogue_greet STARTTLS
+		dialogue_tail
 	} >"$BATS_TEST_TMPDIR/script.in"
 	scripted_start <"$BATS_TEST_TMPDIR/script.in"
 	mailout_scripted --tls implicit rcpt@example.com
@@ -745,14 +664,10 @@ injection() {
 # -- stripping: required TLS not to be had -> 69 before MAIL/AUTH/HELO
 
 @test "scripted stripping: STARTTLS not advertised -> 69, only EHLO sent" {
-	scripted_start <<'EOF'
-send 220 server.test ESMTP
-expect EHLO client\.test
-send 250-server.test
-send 250-PIPELINING
-send 250 AUTH PLAIN LOGIN
-expect-eof 5
-EOF
+	scripted_start < <(
+		dialogue_greet PIPELINING 'AUTH PLAIN LOGIN'
+		echo 'expect-eof 5'
+	)
 	mailout_scripted rcpt@example.com
 	assert_failure 69
 	assert_stderr_is "mailout: TLS is required but the server does not offer STARTTLS"
@@ -826,6 +741,8 @@ EOF
 	assert_nothing_after_starttls
 }
 
+# (waits for --timeout: make check-quick leaves it out)
+# bats test_tags=slow
 @test "scripted: handshake silence past --timeout -> 75 in bounded time" {
 	{
 		before_starttls

@@ -2,8 +2,8 @@
 # tests/helpers.bash. Every test has its own queue directory, so the relay
 # health file (.relay-health beside the queue) is its own too.
 
-# shellcheck source=tests/servers/common.sh
-. "$(cd "$(dirname "${BASH_SOURCE[0]}")/../servers" && pwd)/common.sh"
+# shellcheck source=tests/servers/lib.sh
+. "$(cd "$(dirname "${BASH_SOURCE[0]}")/../servers" && pwd)/lib.sh"
 #
 #   relay_setup                the message ($BATS_TEST_TMPDIR/msg) and the
 #                              queue directory ($Q)
@@ -19,7 +19,7 @@
 #   health_write AGE LABEL...  a health file in which each LABEL
 #                              ("name:port") failed AGE seconds ago
 #   free_ports N               N ports of 127.0.0.1 free a moment ago
-#                              (tests/servers/common.sh)
+#                              (tests/servers/lib.sh)
 #   server_save NAME           keep the scripted server's SERVER_* as NAME_*
 #   server_use NAME            make NAME's the current SERVER_* again
 

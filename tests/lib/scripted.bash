@@ -20,6 +20,19 @@
 #   assert_capture_prefix_printf FORMAT [ARGS...]
 #                                         the capture starts with these bytes
 #   assert_no_connection                  the server got no connection at all
+#   msg FORMAT [ARGS...]                  write the message mailout reads,
+#                                         $BATS_TEST_TMPDIR/msg (printf)
+#   wire                                  that message as it goes on the
+#                                         wire (CRLF; no dot-stuffing)
+#   scripted_mailout [--separate-stderr] ARGS...
+#                                         `run` mailout with ARGS against
+#                                         the server (--socket or --host
+#                                         127.0.0.1 --port), the message from
+#                                         msg, bounded by timeout
+#                                         $SCRIPTED_RUN_BOUND (60 s); sets
+#                                         ELAPSED_MS too
+#   re_quote TEXT                         a regex for expect matching TEXT
+#                                         literally
 #   scripted_teardown                     kill every server of the test (call
 #                                         it from teardown()); prints the
 #                                         server logs when the test failed.
@@ -27,7 +40,7 @@
 # The assert_capture* helpers first wait for the server to exit (the client
 # may be gone while the server is still reading what it sent).
 
-SCRIPTED_PY="$(cd "$(dirname "${BASH_SOURCE[0]}")/../server" && pwd)/scripted.py"
+SCRIPTED_PY=$TESTS_DIR/server/scripted.py
 # The system interpreter starts in 40 ms; a pyenv shim takes 300 ms.
 if [ -z "${SCRIPTED_PYTHON:-}" ]; then
 	if [ -x /usr/bin/python3 ]; then
@@ -224,6 +237,59 @@ assert_no_connection() {
 		fail "the scripted server got a connection (expected none)"
 		return 1
 	fi
+}
+
+msg() {
+	# shellcheck disable=SC2059
+	printf -- "$@" >"$BATS_TEST_TMPDIR/msg"
+}
+
+wire() {
+	sed 's/$/\r/' "$BATS_TEST_TMPDIR/msg"
+}
+
+scripted_mailout() {
+	local -a how=() target
+	if [ "${1:-}" = --separate-stderr ]; then
+		how=(--separate-stderr)
+		shift
+	fi
+	if [ -n "${SERVER_SOCKET:-}" ]; then
+		target=(--socket "$SERVER_SOCKET")
+	else
+		target=(--host 127.0.0.1 --port "$SERVER_PORT")
+	fi
+	local t0=${EPOCHREALTIME/./}
+	run "${how[@]}" timeout "${SCRIPTED_RUN_BOUND:-60}" "$MAILOUT" \
+		"${target[@]}" "$@" <"$BATS_TEST_TMPDIR/msg"
+	# shellcheck disable=SC2034 # for the caller
+	ELAPSED_MS=$(((${EPOCHREALTIME/./} - t0) / 1000))
+}
+
+# re_quote TEXT: expect matches the line decoded as Latin-1: the regex
+# characters escaped, other octets but printable ASCII as \xHH.
+re_quote() {
+	local -
+	set +T # (see tests/lib/dialogue.bash)
+	_re_quote "$1"
+	printf '%s' "$REPLY"
+}
+
+# _re_quote TEXT: the same in REPLY (no subshell; few commands, as each
+# costs under Bats' traps: one substitution, where "&" is the match, as
+# with bash 5.2's patsub_replacement, on by default).
+shopt -s patsub_replacement
+_re_quote() {
+	local LC_ALL=C c i
+	REPLY=${1//[.^\$*+?\{\}\[\]\\|()]/"\\"&}
+	if [[ $REPLY != *[![:print:]]* ]]; then return; fi
+	local s=$REPLY
+	REPLY=
+	for ((i = 0; i < ${#s}; i++)); do
+		c=${s:i:1}
+		if [[ $c == [![:print:]] ]]; then printf -v c '\\x%02x' "'$c"; fi
+		REPLY+=$c
+	done
 }
 
 scripted_teardown() {

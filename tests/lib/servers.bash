@@ -3,7 +3,19 @@
 # In a .bats file:
 #   setup_file()    { exim_start; }        # or dovecot_start
 #   teardown_file() { exim_stop; }         # runs even when tests fail
+# or, for a suite whose tests share one Exim (each test that uses it calls
+# exim_test_setup first, in setup() or itself):
+#   exim_suite
 #
+# exim_test_setup               this test has the suite's Exim to itself
+#                               until it ends (a lock: under bats --jobs
+#                               the suite's tests that do not use Exim run
+#                               meanwhile), its maildir empty; EXIM_LOG_START:
+#                               where this test's part of EXIM_LOG starts
+# exim_log_since                the lines Exim logged since exim_test_setup
+# mailout_exim PORT ARGS...     mailout to Exim's PORT, HELO client.test,
+#                               -f sender@example.org, the message from
+#                               $BATS_TEST_TMPDIR/msg, bounded in time
 # exim_start exports EXIM_PORT EXIM_TLS_PORT EXIM_MAILDIR EXIM_LOG EXIM_CERTS
 #   EXIM_DIR, EXIM_{UNTRUSTED,EXPIRED,WRONGNAME,SELFSIGNED}_PORT (STARTTLS)
 #   and EXIM_{UNTRUSTED,EXPIRED,WRONGNAME,SELFSIGNED}_TLS_PORT (implicit TLS)
@@ -50,17 +62,25 @@ _servers_make_reachable() {
 }
 
 # _servers_start NAME DIR: run tests/servers/NAME.sh start DIR, export DIR/env.
+# The script picks free ports and then binds them: another process (another
+# suite under bats --jobs) may take one in between.  It then picks again.
 _servers_start() {
-	local name=$1 dir=$2 out
+	local name=$1 dir=$2 out try
 	if ! _servers_make_reachable "$dir"; then
 		fail "${name}_start: cannot create $dir"
 		return 1
 	fi
-	if ! out=$("$SERVERS_SCRIPTS_DIR/$name.sh" start "$dir" 2>&1); then
+	for try in 1 2 3; do
+		if out=$("$SERVERS_SCRIPTS_DIR/$name.sh" start "$dir" 2>&1); then
+			break
+		fi
+		if [ "$try" -lt 3 ] && [[ $out == *"Address already in use"* ]]; then
+			continue
+		fi
 		fail "${name}_start: could not start the $name test server in $dir:
 $out"
 		return 1
-	fi
+	done
 	[ -z "$out" ] || printf '%s\n' "$out" >&2
 	if [ ! -s "$dir/env" ]; then
 		fail "${name}_start: $dir/env missing after start"
@@ -80,6 +100,47 @@ exim_stop() {
 	local dir=${1:-${EXIM_DIR:-${BATS_FILE_TMPDIR:-}/exim}}
 	[ -d "$dir" ] || return 0
 	"$SERVERS_SCRIPTS_DIR/exim.sh" stop "$dir"
+}
+
+# exim_suite: define setup_file and teardown_file for a suite of tests that
+# share one Exim.
+# shellcheck disable=SC2119,SC2317 # Bats calls them; the default DIR
+exim_suite() {
+	setup_file() {
+		exim_start
+	}
+	teardown_file() {
+		exim_stop
+	}
+}
+
+# exim_test_lock: the tests of a suite share Exim's maildir and log; this
+# lock (on a file of the suite's, held by the test's process until it
+# exits, on the descriptor _EXIM_LOCK) lets one test at a time use them.
+# A daemon started meanwhile must not inherit it: exim_start {_EXIM_LOCK}>&-
+exim_test_lock() {
+	if [ -z "${_EXIM_LOCK:-}" ]; then
+		exec {_EXIM_LOCK}>"${BATS_FILE_TMPDIR:?}/exim.lock"
+		flock "$_EXIM_LOCK"
+	fi
+}
+
+exim_test_setup() {
+	exim_test_lock
+	maildir_clear "$EXIM_MAILDIR"
+	EXIM_LOG_START=$(($(stat -c %s "$EXIM_LOG") + 1))
+}
+
+exim_log_since() {
+	tail -c "+$EXIM_LOG_START" "$EXIM_LOG"
+}
+
+# A hanging client fails the test instead of hanging the suite.
+mailout_exim() {
+	local port=$1
+	shift
+	timeout 60 "$MAILOUT" --host 127.0.0.1 --port "$port" --timeout 20 \
+		--helo client.test -f sender@example.org "$@" <"$BATS_TEST_TMPDIR/msg"
 }
 
 dovecot_start() {

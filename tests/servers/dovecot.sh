@@ -21,21 +21,14 @@
 # Unknown users get 550 5.1.1 at RCPT.
 set -uo pipefail
 
-# shellcheck source=tests/servers/common.sh
-. "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/common.sh"
+# shellcheck source=tests/servers/lib.sh
+. "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/lib.sh"
 START_TIMEOUT=${DOVECOT_START_TIMEOUT:-10}
 MAIL_USER=nobody
 
-die() { echo "dovecot.sh: $*" >&2; exit 1; }
-
-show_logs() {
-	local dir=$1 f
-	for f in "$dir/dovecot.stderr" "$dir/dovecot.log"; do
-		if [ -s "$f" ]; then
-			echo "--- tail of $f:" >&2
-			tail -n 20 "$f" >&2
-		fi
-	done
+# diagnostics shown when start-up fails
+dovecot_logs() {
+	show_logs "$1/dovecot.stderr" "$1/dovecot.log"
 }
 
 write_config() {
@@ -131,7 +124,7 @@ start() {
 
 	if ! "$dovecot" -c "$dir/dovecot.conf" -n >/dev/null 2>"$dir/dovecot.stderr"; then
 		echo "dovecot.sh: Dovecot rejected the configuration $dir/dovecot.conf:" >&2
-		show_logs "$dir"
+		dovecot_logs "$dir"
 		exit 1
 	fi
 	# The master daemonises; its output goes to a file so nobody (Bats!) waits
@@ -148,7 +141,7 @@ start() {
 	done
 	if [ $ok != 1 ]; then
 		echo "dovecot.sh: Dovecot did not start listening on 127.0.0.1:$port and $dir/lmtp (exit status $rc)" >&2
-		show_logs "$dir"
+		dovecot_logs "$dir"
 		pid=$(cat "$dir/run/master.pid" 2>/dev/null)
 		alive "$pid" && kill -KILL "$pid" 2>/dev/null
 		exit 1
@@ -195,21 +188,10 @@ stop() {
 		[ $busy = 0 ] && break
 		sleep 0.05
 	done
-	if [ -n "$pids" ]; then
-		# shellcheck disable=SC2086
-		kill -KILL $pids 2>/dev/null
-		for ((i = 0; i < 20; i++)); do
-			alive "$pid" || break
-			sleep 0.05
-		done
-	fi
+	# shellcheck disable=SC2086
+	kill_rest "$pid" $pids
 	rm -f "$dir/run/master.pid"
 	return 0
 }
 
-[ $# -eq 2 ] || die "usage: dovecot.sh start|stop DIR"
-case $1 in
-start) start "$2" ;;
-stop) stop "$2" ;;
-*) die "usage: dovecot.sh start|stop DIR" ;;
-esac
+servers_main "$@"

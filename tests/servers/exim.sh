@@ -36,15 +36,17 @@
 #   Set EXIM_PIPE_CONNECT=1 to offer PIPECONNECT (early pipelining), as a
 #   stock Exim does; without it the EHLO reply lacks it. The "<=" log line
 #   then has L (pipelined) or L* (early pipelining used).
+#   Set EXIM_BANNER_DELAY=1s (an Exim time: whole seconds) to send the
+#   greeting that much after the connection: a client's early input has
+#   arrived by then, however loaded the machine, and without PIPECONNECT
+#   is refused (554 SMTP synchronization error) instead of the greeting.
 set -uo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-# shellcheck source=tests/servers/common.sh
-. "$HERE/common.sh"
+# shellcheck source=tests/servers/lib.sh
+. "$HERE/lib.sh"
 EXIM_USER=Debian-exim
 START_TIMEOUT=${EXIM_START_TIMEOUT:-10}
-
-die() { echo "exim.sh: $*" >&2; exit 1; }
 
 find_exim() {
 	local e
@@ -55,20 +57,15 @@ find_exim() {
 }
 
 # diagnostics shown when start-up fails
-show_logs() {
-	local dir=$1 f
-	for f in "$dir/exim.stderr" "$dir/log/paniclog" "$dir/log/mainlog"; do
-		if [ -s "$f" ]; then
-			echo "--- tail of $f:" >&2
-			tail -n 20 "$f" >&2
-		fi
-	done
+exim_logs() {
+	show_logs "$1/exim.stderr" "$1/log/paniclog" "$1/log/mainlog"
 }
 
 write_config() {
 	local dir=$1 tls_port=$2 p_untrusted=$3 p_expired=$4 p_wrongname=$5 p_self=$6
 	local t_untrusted=$7 t_expired=$8 t_wrongname=$9 t_self=${10}
 	local auth_hosts='*' pipe_connect_hosts='' log_pipelining='' cert_name
+	local banner_delay=${EXIM_BANNER_DELAY:-0s}
 	if [ "${EXIM_AUTH_AFTER_TLS:-0}" = 1 ]; then
 		# shellcheck disable=SC2016 # an Exim expansion, not a shell one
 		auth_hosts='${if eq{$tls_in_cipher}{}{}{*}}'
@@ -135,10 +132,14 @@ tls_require_ciphers = NORMAL
 tls_verify_certificates = ${dir}/certs/ca.pem
 tls_try_verify_hosts = *
 
+acl_smtp_connect = acl_check_connect
 acl_smtp_mail = acl_check_mail
 acl_smtp_rcpt = acl_check_rcpt
 
 begin acl
+
+acl_check_connect:
+  accept  delay       = $banner_delay
 
 # every MAIL command shows in EXIM_LOG as "MAIL FROM:<sender>"
 acl_check_mail:
@@ -273,7 +274,7 @@ start() {
 		grep -v -e '^Exim version' -e '^Copyright' -e '^(c)' -e '^Berkeley' -e '^Support for' \
 			-e '^Lookups' -e '^Authenticators' -e '^Routers' -e '^Transports' -e '^Fixed' \
 			-e '^Configure owner' -e '^Size of' "$dir/exim.check" | tail -n 20 >&2
-		show_logs "$dir"
+		exim_logs "$dir"
 		exit 1
 	fi
 
@@ -293,7 +294,7 @@ start() {
 	done
 	if [ $ok != 1 ]; then
 		echo "exim.sh: Exim did not start listening on 127.0.0.1:$port (exit status $rc)" >&2
-		show_logs "$dir"
+		exim_logs "$dir"
 		pid=$(cat "$dir/exim.pid" 2>/dev/null)
 		alive "$pid" && kill -KILL "$pid" 2>/dev/null
 		exit 1
@@ -351,21 +352,10 @@ stop() {
 		[ "$pids" = "$pid" ] && [ $i -ge 2 ] && break
 		sleep 0.1
 	done
-	if [ -n "$pids" ]; then
-		# shellcheck disable=SC2086
-		kill -KILL $pids 2>/dev/null
-		for ((i = 0; i < 20; i++)); do
-			alive "$pid" || break
-			sleep 0.05
-		done
-	fi
+	# shellcheck disable=SC2086
+	kill_rest "$pid" $pids
 	rm -f "$dir/exim.pid"
 	return 0
 }
 
-[ $# -eq 2 ] || die "usage: exim.sh start|stop DIR"
-case $1 in
-start) start "$2" ;;
-stop) stop "$2" ;;
-*) die "usage: exim.sh start|stop DIR" ;;
-esac
+servers_main "$@"

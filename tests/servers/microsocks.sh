@@ -16,13 +16,12 @@
 #   SOCKS_DIR        DIR
 set -uo pipefail
 
-# shellcheck source=tests/servers/common.sh
-. "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/common.sh"
+# shellcheck source=tests/servers/lib.sh
+. "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/lib.sh"
 START_TIMEOUT=${SOCKS_START_TIMEOUT:-10}
 USER_NAME=relay-user
 PASSWORD=relay-secret
 
-die() { echo "microsocks.sh: $*" >&2; exit 1; }
 
 start() {
 	local dir=$1 port pid deadline

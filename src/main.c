@@ -16,6 +16,7 @@
 #include "lib/trace.h"
 #include "queue/flush.h"
 #include "queue/mailq.h"
+#include "service/serve.h"
 
 /* GnuTLS is set up when first needed (tls_library_init), not at load. */
 GNUTLS_SKIP_GLOBAL_INIT
@@ -83,6 +84,8 @@ main(int argc, char **argv)
 		return EX_OK;
 	}
 	trace_set_level(o.verbose);
+	if (o.action == ACTION_SERVE)
+		return serve_main(&o);
 	rq = request_of(&o);
 	if (resolve_settings(&rq, &cf, &st, &ch, &e) < 0)
 		status = err_report(&e);

@@ -327,6 +327,13 @@ cli_parse(int argc, char **argv, const char *progname, struct options *o,
 		o->action = ACTION_LIST;
 	opterr = 0;
 	optind = 1;
+	/* "mailout serve [OPTION]...": a command, not a recipient (but
+	 * "sendmail serve" mails the user serve) */
+	if (argc > 1 && strcmp(argv[1], "serve") == 0 &&
+	    strcmp(progname, "sendmail") != 0) {
+		o->action = ACTION_SERVE;
+		optind = 2;
+	}
 	while ((opt = getopt_long(argc, argv, short_options, long_options,
 	    &index)) != -1) {
 		const char *name = opt >= 256 ? long_options[index].name : NULL;
@@ -345,5 +352,8 @@ cli_parse(int argc, char **argv, const char *progname, struct options *o,
 	}
 	o->recipients = argv + optind;
 	o->nrecipients = argc - optind;
+	if (o->action == ACTION_SERVE && o->nrecipients > 0)
+		return err_set(e, EX_USAGE, "serve: unexpected argument %s",
+		    o->recipients[0]);
 	return 0;
 }

@@ -23,6 +23,7 @@ enum cli_action {
 	ACTION_FLUSH,		/* -q, --flush */
 	ACTION_LIST,		/* -bp, mailq */
 	ACTION_VERIFY,		/* -bv */
+	ACTION_SERVE,		/* mailout serve: the local mail service */
 };
 
 enum report_format {

@@ -418,17 +418,24 @@ join_path(char *buf, size_t n, const char *dir, const char *file,
 	return 0;
 }
 
+int
+conf_system_file(char *buf, size_t n, struct err *e)
+{
+	const char *sysdir = getenv("MAILOUT_SYSCONFDIR");
+
+	if (sysdir == NULL || *sysdir == '\0')
+		sysdir = SYSCONFDIR;
+	return join_path(buf, n, sysdir, "mailout.conf", e);
+}
+
 /* The system file, then the user's, which overrides it key by key. */
 static int
 read_search_path(struct conf *cf, struct err *e)
 {
-	const char *sysdir = getenv("MAILOUT_SYSCONFDIR");
 	const char *xdg = getenv("XDG_CONFIG_HOME"), *home = getenv("HOME");
 	char path[PATH_MAX];
 
-	if (sysdir == NULL || *sysdir == '\0')
-		sysdir = SYSCONFDIR;
-	if (join_path(path, sizeof(path), sysdir, "mailout.conf", e) < 0)
+	if (conf_system_file(path, sizeof(path), e) < 0)
 		return -1;
 	if (read_file(cf, path, false, e) < 0)
 		return -1;

@@ -52,6 +52,10 @@ struct conf_choice {
  */
 int conf_load(struct conf **cfp, const char *path, struct err *e);
 
+/* The path of the system file: SYSCONFDIR/mailout.conf, the directory
+ * moved by $MAILOUT_SYSCONFDIR. */
+int conf_system_file(char *buf, size_t n, struct err *e);
+
 /*
  * Choose the profile: the one named (--profile), else the first whose
  * match_from matches sender (-f's address; NULL when there is none),

@@ -19,6 +19,7 @@
 
 #include <limits.h>
 #include <stdbool.h>
+#include <sys/types.h>
 #include <time.h>
 
 #include "config/settings.h"
@@ -31,12 +32,22 @@
 struct queue {
 	char dir[PATH_MAX];
 	int dirfd;
+	uid_t uid;		/* the directory's owner and group: what root */
+	gid_t gid;		/* creates in another's queue is given to them */
 };
 
 /* A setting given on the command line of the original invocation, so
  * the flush connects where that invocation would have. */
 struct queue_setting {
 	char *key, *value;
+};
+
+/* Who handed the message to the service (service/): from the socket's
+ * SO_PEERCRED, never from what the client says. */
+struct queue_owner {
+	bool known;			/* false: a direct invocation queued it */
+	long long uid, gid, pid;	/* -1 for a client over TCP */
+	char name[64];			/* the user's name, or "tcp:ADDRESS" */
 };
 
 struct queue_entry {
@@ -52,7 +63,17 @@ struct queue_entry {
 	char *message_id;		/* of the message, for logs; or NULL */
 	struct envelope env;		/* sender, recipients still to do */
 	char *last_error;		/* one line; NULL before any attempt */
+	struct queue_owner owner;
 	long long size;			/* of ID.msg, filled by queue_load */
+};
+
+/* A message being written into the queue: tmp.ID.msg, locked as the
+ * entry's lock (queue_lock_entry) from its creation, so that no flush
+ * takes the entry while its writer still sends it. */
+struct queue_writer {
+	char id[QUEUE_ID_MAX];
+	int fd;				/* -1 when none */
+	long long size;			/* octets written */
 };
 
 /*
@@ -67,6 +88,21 @@ void queue_close(struct queue *q);
  * the entry; fills qe->id. */
 int queue_add(struct queue *q, struct queue_entry *qe,
     struct message_source *src, bool dot_ends, struct err *e);
+
+/*
+ * The same in three steps, for a message that arrives in pieces: create
+ * tmp.ID.msg under a new id, locked; write the message in wire form
+ * (CRLF, no dot-stuffing); commit it and then qe (qe->id is set) durably.
+ * After queue_commit, w->fd still holds the entry's lock: close it
+ * (queue_unlock) once the entry is sent or saved. queue_discard drops
+ * what queue_create began.
+ */
+int queue_create(struct queue *q, struct queue_writer *w, struct err *e);
+int queue_write(struct queue *q, struct queue_writer *w, const void *buf,
+    size_t len, struct err *e);
+int queue_commit(struct queue *q, struct queue_writer *w,
+    struct queue_entry *qe, struct err *e);
+void queue_discard(struct queue *q, struct queue_writer *w);
 
 /* Write qe's entry file, new or replacing the stored one, durably. */
 int queue_save(struct queue *q, const struct queue_entry *qe, struct err *e);
@@ -92,6 +128,13 @@ void queue_sweep(struct queue *q);
 /* Take the flush lock (released when the process ends); EX_TEMPFAIL
  * when another flush holds it. Returns the lock's fd. */
 int queue_lock(struct queue *q, struct err *e);
+
+/* Take the lock of one entry (an exclusive flock on ID.msg, which is
+ * never replaced) without waiting: EX_TEMPFAIL while another process
+ * sends it, EX_NOINPUT when it is gone. Returns the lock's fd; load the
+ * entry again after taking it, since its holder may have changed it. */
+int queue_lock_entry(struct queue *q, const char *id, struct err *e);
+void queue_unlock(int fd);
 
 /* Copy a string into the entry (or NULL); -1 when out of memory. */
 int queue_entry_set(char **field, const char *value, struct err *e);

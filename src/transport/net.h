@@ -11,6 +11,7 @@
 #ifndef MAILOUT_NET_H
 #define MAILOUT_NET_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
@@ -52,6 +53,9 @@ struct conn {
 	int (*tls_start)(struct conn *c, const struct tls_options *o,
 	    struct err *e);
 	const struct tls_options *tls_options;
+	/* When set and non-zero after a signal, a wait ends at once with
+	 * EX_TEMPFAIL (the service's SIGTERM); NULL: signals are ignored. */
+	const volatile sig_atomic_t *cancel;
 	char rbuf[NET_RBUF_SIZE];
 	size_t rpos, rlen;
 	char wbuf[NET_WBUF_SIZE];
@@ -77,6 +81,12 @@ void net_start_deadline(struct conn *c);
  */
 int net_read_line(struct conn *c, char *line, size_t cap, size_t *len,
     struct err *e);
+
+/* Wait until the deadline for unread octets, for a reader that takes only
+ * part of them (the service's message data): they are c->rbuf[c->rpos ..
+ * c->rlen). Returns 0, 1 when the peer closed the connection, or -1
+ * (EX_TEMPFAIL: timeout, connection lost). */
+int net_fill(struct conn *c, struct err *e);
 
 /* Wait for POLLIN/POLLOUT on the socket until c->deadline (TLS handshake). */
 int net_wait(struct conn *c, short events, const char *what, struct err *e);

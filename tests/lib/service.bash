@@ -1,0 +1,123 @@
+# The mailout service (mailout serve) for the Bats suites (sourced by
+# tests/helpers.bash). The service runs as a system user the suite
+# creates and removes; callers are other users it creates. Everything
+# lives in one directory every user can reach (the checkout may be under
+# /root): the binary under test is copied there.
+#
+#   setup_file()    { service_setup_file; service_start; }
+#   teardown_file() { service_teardown_file; }
+#
+# service_setup_file [CONFIG_LINES...]
+#     creates the users (SVC_USER, the service; SVC_CALLER and
+#     SVC_OTHER, callers; SVC_STAFF, a group SVC_CALLER is in), SVC_DIR
+#     with the binary SVC_BIN, the queue SVC_QUEUE (owner SVC_USER, 0700),
+#     the socket's directory and SVC_SOCKET, and the configuration
+#     SVC_CONF (0640 root:SVC_USER) holding CONFIG_LINES.
+# service_config LINE...   rewrite SVC_CONF with these lines
+# service_start [ARGS...]  start mailout serve as SVC_USER (-C SVC_CONF
+#     --queue-dir SVC_QUEUE --socket SVC_SOCKET, then ARGS) and wait for its
+#     socket; SVC_PID, its log SVC_LOG
+# service_stop             SIGTERM, and wait for it to end
+# as_user USER CMD...      run CMD as USER with HOME unset and the
+#     environment of a cron job (PATH, MAILOUT_SERVICE=SVC_SOCKET)
+# send_as USER ARGS...     as_user USER SVC_BIN ARGS..., the message on
+#     stdin; run's status and output (stdout and stderr)
+# lmtp_as USER [client.py ARGS...]  the test client as USER on the socket,
+#     the script on stdin
+# queue_entries            the ids in SVC_QUEUE, one a line
+
+SVC_CLIENT_PY="$(cd "$(dirname "${BASH_SOURCE[0]}")/../server" && pwd)/client.py"
+
+service_setup_file() {
+	SVC_USER=mosvc SVC_CALLER=mocaller SVC_OTHER=moother SVC_STAFF=mostaff
+	groupadd -f "$SVC_STAFF"
+	id "$SVC_USER" >/dev/null 2>&1 ||
+		useradd --system --no-create-home --shell /usr/sbin/nologin "$SVC_USER"
+	id "$SVC_CALLER" >/dev/null 2>&1 ||
+		useradd --no-create-home --shell /bin/sh -G "$SVC_STAFF" "$SVC_CALLER"
+	id "$SVC_OTHER" >/dev/null 2>&1 ||
+		useradd --no-create-home --shell /bin/sh "$SVC_OTHER"
+	SVC_DIR=$BATS_FILE_TMPDIR/svc
+	_servers_make_reachable "$SVC_DIR"
+	chmod 755 "$SVC_DIR"
+	mkdir -p "$SVC_DIR/bin" "$SVC_DIR/run" "$SVC_DIR/queue"
+	cp "$MAILOUT" "$SVC_DIR/bin/mailout"
+	chmod 755 "$SVC_DIR/bin" "$SVC_DIR/bin/mailout"
+	SVC_BIN=$SVC_DIR/bin/mailout
+	SVC_QUEUE=$SVC_DIR/queue
+	SVC_SOCKET=$SVC_DIR/run/submit
+	SVC_CONF=$SVC_DIR/mailout.conf
+	SVC_LOG=$SVC_DIR/service.log
+	chown "$SVC_USER" "$SVC_DIR/run" "$SVC_QUEUE"
+	chmod 755 "$SVC_DIR/run"
+	chmod 700 "$SVC_QUEUE"
+	service_config "$@"
+	export SVC_USER SVC_CALLER SVC_OTHER SVC_STAFF SVC_DIR SVC_BIN \
+		SVC_QUEUE SVC_SOCKET SVC_CONF SVC_LOG
+}
+
+service_config() {
+	printf '%s\n' "$@" >"$SVC_CONF"
+	chown "root:$SVC_USER" "$SVC_CONF"
+	chmod 640 "$SVC_CONF"
+}
+
+service_start() {
+	local i
+	: >"$SVC_LOG"
+	chmod 644 "$SVC_LOG"
+	# the log is written by the service user through its stderr
+	runuser -u "$SVC_USER" -- env -i PATH=/usr/bin:/bin \
+		"$SVC_BIN" serve -C "$SVC_CONF" --queue-dir "$SVC_QUEUE" \
+		--socket "$SVC_SOCKET" "$@" </dev/null >>"$SVC_LOG" 2>&1 3>&- &
+	SVC_PID=$!
+	export SVC_PID
+	for ((i = 0; i < 200; i++)); do
+		[ -S "$SVC_SOCKET" ] && grep -q listening "$SVC_LOG" && return 0
+		kill -0 "$SVC_PID" 2>/dev/null || break
+		sleep 0.05
+	done
+	fail "mailout serve did not start: $(cat "$SVC_LOG")"
+}
+
+service_stop() {
+	[ -n "${SVC_PID:-}" ] || return 0
+	kill -TERM "$SVC_PID" 2>/dev/null || :
+	wait "$SVC_PID" 2>/dev/null || :
+	unset SVC_PID
+}
+
+service_teardown_file() {
+	service_stop
+	userdel "$SVC_CALLER" 2>/dev/null || :
+	userdel "$SVC_OTHER" 2>/dev/null || :
+	userdel "$SVC_USER" 2>/dev/null || :
+	groupdel "$SVC_STAFF" 2>/dev/null || :
+}
+
+as_user() {
+	local user=$1
+	shift
+	runuser -u "$user" -- env -i PATH=/usr/bin:/bin LC_ALL=C \
+		MAILOUT_SERVICE="$SVC_SOCKET" "$@"
+}
+
+send_as() {
+	local user=$1
+	shift
+	run as_user "$user" "$SVC_BIN" "$@"
+}
+
+lmtp_as() {
+	local user=$1
+	shift
+	as_user "$user" python3 "$SVC_CLIENT_PY" --unix "$SVC_SOCKET" "$@"
+}
+
+queue_entries() {
+	local f
+	for f in "$SVC_QUEUE"/*.env; do
+		[ -e "$f" ] && basename "$f" .env
+	done
+	return 0
+}

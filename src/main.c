@@ -8,6 +8,7 @@
 
 #include <gnutls/gnutls.h>
 
+#include "cli/handoff.h"
 #include "cli/options.h"
 #include "cli/send.h"
 #include "cli/serverinfo.h"
@@ -57,7 +58,7 @@ run(const struct options *o, struct settings *st,
 	default:
 		break;
 	}
-	return send_message(o, st, ch);
+	return send_message(o, st, ch, NULL);
 }
 
 int
@@ -86,6 +87,9 @@ main(int argc, char **argv)
 	trace_set_level(o.verbose);
 	if (o.action == ACTION_SERVE)
 		return serve_main(&o);
+	/* without a configuration of its own, through the mailout service */
+	if (handoff_wanted(&o) && handoff_run(&o, &status))
+		return status;
 	rq = request_of(&o);
 	if (resolve_settings(&rq, &cf, &st, &ch, &e) < 0)
 		status = err_report(&e);

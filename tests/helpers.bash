@@ -9,8 +9,11 @@ TOP_DIR=$(cd "$TESTS_DIR/.." && pwd)
 : "${MAILOUT:=$TOP_DIR/src/mailout}"
 export MAILOUT
 
-# No config file of the machine or the user may influence a test.
+# No config file of the machine or the user may influence a test, nor a
+# mailout service running on the machine (tests/service.bats starts its
+# own).
 export MAILOUT_CONFIG=/dev/null
+export MAILOUT_SERVICE="${BATS_TMPDIR:-/tmp}/mailout-no-service"
 export XDG_CONFIG_HOME="${BATS_TMPDIR:-/tmp}/mailout-xdg-config"
 export XDG_STATE_HOME="${BATS_TMPDIR:-/tmp}/mailout-xdg-state"
 export XDG_CACHE_HOME="${BATS_TMPDIR:-/tmp}/mailout-xdg-cache"

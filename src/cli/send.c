@@ -4,6 +4,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "cli/handoff.h"
 #include "cli/send.h"
 #include "config/hostname.h"
 #include "message/envelope.h"
@@ -180,13 +181,20 @@ submit(const struct settings *st, const struct envelope *env,
 	session_close(&ss);
 }
 
-/* Deliver now, keeping a way to read the message again for the queue. */
+/* Deliver now, keeping a way to read the message again for the queue;
+ * or hand it to the mailout service, which queues (-odq too). */
 static void
 deliver(const struct options *o, const struct settings *st,
     const struct envelope *env, const char *message_id,
-    struct message_source *src, struct outcome *out)
+    struct message_source *src, struct outcome *out,
+    struct session *service)
 {
 	message_mark(src);
+	if (service != NULL) {
+		transaction_send(service, st, env, src, out);
+		handoff_decode(out);
+		return;
+	}
 	if (o->queue_only) {	/* -odq: nobody asked the server */
 		err_set(&out->session, EX_TEMPFAIL, "not tried (-odq)");
 		queue_rest(o, st, env, message_id, src, out, false);
@@ -231,7 +239,7 @@ init_outcome(struct outcome *out, const struct envelope *env, struct err *e)
 
 int
 send_message(const struct options *o, const struct settings *st,
-    const struct conf_choice *ch)
+    const struct conf_choice *ch, struct session *service)
 {
 	struct envelope env;
 	struct header_block hb;
@@ -244,7 +252,11 @@ send_message(const struct options *o, const struct settings *st,
 
 	memset(&env, 0, sizeof(env));
 	memset(&hb, 0, sizeof(hb));
-	if (o->dry_run)
+	if (o->dry_run && service != NULL)
+		printf("service: %s (the mailout service sends the message, "
+		    "with its own configuration)\ndomain: %s\n", st->socket,
+		    st->domain);
+	else if (o->dry_run)
 		conf_print(st, ch, stdout);
 	if (prepare(o, st, &src, &hb, &env, &e) < 0) {
 		status = err_report(&e);
@@ -260,7 +272,7 @@ send_message(const struct options *o, const struct settings *st,
 		goto out;
 	}
 	message_id = header_message_id_of(&hb);
-	deliver(o, st, &env, message_id, &src, &out);
+	deliver(o, st, &env, message_id, &src, &out, service);
 	status = outcome_exit_code(&out);
 	message_info_init(&mi, st, env.sender, message_id,
 	    message_size(&src));

@@ -190,21 +190,45 @@ base_of(const struct conf *cf, const struct section *s)
  * Reading
  */
 
-/* A password must be in a file only its owner can read or change, as
- * msmtp and ssh insist: refuse it, since a warning goes unread in cron. */
+/* Whether gid is one of our groups. */
+static bool
+our_group(gid_t gid)
+{
+	gid_t groups[NGROUPS_MAX];
+	int i, n;
+
+	if (gid == getegid())
+		return true;
+	if ((n = getgroups(NGROUPS_MAX, groups)) < 0)
+		return false;
+	for (i = 0; i < n; i++)
+		if (groups[i] == gid)
+			return true;
+	return false;
+}
+
+/*
+ * A password must be in a file nobody else can read or change, as msmtp
+ * and ssh insist: refuse it, since a warning goes unread in cron. The
+ * file is ours or root's; others have no access; the group may read it
+ * only when it is ours (the service's /etc/mailout.conf, 0640
+ * root:mailout), and never write it.
+ */
 static int
 check_private(const struct reader *r)
 {
-	if (r->sb.st_uid != geteuid())
+	mode_t mode = r->sb.st_mode;
+
+	if (r->sb.st_uid != geteuid() && r->sb.st_uid != 0)
 		return err_set(r->e, EX_CONFIG, "password: %s belongs to uid "
-		    "%ld, not to you (uid %ld); use password_command, or a "
-		    "file of your own", r->file, (long)r->sb.st_uid,
-		    (long)geteuid());
-	if ((r->sb.st_mode & 077) != 0)
+		    "%ld, not to you (uid %ld) nor to root; use "
+		    "password_command, or a file of your own", r->file,
+		    (long)r->sb.st_uid, (long)geteuid());
+	if ((mode & 027) != 0 || ((mode & 040) && !our_group(r->sb.st_gid)))
 		return err_set(r->e, EX_CONFIG, "password: %s must be "
-		    "private (its mode is %04o): chmod 600 %s, or use "
-		    "password_command", r->file,
-		    (unsigned)(r->sb.st_mode & 07777), r->file);
+		    "private (its mode is %04o): chmod 600 %s (or 640 with a "
+		    "group of your own), or use password_command", r->file,
+		    (unsigned)(mode & 07777), r->file);
 	return 0;
 }
 
@@ -428,27 +452,32 @@ conf_system_file(char *buf, size_t n, struct err *e)
 	return join_path(buf, n, sysdir, "mailout.conf", e);
 }
 
+int
+conf_user_file(char *buf, size_t n, struct err *e)
+{
+	const char *xdg = getenv("XDG_CONFIG_HOME"), *home = getenv("HOME");
+
+	if (xdg != NULL && *xdg == '/')
+		return join_path(buf, n, xdg, "mailout/config", e) < 0 ? -1 : 1;
+	if (home != NULL && *home != '\0')
+		return join_path(buf, n, home, ".config/mailout/config", e) <
+		    0 ? -1 : 1;
+	return 0;
+}
+
 /* The system file, then the user's, which overrides it key by key. */
 static int
 read_search_path(struct conf *cf, struct err *e)
 {
-	const char *xdg = getenv("XDG_CONFIG_HOME"), *home = getenv("HOME");
 	char path[PATH_MAX];
+	int rc;
 
 	if (conf_system_file(path, sizeof(path), e) < 0)
 		return -1;
 	if (read_file(cf, path, false, e) < 0)
 		return -1;
-	if (xdg != NULL && *xdg == '/') {
-		if (join_path(path, sizeof(path), xdg, "mailout/config", e) < 0)
-			return -1;
-	} else if (home != NULL && *home != '\0') {
-		if (join_path(path, sizeof(path), home,
-		    ".config/mailout/config", e) < 0)
-			return -1;
-	} else {
-		return 0;
-	}
+	if ((rc = conf_user_file(path, sizeof(path), e)) <= 0)
+		return rc;
 	return read_file(cf, path, false, e);
 }
 

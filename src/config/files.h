@@ -56,6 +56,10 @@ int conf_load(struct conf **cfp, const char *path, struct err *e);
  * moved by $MAILOUT_SYSCONFDIR. */
 int conf_system_file(char *buf, size_t n, struct err *e);
 
+/* The path of the user's file ($XDG_CONFIG_HOME/mailout/config, else
+ * ~/.config/mailout/config): 1, or 0 when there is none (no HOME). */
+int conf_user_file(char *buf, size_t n, struct err *e);
+
 /*
  * Choose the profile: the one named (--profile), else the first whose
  * match_from matches sender (-f's address; NULL when there is none),

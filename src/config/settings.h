@@ -56,6 +56,9 @@ struct settings {
 	const char *dsn_notify;		/* "never" or "success,failure,delay" */
 	const char *dsn_return;		/* "full" or "hdrs" */
 	const char *dsn_envid;		/* -V */
+	const char *mail_extra;		/* more MAIL parameters, for the
+					 * mailout service (cli/handoff.h);
+					 * no key sets it */
 	bool refused_abort;		/* refused = abort: all or nothing */
 	bool queue;			/* queue temporary failures */
 	const char *queue_dir;		/* NULL: by user (queue.c) */

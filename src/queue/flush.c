@@ -1,4 +1,5 @@
 /* flush.c — sending the queue: groups, one session each, backoff, expiry. */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,18 +10,21 @@
 #include "message/envelope.h"
 #include "message/notice.h"
 #include "queue/flush.h"
-#include "queue/queue.h"
 #include "report/maillog.h"
 #include "report/report.h"
 #include "smtp/session.h"
 #include "smtp/transaction.h"
 
 struct flusher {
-	struct queue q;
+	struct queue *q;
 	const struct resolve_request *cmd;
 	time_t now;
-	bool all;		/* --flush=all: ignore backoff */
+	bool all;		/* ignore backoff */
+	flush_say *say;
+	void *say_arg;
 	/* the group being sent */
+	struct queue_entry group;	/* what its entries share */
+	bool in_group;
 	struct setting_override *overrides;
 	struct conf *cf;
 	struct settings st;
@@ -30,6 +34,9 @@ struct flusher {
 	struct err group_err;	/* the group cannot be sent (code != 0) */
 };
 
+/* What became of an entry. */
+enum entry_fate { ENTRY_WAITING, ENTRY_DONE, ENTRY_KEPT };
+
 time_t
 flush_next_try(time_t now, int attempts)
 {
@@ -38,6 +45,29 @@ flush_next_try(time_t now, int attempts)
 	while (--attempts > 0 && delay < BACKOFF_MAX)
 		delay *= 2;
 	return now + (delay < BACKOFF_MAX ? delay : BACKOFF_MAX);
+}
+
+static void
+say_stderr(void *arg, const char *line)
+{
+	(void)arg;
+	fprintf(stderr, "mailout: %s\n", line);
+}
+
+static void
+say(struct flusher *f, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void
+say(struct flusher *f, const char *fmt, ...)
+{
+	char line[2 * ERR_MSG_MAX];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	f->say(f->say_arg, line);
 }
 
 /* ---- loading and grouping ---- */
@@ -84,17 +114,25 @@ compare_entries(const void *pa, const void *pb)
 	return c != 0 ? c : strcmp(a->id, b->id);
 }
 
-/* Every entry, grouped (whether one is due or expired depends on its
- * group's settings). An entry that cannot be read is reported and left
- * alone. */
+static bool
+wanted(const struct flush_request *fr, const struct queue_entry *qe)
+{
+	return !fr->by_owner ||
+	    (qe->owner.known && qe->owner.uid == fr->owner_uid);
+}
+
+/* Every entry the request names, grouped (whether one is due or expired
+ * depends on its group's settings). An entry that cannot be read is
+ * reported and left alone. */
 static struct queue_entry *
-load_entries(struct flusher *f, size_t *n, struct err *e)
+load_entries(struct flusher *f, const struct flush_request *fr, size_t *n,
+    struct err *e)
 {
 	char **ids;
 	struct queue_entry *entries;
 	size_t i, count = 0;
 
-	if (queue_ids(&f->q, &ids, e) < 0)
+	if (queue_ids(f->q, &ids, e) < 0)
 		return NULL;
 	for (i = 0; ids[i] != NULL; i++)
 		;
@@ -106,12 +144,14 @@ load_entries(struct flusher *f, size_t *n, struct err *e)
 	for (i = 0; ids[i] != NULL; i++) {
 		struct err le = { 0, "" };
 
-		if (queue_load(&f->q, ids[i], &entries[count], &le) < 0) {
-			fprintf(stderr, "mailout: %s\n", le.msg);
-			queue_entry_free(&entries[count]);
+		if (queue_load(f->q, ids[i], &entries[count], &le) < 0) {
+			if (!fr->by_owner)	/* whose it is, nobody knows */
+				say(f, "%s", le.msg);
+		} else if (wanted(fr, &entries[count])) {
+			count++;
 			continue;
 		}
-		count++;
+		queue_entry_free(&entries[count]);
 	}
 	queue_ids_free(ids);
 	qsort(entries, count, sizeof(*entries), compare_entries);
@@ -139,6 +179,24 @@ end_group(struct flusher *f)
 	f->overrides = NULL;
 	f->resolved = false;
 	f->group_err.code = 0;
+	queue_entry_free(&f->group);
+	f->in_group = false;
+}
+
+/* ne is sent the way qe is: its configuration, profile and settings. */
+static int
+copy_route(struct queue_entry *ne, const struct queue_entry *qe,
+    struct err *e)
+{
+	size_t i;
+
+	for (i = 0; i < qe->nsettings; i++)
+		if (queue_entry_add_setting(ne, qe->settings[i].key,
+		    qe->settings[i].value, e) < 0)
+			return -1;
+	if (queue_entry_set(&ne->config, qe->config, e) < 0)
+		return -1;
+	return queue_entry_set(&ne->profile, qe->profile, e);
 }
 
 /* The entry's command line, then the flush's own over it. */
@@ -150,6 +208,11 @@ begin_group(struct flusher *f, const struct queue_entry *qe)
 	size_t i, n = qe->nsettings + (size_t)f->cmd->noverrides;
 
 	end_group(f);
+	f->in_group = true;
+	snprintf(f->group.env.sender, sizeof(f->group.env.sender), "%s",
+	    qe->env.sender);
+	if (copy_route(&f->group, qe, &f->group_err) < 0)
+		return -1;
 	if ((f->overrides = calloc(n + 1, sizeof(*f->overrides))) == NULL)
 		return err_set(&f->group_err, EX_SOFTWARE, "out of memory");
 	for (i = 0; i < qe->nsettings; i++) {
@@ -203,25 +266,26 @@ ensure_session(struct flusher *f, enum stage *stage, struct err *e)
 
 /* ---- one entry ---- */
 
-static int flush_entry(struct flusher *f, struct queue_entry *qe);
+static enum entry_fate flush_entry(struct flusher *f, struct queue_entry *qe,
+    struct outcome *o, bool notices, bool due);
 
-/* ne is sent the way qe is: its configuration, profile and settings. */
+/* An outcome for qe's recipients, each pointing at qe's address. */
 static int
-copy_route(struct queue_entry *ne, const struct queue_entry *qe,
-    struct err *e)
+outcome_for(struct outcome *o, const struct queue_entry *qe)
 {
 	size_t i;
 
-	for (i = 0; i < qe->nsettings; i++)
-		if (queue_entry_add_setting(ne, qe->settings[i].key,
-		    qe->settings[i].value, e) < 0)
-			return -1;
-	if (queue_entry_set(&ne->config, qe->config, e) < 0)
+	memset(o, 0, sizeof(*o));
+	o->n = qe->env.rcpts.n;
+	if ((o->rcpts = calloc(o->n + 1, sizeof(*o->rcpts))) == NULL)
 		return -1;
-	return queue_entry_set(&ne->profile, qe->profile, e);
+	for (i = 0; i < o->n; i++)
+		o->rcpts[i].addr = qe->env.rcpts.v[i];
+	return 0;
 }
 
-/* The notice as a queue entry of its own, to qe's sender. */
+/* The notice as a queue entry of its own, to qe's sender; returns its
+ * lock. */
 static int
 queue_notice(struct flusher *f, const struct queue_entry *qe,
     struct notice *nt, struct queue_entry *ne, struct err *e)
@@ -230,7 +294,7 @@ queue_notice(struct flusher *f, const struct queue_entry *qe,
 	int rc;
 
 	ne->created = f->now;
-	if (queue_message(&f->q, qe->id, &original, e) < 0)
+	if (queue_message(f->q, qe->id, &original, e) < 0)
 		return -1;
 	nt->original = &original;
 	rc = notice_build(nt, &text, e);
@@ -240,7 +304,7 @@ queue_notice(struct flusher *f, const struct queue_entry *qe,
 	if (rc == 0)
 		rc = addr_list_add(&ne->env.rcpts, qe->env.sender, e);
 	if (rc == 0)
-		rc = queue_add(&f->q, ne, &text, false, e);
+		rc = queue_add_locked(f->q, ne, &text, false, e);
 	message_close(&text);
 	return rc;
 }
@@ -253,26 +317,32 @@ notify_sender(struct flusher *f, const struct queue_entry *qe,
 	struct notice nt = { qe->env.sender, NULL, qe->id, qe->created,
 	    expired, gone, n, NULL };
 	struct queue_entry ne;
+	struct outcome o;
 	struct err e = { 0, "" };
+	int lock;
 
 	if (qe->env.sender[0] == '\0' || n == 0)
 		return;		/* a notice never gets a notice */
 	nt.domain = f->resolved && f->st.domain ? f->st.domain :
 	    local_hostname();
 	memset(&ne, 0, sizeof(ne));
-	if (queue_notice(f, qe, &nt, &ne, &e) < 0)
-		fprintf(stderr, "mailout: %s: cannot queue a failure notice "
-		    "to <%s>: %s\n", qe->id, qe->env.sender, e.msg);
-	else
-		flush_entry(f, &ne);
+	if ((lock = queue_notice(f, qe, &nt, &ne, &e)) < 0) {
+		say(f, "%s: cannot queue a failure notice to <%s>: %s", qe->id,
+		    qe->env.sender, e.msg);
+	} else {
+		if (outcome_for(&o, &ne) == 0)
+			flush_entry(f, &ne, &o, true, true);
+		free(o.rcpts);
+		queue_unlock(lock);
+	}
 	queue_entry_free(&ne);
 }
 
 /* Take the refused (and, when expired, all) recipients out of qe and
- * tell the sender about them. */
+ * tell the sender about them, when notices. */
 static void
 give_up(struct flusher *f, struct queue_entry *qe, const struct outcome *o,
-    bool expired)
+    bool expired, bool notices)
 {
 	struct notice_rcpt *gone = calloc(qe->env.rcpts.n + 1, sizeof(*gone));
 	size_t i, n = 0;
@@ -288,17 +358,17 @@ give_up(struct flusher *f, struct queue_entry *qe, const struct outcome *o,
 		gone[n].reply = rr->reply[0] ? rr->reply :
 		    qe->last_error ? qe->last_error : "";
 		gone[n].enhanced = rr->enhanced;
-		fprintf(stderr, "mailout: %s: <%s>: %s: %s\n", qe->id,
-		    rr->addr, expired ? "expired after queue_lifetime" :
-		    "refused", gone[n].reply);
+		say(f, "%s: <%s>: %s: %s", qe->id, rr->addr, expired ?
+		    "expired after queue_lifetime" : "refused", gone[n].reply);
 		n++;
 	}
-	notify_sender(f, qe, gone, n, expired);
+	if (notices)
+		notify_sender(f, qe, gone, n, expired);
 	free(gone);
 }
 
 /* Keep only what is still to do; save or remove the entry. */
-static void
+static enum entry_fate
 update_entry(struct flusher *f, struct queue_entry *qe,
     const struct outcome *o)
 {
@@ -317,7 +387,7 @@ update_entry(struct flusher *f, struct queue_entry *qe,
 		addr_list_add(&keep, rr->addr, &e);
 	}
 	if (e.code == 0 && keep.n == 0) {
-		queue_remove(&f->q, qe->id, &e);
+		queue_remove(f->q, qe->id, &e);
 	} else if (e.code == 0) {
 		queue_entry_set(&qe->last_error, why ? why : "not sent", &e);
 		addr_list_free(&qe->env.rcpts);
@@ -326,31 +396,41 @@ update_entry(struct flusher *f, struct queue_entry *qe,
 		qe->attempts++;
 		qe->next_try = flush_next_try(f->now, qe->attempts);
 		if (e.code == 0)
-			queue_save(&f->q, qe, &e);
+			queue_save(f->q, qe, &e);
 		trace_note("%s: still queued: %s", qe->id, qe->last_error);
 	}
 	addr_list_free(&keep);
 	if (e.code != 0)
-		fprintf(stderr, "mailout: %s: %s\n", qe->id, e.msg);
+		say(f, "%s: %s", qe->id, e.msg);
+	return qe->env.rcpts.n == 0 || e.code != 0 ? ENTRY_DONE : ENTRY_KEPT;
 }
 
-/* A 5xx to MAIL or to the message itself: no retry can help. */
+/*
+ * A 5xx to MAIL or to the message itself: no retry can help. refused =
+ * abort (a recipient was refused, the message went to nobody): the
+ * others are not sent either, later.
+ */
 static void
 refuse_undecided(struct outcome *o)
 {
+	bool whole = o->session.code == EX_UNAVAILABLE &&
+	    (o->session_stage == STAGE_MAIL || o->session_stage == STAGE_DATA);
 	size_t i;
 
-	if (o->session.code != EX_UNAVAILABLE ||
-	    (o->session_stage != STAGE_MAIL && o->session_stage != STAGE_DATA))
+	if (!whole && o->session.code != EX_NOUSER)
 		return;
 	for (i = 0; i < o->n; i++) {
-		if (o->rcpts[i].state != RCPT_PENDING)
+		struct rcpt_result *rr = &o->rcpts[i];
+
+		if (rr->state != RCPT_PENDING)
 			continue;
-		o->rcpts[i].state = RCPT_REFUSED;
-		o->rcpts[i].stage = o->session_stage;
-		snprintf(o->rcpts[i].reply, sizeof(o->rcpts[i].reply), "%s",
-		    o->session.msg);
-		o->rcpts[i].enhanced[0] = '\0';	/* not RCPT's 2.1.5 */
+		rr->state = RCPT_REFUSED;
+		rr->by_session = true;
+		rr->stage = o->session_stage;
+		rr->code = o->session_code;
+		snprintf(rr->reply, sizeof(rr->reply), "%s", o->session.msg);
+		/* not RCPT's 2.1.5 */
+		memcpy(rr->enhanced, o->session_enhanced, sizeof(rr->enhanced));
 	}
 }
 
@@ -361,7 +441,7 @@ send_entry(struct flusher *f, struct queue_entry *qe, struct outcome *o)
 
 	if (ensure_session(f, &o->session_stage, &o->session) < 0)
 		return;
-	if (queue_message(&f->q, qe->id, &src, &o->session) < 0)
+	if (queue_message(f->q, qe->id, &src, &o->session) < 0)
 		return;
 	f->st.dsn_envid = qe->envid;
 	transaction_send(&f->ss, &f->st, &qe->env, &src, o);
@@ -372,40 +452,152 @@ send_entry(struct flusher *f, struct queue_entry *qe, struct outcome *o)
 	refuse_undecided(o);
 }
 
-static int
-flush_entry(struct flusher *f, struct queue_entry *qe)
+static void
+log_entry(struct flusher *f, const struct queue_entry *qe,
+    const struct outcome *o)
 {
-	struct outcome o = { .n = qe->env.rcpts.n };
 	struct message_info mi;
-	bool expired;
-	size_t i;
 
-	if ((o.rcpts = calloc(o.n + 1, sizeof(*o.rcpts))) == NULL)
-		return -1;
-	for (i = 0; i < o.n; i++)
-		o.rcpts[i].addr = qe->env.rcpts.v[i];
-	expired = f->resolved &&
+	if (!f->resolved)
+		return;
+	message_info_init(&mi, &f->st, qe->env.sender, qe->message_id,
+	    qe->size);
+	maillog_write(&f->st, &mi, o, outcome_exit_code(o));
+}
+
+/* due: send it even when it is backing off. The log is written before
+ * the entry changes: o's addresses may be qe's own. */
+static enum entry_fate
+flush_entry(struct flusher *f, struct queue_entry *qe, struct outcome *o,
+    bool notices, bool due)
+{
+	bool expired = f->resolved &&
 	    f->now - qe->created >= f->st.queue_lifetime;
-	if (!expired && !f->all && qe->next_try > f->now) {
-		free(o.rcpts);
-		return 0;	/* backing off */
-	}
+	struct err e;
+
+	if (!expired && !due && !f->all && qe->next_try > f->now)
+		return ENTRY_WAITING;	/* backing off */
 	if (expired) {
-		err_set(&o.session, EX_TEMPFAIL, "%s", qe->last_error ?
+		err_set(&o->session, EX_TEMPFAIL, "%s", qe->last_error ?
 		    qe->last_error : "expired");
-		give_up(f, qe, &o, true);
-		queue_remove(&f->q, qe->id, &o.session);
-	} else {
-		send_entry(f, qe, &o);
-		give_up(f, qe, &o, false);
-		update_entry(f, qe, &o);
+		give_up(f, qe, o, true, true);
+		log_entry(f, qe, o);
+		if (queue_remove(f->q, qe->id, &e) < 0)
+			say(f, "%s: %s", qe->id, e.msg);
+		return ENTRY_DONE;
 	}
-	if (f->resolved) {
-		message_info_init(&mi, &f->st, qe->env.sender, qe->message_id,
-		    qe->size);
-		maillog_write(&f->st, &mi, &o, outcome_exit_code(&o));
+	send_entry(f, qe, o);
+	give_up(f, qe, o, false, notices);
+	log_entry(f, qe, o);
+	return update_entry(f, qe, o);
+}
+
+/* ---- the flusher ---- */
+
+struct flusher *
+flusher_new(struct queue *q, const struct resolve_request *cmd,
+    flush_say *say_to, void *arg)
+{
+	struct flusher *f = calloc(1, sizeof(*f));
+
+	if (f == NULL)
+		return NULL;
+	f->q = q;
+	f->cmd = cmd;
+	f->say = say_to ? say_to : say_stderr;
+	f->say_arg = arg;
+	f->ss.state = SESSION_CLOSED;
+	return f;
+}
+
+void
+flusher_idle(struct flusher *f)
+{
+	end_group(f);
+}
+
+void
+flusher_free(struct flusher *f)
+{
+	if (f == NULL)
+		return;
+	end_group(f);
+	free(f);
+}
+
+/* The group's settings, when qe is not in the group of the last. */
+static void
+join_group(struct flusher *f, const struct queue_entry *qe)
+{
+	if (f->in_group && compare_groups(&f->group, qe) == 0)
+		return;
+	if (begin_group(f, qe) < 0)	/* its group stays queued */
+		say(f, "%s: %s", qe->id, f->group_err.msg);
+}
+
+void
+flusher_send(struct flusher *f, struct queue_entry *qe, struct outcome *o,
+    bool notices)
+{
+	f->now = time(NULL);
+	join_group(f, qe);
+	flush_entry(f, qe, o, notices, true);
+}
+
+/* Lock the entry, read it again (its holder may have changed or removed
+ * it), send it when due. */
+static void
+run_one(struct flusher *f, struct queue_entry *qe,
+    struct flush_counts *counts)
+{
+	struct outcome o;
+	struct err e;
+	char id[QUEUE_ID_MAX];
+	int lock;
+
+	snprintf(id, sizeof(id), "%s", qe->id);
+	if ((lock = queue_lock_entry(f->q, id, &e)) < 0) {
+		counts->busy += e.code == EX_TEMPFAIL;
+		return;
+	}
+	queue_entry_free(qe);
+	if (queue_load(f->q, id, qe, &e) < 0 || outcome_for(&o, qe) < 0) {
+		queue_unlock(lock);
+		return;		/* gone meanwhile, or out of memory */
+	}
+	join_group(f, qe);
+	switch (flush_entry(f, qe, &o, true, false)) {
+	case ENTRY_DONE:
+		counts->done++;
+		break;
+	case ENTRY_KEPT:
+		counts->kept++;
+		break;
+	default:
+		break;
 	}
 	free(o.rcpts);
+	queue_unlock(lock);
+}
+
+int
+flusher_run(struct flusher *f, const struct flush_request *fr,
+    struct flush_counts *counts, struct err *e)
+{
+	struct queue_entry *entries;
+	size_t i, n;
+
+	memset(counts, 0, sizeof(*counts));
+	f->now = time(NULL);
+	f->all = fr->all;
+	if ((entries = load_entries(f, fr, &n, e)) == NULL)
+		return -1;
+	for (i = 0; i < n; i++) {
+		if (fr->stop == NULL || !*fr->stop)
+			run_one(f, &entries[i], counts);
+		queue_entry_free(&entries[i]);
+	}
+	free(entries);
 	return 0;
 }
 
@@ -413,39 +605,25 @@ int
 flush_queue(const struct settings *st, const struct resolve_request *cmd,
     bool all, struct err *e)
 {
-	struct flusher f;
-	struct queue_entry *entries;
-	size_t i, n;
-	int lock;
+	struct flush_request fr = { .all = all };
+	struct flush_counts counts;
+	struct flusher *f;
+	struct queue q;
+	int lock, rc = -1;
 
-	memset(&f, 0, sizeof(f));
-	f.cmd = cmd;
-	f.now = time(NULL);
-	f.all = all;
-	if (queue_open(&f.q, st, e) < 0)
+	if (queue_open(&q, st, e) < 0)
 		return -1;
-	if ((lock = queue_lock(&f.q, e)) < 0) {
-		queue_close(&f.q);
+	if ((lock = queue_lock(&q, e)) < 0) {
+		queue_close(&q);
 		return -1;
 	}
-	queue_sweep(&f.q);
-	if ((entries = load_entries(&f, &n, e)) == NULL) {
-		close(lock);
-		queue_close(&f.q);
-		return -1;
-	}
-	for (i = 0; i < n; i++) {
-		if ((i == 0 || compare_groups(&entries[i - 1], &entries[i]) != 0)
-		    && begin_group(&f, &entries[i]) < 0)
-			fprintf(stderr, "mailout: %s: %s\n", entries[i].id,
-			    f.group_err.msg);	/* its group stays queued */
-		flush_entry(&f, &entries[i]);
-	}
-	end_group(&f);
-	for (i = 0; i < n; i++)
-		queue_entry_free(&entries[i]);
-	free(entries);
+	queue_sweep(&q);
+	if ((f = flusher_new(&q, cmd, NULL, NULL)) == NULL)
+		err_set(e, EX_SOFTWARE, "out of memory");
+	else
+		rc = flusher_run(f, &fr, &counts, e);
+	flusher_free(f);
 	close(lock);
-	queue_close(&f.q);
-	return 0;
+	queue_close(&q);
+	return rc;
 }

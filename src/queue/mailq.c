@@ -32,6 +32,9 @@ print_entry(FILE *out, const struct queue_entry *qe, time_t now)
 	    qe->env.sender);
 	for (i = 0; i < qe->env.rcpts.n; i++)
 		fprintf(out, "    <%s>\n", qe->env.rcpts.v[i]);
+	if (qe->owner.known)
+		fprintf(out, "    owner: %s (uid %lld, pid %lld)\n",
+		    qe->owner.name, qe->owner.uid, qe->owner.pid);
 	if (qe->last_error != NULL) {
 		format_age(next, sizeof(next), (long long)(qe->next_try - now));
 		fprintf(out, "    attempts: %d, next in %s; last error: %s\n",
@@ -40,27 +43,25 @@ print_entry(FILE *out, const struct queue_entry *qe, time_t now)
 }
 
 int
-mailq_list(const struct settings *st, FILE *out, struct err *e)
+mailq_print(struct queue *q, FILE *out, const struct mailq_view *v,
+    struct err *e)
 {
-	struct queue q;
 	char **ids;
 	time_t now = time(NULL);
 	long long total = 0;
 	size_t i, n = 0;
 
-	if (queue_open(&q, st, e) < 0)
+	if (queue_ids(q, &ids, e) < 0)
 		return -1;
-	if (queue_ids(&q, &ids, e) < 0) {
-		queue_close(&q);
-		return -1;
-	}
 	for (i = 0; ids[i] != NULL; i++) {
 		struct queue_entry qe;
 		struct err le = { 0, "" };
 
-		if (queue_load(&q, ids[i], &qe, &le) < 0) {
-			fprintf(stderr, "mailout: %s\n", le.msg);
-		} else {
+		if (queue_load(q, ids[i], &qe, &le) < 0) {
+			if (!v->by_owner)
+				fprintf(stderr, "mailout: %s\n", le.msg);
+		} else if (!v->by_owner || (qe.owner.known &&
+		    qe.owner.uid == v->owner_uid)) {
 			if (n++ == 0)
 				fprintf(out, "%-25s  %6s  %10s  %s\n", "id", "age",
 				    "size", "sender / recipients");
@@ -73,8 +74,21 @@ mailq_list(const struct settings *st, FILE *out, struct err *e)
 		fprintf(out, "Mail queue is empty\n");
 	else
 		fprintf(out, "-- %zu message%s, %lld octets, in %s\n", n,
-		    n == 1 ? "" : "s", total, q.dir);
+		    n == 1 ? "" : "s", total, q->dir);
 	queue_ids_free(ids);
-	queue_close(&q);
 	return 0;
+}
+
+int
+mailq_list(const struct settings *st, FILE *out, struct err *e)
+{
+	struct mailq_view all = { false, 0 };
+	struct queue q;
+	int rc;
+
+	if (queue_open(&q, st, e) < 0)
+		return -1;
+	rc = mailq_print(&q, out, &all, e);
+	queue_close(&q);
+	return rc;
 }

@@ -366,7 +366,7 @@ copy_message(struct queue *q, struct queue_writer *w,
 }
 
 int
-queue_add(struct queue *q, struct queue_entry *qe,
+queue_add_locked(struct queue *q, struct queue_entry *qe,
     struct message_source *src, bool dot_ends, struct err *e)
 {
 	struct queue_writer w;
@@ -379,7 +379,18 @@ queue_add(struct queue *q, struct queue_entry *qe,
 	}
 	if (queue_commit(q, &w, qe, e) < 0)
 		return -1;
-	queue_unlock(w.fd);
+	return w.fd;
+}
+
+int
+queue_add(struct queue *q, struct queue_entry *qe,
+    struct message_source *src, bool dot_ends, struct err *e)
+{
+	int lock = queue_add_locked(q, qe, src, dot_ends, e);
+
+	if (lock < 0)
+		return -1;
+	queue_unlock(lock);
 	return 0;
 }
 

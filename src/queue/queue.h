@@ -89,6 +89,10 @@ void queue_close(struct queue *q);
 int queue_add(struct queue *q, struct queue_entry *qe,
     struct message_source *src, bool dot_ends, struct err *e);
 
+/* The same, the entry still locked: returns the lock (queue_unlock). */
+int queue_add_locked(struct queue *q, struct queue_entry *qe,
+    struct message_source *src, bool dot_ends, struct err *e);
+
 /*
  * The same in three steps, for a message that arrives in pieces: create
  * tmp.ID.msg under a new id, locked; write the message in wire form

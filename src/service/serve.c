@@ -13,6 +13,7 @@
 #include "config/sysdirs.h"
 #include "lib/trace.h"
 #include "service/listen.h"
+#include "service/relay.h"
 #include "service/serve.h"
 #include "service/submit.h"
 
@@ -106,12 +107,15 @@ setup(struct service *sv, const struct options *o,
 	sv->domain = sv->st.domain;
 	sv->size_max = SERVICE_SIZE_MAX;
 	sv->stop = &stopping;
+	if ((sv->relay = relay_new(sv)) == NULL)
+		return err_set(e, EX_OSERR, "out of memory");
 	return 0;
 }
 
 static void
 teardown(struct service *sv)
 {
+	relay_free(sv->relay);
 	queue_close(&sv->q);
 	conf_free(sv->cf);
 }
@@ -156,7 +160,9 @@ serve_loop(struct service *sv, const struct listeners *ls)
 		pfd[i].events = POLLIN;
 	}
 	while (!stopping) {
-		if (poll(pfd, ls->n, -1) < 0) {
+		int linger = relay_linger(sv->relay);
+
+		if (poll(pfd, ls->n, linger < 0 ? -1 : linger * 1000) < 0) {
 			if (errno != EINTR)
 				break;
 			continue;

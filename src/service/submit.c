@@ -6,7 +6,10 @@
 #include <strings.h>
 #include <time.h>
 
+#include "lib/xtext.h"
 #include "message/header.h"
+#include "queue/mailq.h"
+#include "service/relay.h"
 #include "service/submit.h"
 
 void
@@ -36,6 +39,7 @@ forget_transaction(struct submission *sub)
 	sub->profile = NULL;
 	sub->envid[0] = sub->dsn_notify[0] = '\0';
 	sub->dsn_return = NULL;
+	sub->queue_only = sub->noqueue = false;
 	queue_discard(&sub->sv->q, &sub->w);
 	sub->failed.code = 0;
 	sub->header_at = 0;
@@ -51,33 +55,6 @@ submission_free(struct submission *sub)
 
 /* ---- MAIL ---- */
 
-/* RFC 3461 4: xtext to text, "+HH" for an octet; printable ASCII only. */
-static int
-xtext_decode(const char *in, char *out, size_t n)
-{
-	size_t o = 0;
-	unsigned int c;
-
-	for (; *in != '\0'; in++) {
-		if (o + 1 >= n)
-			return -1;
-		if (*in == '+') {
-			if (!isxdigit((unsigned char)in[1]) ||
-			    !isxdigit((unsigned char)in[2]) ||
-			    sscanf(in + 1, "%2x", &c) != 1)
-				return -1;
-			in += 2;
-		} else {
-			c = (unsigned char)*in;
-		}
-		if (c < 0x20 || c > 0x7e)
-			return -1;
-		out[o++] = (char)c;
-	}
-	out[o] = '\0';
-	return 0;
-}
-
 static int
 bad_parameter(const struct command_param *pm, struct service_reply *r)
 {
@@ -86,10 +63,29 @@ bad_parameter(const struct command_param *pm, struct service_reply *r)
 	return -1;
 }
 
-/* One MAIL parameter (RFC 1870, 6152, 6531, 3461; XPROFILE). */
+/* The reply extension's parameters (submit.h), for local clients that
+ * were offered it. */
+static int
+service_parameter(struct submission *sub, const struct command_param *pm,
+    char *profile, size_t n, struct service_reply *r)
+{
+	if (strcmp(pm->name, "XPROFILE") == 0 && pm->value != NULL) {
+		if (xtext_decode(pm->value, profile, n) < 0 || *profile == '\0')
+			return bad_parameter(pm, r);
+	} else if (strcmp(pm->name, "XQUEUEONLY") == 0 && pm->value == NULL) {
+		sub->queue_only = true;
+	} else if (strcmp(pm->name, "XNOQUEUE") == 0 && pm->value == NULL) {
+		sub->noqueue = true;
+	} else {
+		return bad_parameter(pm, r);
+	}
+	return 0;
+}
+
+/* One MAIL parameter (RFC 1870, 6152, 6531, 3461), or the extension's. */
 static int
 mail_parameter(struct server *s, struct submission *sub,
-    const struct command_param *pm, const char **profile,
+    const struct command_param *pm, char *profile, size_t n,
     struct service_reply *r)
 {
 	const char *v = pm->value ? pm->value : "";
@@ -114,9 +110,8 @@ mail_parameter(struct server *s, struct submission *sub,
 	} else if (strcmp(pm->name, "ENVID") == 0) {
 		if (xtext_decode(v, sub->envid, sizeof(sub->envid)) < 0)
 			return bad_parameter(pm, r);
-	} else if (strcmp(pm->name, "XPROFILE") == 0 && s->domain != NULL &&
-	    pm->value != NULL) {
-		*profile = pm->value;
+	} else if (pm->name[0] == 'X' && s->domain != NULL) {
+		return service_parameter(sub, pm, profile, n, r);
 	} else if (strcmp(pm->name, "AUTH") != 0) {
 		return bad_parameter(pm, r);
 	}
@@ -150,16 +145,17 @@ submit_mail(struct server *s, const struct command *c,
     struct service_reply *r)
 {
 	struct submission *sub = s->ctx;
-	const char *profile = NULL;
+	char profile[COMMAND_LINE_MAX] = "";
 	int i;
 
 	forget_transaction(sub);
 	snprintf(sub->env.sender, sizeof(sub->env.sender), "%s", c->path);
 	for (i = 0; i < c->nparams; i++)
-		if (mail_parameter(s, sub, &c->params[i], &profile, r) < 0)
+		if (mail_parameter(s, sub, &c->params[i], profile,
+		    sizeof(profile), r) < 0)
 			return -1;
 	sub->env.needs_smtputf8 |= !addr_is_ascii(sub->env.sender);
-	return choose_profile(sub, profile, r);
+	return choose_profile(sub, *profile ? profile : NULL, r);
 }
 
 /* ---- RCPT ---- */
@@ -241,6 +237,11 @@ submit_rcpt(struct server *s, const struct command *c,
 			return -1;
 	if (expand(sub, c->path, &in.targets, r) < 0)
 		goto fail;
+	if (in.targets.n == 0) {
+		service_reply_set(r, 550, "5.1.1", "<%.256s>: its alias names "
+		    "no address", c->path);
+		goto fail;
+	}
 	if ((in.addr = strdup(c->path)) == NULL || (more = reallocarray(
 	    sub->rcpts, sub->nrcpts + 1, sizeof(*more))) == NULL) {
 		service_reply_set(r, 452, "4.3.0", "Out of memory");
@@ -366,10 +367,14 @@ submit_data_write(struct server *s, const char *buf, size_t len)
 	return 0;
 }
 
-/* The entry for the stored message. */
+/* The entry for the stored message; its recipients a copy of sub's,
+ * which stay the outcome's addresses while the relay changes the
+ * entry's. */
 static int
 fill_entry(struct submission *sub, struct queue_entry *qe, struct err *e)
 {
+	size_t i;
+
 	memset(qe, 0, sizeof(*qe));
 	qe->created = qe->next_try = time(NULL);
 	qe->owner = sub->owner;
@@ -377,7 +382,9 @@ fill_entry(struct submission *sub, struct queue_entry *qe, struct err *e)
 	    sub->env.sender);
 	qe->env.body = sub->env.body;
 	qe->env.needs_smtputf8 = sub->env.needs_smtputf8;
-	qe->env.rcpts = sub->env.rcpts;		/* lent, not copied */
+	for (i = 0; i < sub->env.rcpts.n; i++)
+		if (addr_list_add(&qe->env.rcpts, sub->env.rcpts.v[i], e) < 0)
+			return -1;
 	if (queue_entry_set(&qe->profile, sub->profile, e) < 0 ||
 	    queue_entry_set(&qe->envid, sub->envid[0] ? sub->envid : NULL,
 	    e) < 0 || queue_entry_set(&qe->message_id, sub->message_id[0] ?
@@ -390,14 +397,6 @@ fill_entry(struct submission *sub, struct queue_entry *qe, struct err *e)
 	    "dsn_return", sub->dsn_return, e) < 0)
 		return -1;
 	return 0;
-}
-
-/* The entry's recipients were lent by sub->env: take them back. */
-static void
-free_entry(struct queue_entry *qe)
-{
-	qe->env.rcpts = (struct addr_list){ 0 };
-	queue_entry_free(qe);
 }
 
 /* Every recipient gets the same reply. */
@@ -416,6 +415,7 @@ static void
 failure_reply(const struct err *e, struct service_reply *r)
 {
 	int code = atoi(e->msg);
+	char enhanced[sizeof(r->enhanced)];
 	const char *enh = strchr(e->msg, ' ');
 	const char *text = enh ? strchr(enh + 1, ' ') : NULL;
 
@@ -423,7 +423,81 @@ failure_reply(const struct err *e, struct service_reply *r)
 		service_reply_set(r, 451, "4.3.0", "%s", e->msg);
 		return;
 	}
-	service_reply_set(r, code, "", "%s", enh + 1);
+	snprintf(enhanced, sizeof(enhanced), "%.*s", (int)(text - enh - 1),
+	    enh + 1);
+	service_reply_set(r, code, enhanced, "%s", text + 1);
+}
+
+/* The service's log line for a message. */
+static void
+log_message(const struct submission *sub, const struct queue_entry *qe,
+    const struct outcome *o)
+{
+	fprintf(stderr, "mailout serve: %s: from %s (uid %lld, pid %lld): "
+	    "<%s>, %zu recipient%s, %lld octets: %zu sent, %zu refused, "
+	    "%zu queued\n", qe->id, sub->owner.name, sub->owner.uid,
+	    sub->owner.pid, sub->env.sender, o->n, o->n == 1 ? "" : "s",
+	    qe->size, outcome_count(o, RCPT_ACCEPTED),
+	    outcome_count(o, RCPT_REFUSED), o->n -
+	    outcome_count(o, RCPT_ACCEPTED) - outcome_count(o, RCPT_REFUSED));
+}
+
+/* With XNOQUEUE, what the relay kept goes: the client was told 4xx. */
+static void
+drop_kept(struct submission *sub, const struct queue_entry *qe,
+    const struct outcome *o)
+{
+	struct err e;
+
+	if (outcome_count(o, RCPT_ACCEPTED) + outcome_count(o, RCPT_REFUSED) <
+	    o->n && queue_remove(&sub->sv->q, qe->id, &e) < 0)
+		fprintf(stderr, "mailout serve: %s: %s\n", qe->id, e.msg);
+}
+
+/* The stored entry upstream now; one reply per recipient of the client
+ * (LMTP), or, over SMTP, "queued" at once and the relay after it, with
+ * failure notices as a flush sends them. */
+static void
+relay_and_reply(struct server *s, struct queue_entry *qe)
+{
+	struct submission *sub = s->ctx;
+	struct outcome o = { .n = sub->env.rcpts.n };
+	struct service_reply r;
+	size_t i;
+
+	if ((o.rcpts = calloc(o.n + 1, sizeof(*o.rcpts))) == NULL) {
+		service_reply_set(&r, 250, "2.0.0", "[queued %s connect] not "
+		    "tried now", qe->id);
+		reply_all(s, &r);
+		return;
+	}
+	for (i = 0; i < o.n; i++)
+		o.rcpts[i].addr = sub->env.rcpts.v[i];
+	if (!s->lmtp) {
+		service_reply_set(&r, 250, "2.0.0", "Queued as %s", qe->id);
+		reply_all(s, &r);
+		server_flush(s);
+	}
+	if (sub->sv->relay != NULL && !sub->queue_only) {
+		if (s->lmtp)
+			relay_send(sub->sv->relay, qe, &o);
+		else
+			flusher_send(sub->sv->relay->flusher, qe, &o, true);
+		if (sub->noqueue)
+			drop_kept(sub, qe, &o);
+	} else {
+		for (i = 0; i < o.n; i++)
+			o.rcpts[i].state = RCPT_QUEUED;
+		err_set(&o.session, EX_TEMPFAIL, "%s", sub->queue_only ?
+		    "not tried (-odq)" : "not tried now");
+	}
+	log_message(sub, qe, &o);
+	for (i = 0; s->lmtp && i < sub->nrcpts; i++) {
+		relay_reply(&o, &sub->rcpts[i].targets, qe->id, sub->noqueue,
+		    &r);
+		server_reply(s, &r);
+	}
+	free(o.rcpts);
 }
 
 static void
@@ -447,18 +521,11 @@ submit_data_end(struct server *s)
 		    "now");
 		reply_all(s, &r);
 	} else {
-		fprintf(stderr, "mailout serve: %s: from %s (uid %lld, pid "
-		    "%lld): <%s>, %zu recipient%s, %lld octets\n", qe.id,
-		    sub->owner.name, sub->owner.uid, sub->owner.pid,
-		    qe.env.sender, qe.env.rcpts.n,
-		    qe.env.rcpts.n == 1 ? "" : "s", qe.size);
-		service_reply_set(&r, 250, "2.0.0", "[queued %s data] not "
-		    "relayed yet", qe.id);
-		reply_all(s, &r);
+		relay_and_reply(s, &qe);
 	}
 	queue_unlock(sub->w.fd);
 	sub->w.fd = -1;
-	free_entry(&qe);
+	queue_entry_free(&qe);
 	forget_transaction(sub);
 }
 
@@ -468,20 +535,88 @@ submit_rset(struct server *s)
 	forget_transaction(s->ctx);
 }
 
+/* ---- XFLUSH, XQUEUE ---- */
+
+/* What the flush says goes to the client, a reply line each, and to
+ * the log. */
+static void
+say_to_client(void *arg, const char *line)
+{
+	struct server *s = arg;
+
+	fprintf(stderr, "mailout serve: %s\n", line);
+	server_reply_line(s, 250, false, "", line);
+	server_flush(s);
+}
+
+/* Root's entries are all of them: root is the administrator. */
+static bool
+sees_all(const struct submission *sub)
+{
+	return sub->owner.uid == 0;
+}
+
+/* mailout -q through the service: the caller's entries now, ignoring
+ * their backoff, each locked while it is sent. */
 static void
 submit_xflush(struct server *s, const struct command *c)
 {
+	struct submission *sub = s->ctx;
+	struct flush_request fr = { true, !sees_all(sub), sub->owner.uid,
+	    sub->sv->stop };
+	struct flush_counts counts;
 	struct service_reply r;
+	struct flusher *f;
+	struct err e = { 0, "" };
+	int rc = -1;
 
 	(void)c;
-	service_reply_set(&r, 502, "5.5.1", "Not yet");
+	if ((f = flusher_new(&sub->sv->q, &sub->sv->rq, say_to_client, s)) ==
+	    NULL)
+		err_set(&e, EX_OSERR, "out of memory");
+	else
+		rc = flusher_run(f, &fr, &counts, &e);
+	flusher_free(f);
+	if (rc < 0)
+		service_reply_set(&r, 451, "4.3.0", "Cannot flush the queue: %s",
+		    e.msg);
+	else
+		service_reply_set(&r, 250, "2.0.0", "Flushed: %zu done, %zu "
+		    "still queued, %zu being sent already", counts.done,
+		    counts.kept, counts.busy);
 	server_reply(s, &r);
 }
 
+static ssize_t
+write_text(void *cookie, const char *buf, size_t len)
+{
+	return server_text(cookie, buf, len) < 0 ? -1 : (ssize_t)len;
+}
+
+/* mailq through the service: the caller's entries (root: all, with
+ * their owners), as a text after the reply. */
 static void
 submit_xqueue(struct server *s, const struct command *c)
 {
-	submit_xflush(s, c);
+	struct submission *sub = s->ctx;
+	struct mailq_view v = { !sees_all(sub), sub->owner.uid };
+	cookie_io_functions_t io = { NULL, write_text, NULL, NULL };
+	struct service_reply r;
+	struct err e;
+	FILE *f;
+
+	(void)c;
+	if ((f = fopencookie(s, "w", io)) == NULL) {
+		service_reply_set(&r, 451, "4.3.0", "Out of memory");
+		server_reply(s, &r);
+		return;
+	}
+	service_reply_set(&r, 250, "2.0.0", "The queue follows, up to \".\"");
+	server_reply(s, &r);
+	if (mailq_print(&sub->sv->q, f, &v, &e) < 0)
+		fprintf(f, "mailout: %s\n", e.msg);
+	fclose(f);
+	server_text_end(s);
 }
 
 const struct server_ops submit_ops = {

@@ -17,6 +17,9 @@
  *   250 2.0.0 [queued ID STAGE] WHY  kept in the queue as ID: WHY is the
  *                                  upstream reply (CODE X.Y.Z text) or
  *                                  why the session ended
+ * and these MAIL parameters: XPROFILE=NAME (xtext: the client's -a),
+ * XQUEUEONLY (-odq: store, do not try now), XNOQUEUE (--no-queue: what
+ * cannot be sent now gets its 4xx, "[STAGE] text", and is not kept).
  */
 #ifndef MAILOUT_SUBMIT_H
 #define MAILOUT_SUBMIT_H
@@ -46,6 +49,8 @@ struct submission {
 	char envid[101];		/* ENVID=, decoded */
 	char dsn_notify[40];		/* NOTIFY= of the first RCPT */
 	const char *dsn_return;		/* RET= */
+	bool queue_only;		/* XQUEUEONLY: -odq, not tried now */
+	bool noqueue;			/* XNOQUEUE: --no-queue, 4xx not kept */
 	struct queue_writer w;
 	struct err failed;		/* why the message cannot be kept */
 	int header_at;			/* header_scan's */

@@ -166,6 +166,7 @@ connect_one(struct conn *c, const struct addrinfo *ai, const char *source,
 		goto fail;
 	if (connect(fd, ai->ai_addr, ai->ai_addrlen) < 0) {
 		if (errno != EINPROGRESS) {
+			c->connect_errno = errno;
 			err_set(e, EX_TEMPFAIL, "%s", strerror(errno));
 			goto fail;
 		}
@@ -175,6 +176,7 @@ connect_one(struct conn *c, const struct addrinfo *ai, const char *source,
 		if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &len) < 0)
 			soerr = errno;
 		if (soerr != 0) {
+			c->connect_errno = soerr;
 			err_set(e, EX_TEMPFAIL, "%s", strerror(soerr));
 			goto fail;
 		}

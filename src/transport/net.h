@@ -44,6 +44,7 @@ struct conn {
 	long long deadline;	/* monotonic ms by which the current reply is due */
 	long long session_deadline;	/* ... and the whole session ends */
 	bool timed_out;		/* a wait ran out of time */
+	int connect_errno;	/* why the last connect failed, 0 if it did not */
 	const struct conn_io *io;
 	void *io_ctx;		/* the transport's state (TLS session) */
 	/* How TLS starts when the protocol asks for it (STARTTLS) or the

@@ -237,6 +237,7 @@ direct_config() {
 	assert_success
 	assert_output ""
 	assert_equal "$stderr" ""
+	maildir_wait 1 "$EXIM_MAILDIR"
 	file=$(maildir_find_for someone@example.org "$EXIM_MAILDIR")
 	assert_equal "$(mail_header Return-path "$file")" "<$SVC_CALLER@example.org>"
 	assert_equal "$(mail_header From "$file")" "$SVC_CALLER@example.org"
@@ -468,4 +469,66 @@ via_fake() {
 	assert_equal "$stderr" "mailout: <a@example.org>: deferred at RCPT: 452 4.2.2 Mailbox full
 mailout: cannot connect to relay.example: Connection timed out
 mailout: queued as 20260101000000.0123456789 for 2 recipients; mailout -q sends it"
+}
+
+###########################################################################
+# The processes: workers, SIGTERM, socket activation, the periodic flush.
+
+@test "pool: a master and its workers; SIGTERM: 421 to a waiting client, all end, the socket goes" {
+	local client
+	[ "$(pgrep -c -P "$(service_pid)")" -ge 2 ]
+	lmtp_as "$SVC_CALLER" --idle 5 < <(printf '%s\n' "LHLO x") >"$BATS_TEST_TMPDIR/client" &
+	client=$!
+	sleep 0.5
+	service_stop
+	wait "$client"
+	run cat "$BATS_TEST_TMPDIR/client"
+	assert_line --index 2 "421 4.3.2 The service is shutting down"
+	[ ! -e "$SVC_SOCKET" ]
+	run tail -n 1 "$SVC_LOG"
+	assert_output "mailout serve: stopped"
+	service_start
+}
+
+@test "pool: when it starts, the service flushes what is due in its queue" {
+	sendmail_as "$SVC_CALLER" -odq -i someone@example.org
+	assert_success
+	[ -n "$(queue_entries)" ]
+	service_stop
+	service_start
+	maildir_wait 1 "$EXIM_MAILDIR" 10
+	[ -z "$(queue_entries)" ]
+}
+
+@test "pool: systemd's socket activation (LISTEN_FDS, LISTEN_PID): the socket it passes is used" {
+	local path=$SVC_DIR/run/activated
+	service_stop
+	# what systemd does: bind, then exec the service with the socket as fd 3
+	setpriv --reuid="$SVC_USER" --regid="$SVC_USER" --init-groups -- \
+		env -i PATH=/usr/bin:/bin python3 -c '
+import os, socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.bind(sys.argv[1]); os.chmod(sys.argv[1], 0o666); s.listen(16)
+if s.fileno() != 3:
+    os.dup2(s.fileno(), 3)
+os.set_inheritable(3, True)
+os.environ.update(LISTEN_FDS="1", LISTEN_PID=str(os.getpid()))
+os.execv(sys.argv[2], sys.argv[2:])' "$path" "$SVC_BIN" serve -C "$SVC_CONF" \
+		--queue-dir "$SVC_QUEUE" </dev/null >"$SVC_LOG" 2>&1 3>&- &
+	echo $! >"$SVC_DIR/service.pid"
+	for ((i = 0; i < 100; i++)); do
+		grep -q listening "$SVC_LOG" && break
+		sleep 0.05
+	done
+	run grep "listening" "$SVC_LOG"
+	assert_output --partial "listening on $path"
+	run --separate-stderr runuser -u "$SVC_CALLER" -- env -i PATH=/usr/bin:/bin \
+		MAILOUT_SERVICE="$path" "$SVC_BIN" -i someone@example.org <"$BATS_TEST_TMPDIR/message"
+	assert_success
+	maildir_wait 1 "$EXIM_MAILDIR"
+	service_stop
+	# systemd's socket: not the service's to remove
+	[ -S "$path" ]
+	rm -f "$path"
+	service_start
 }

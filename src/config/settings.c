@@ -18,6 +18,7 @@
 #define QUEUE_LIFETIME_MAX (365 * 24 * 3600L)
 #define TIMEOUT_MAX 86400
 #define SHOW_MAX 32		/* a number or word as dry-run shows it */
+#define WORKERS_MAX 256
 
 struct key;
 
@@ -53,6 +54,7 @@ settings_defaults(struct settings *st)
 	st->queue = true;
 	st->queue_lifetime = QUEUE_LIFETIME_DEFAULT;
 	st->syslog_facility = "mail";
+	st->service_workers = 16;
 }
 
 /* 'expected WHAT, got "VALUE"', the value quoted safely. */
@@ -213,12 +215,27 @@ parse_seconds(const struct key *k, void *field, const char *v,
 	return 0;
 }
 
+/* An int field shown as a number. */
 static const char *
 show_seconds(const struct key *k, const void *field, char *buf, size_t n)
 {
 	(void)k;
 	snprintf(buf, n, "%d", *(const int *)field);
 	return buf;
+}
+
+/* service_workers: the service's processes. */
+static int
+parse_workers(const struct key *k, void *field, const char *v,
+    struct err *e)
+{
+	long n;
+
+	(void)k;
+	if (parse_long(v, 1, WORKERS_MAX, &n) < 0)
+		return expected(e, "a number from 1 to 256", v);
+	*(int *)field = (int)n;
+	return 0;
 }
 
 /* A duration: seconds, or a number with s, m, h, d or w after it. */
@@ -397,6 +414,7 @@ static const struct type type_address = { parse_address, show_text };
 static const struct type type_fingerprint = { parse_fingerprint, show_text };
 static const struct type type_auth = { parse_auth, show_text };
 static const struct type type_seconds = { parse_seconds, show_seconds };
+static const struct type type_workers = { parse_workers, show_seconds };
 static const struct type type_duration = { parse_duration, show_duration };
 static const struct type type_boolean = { parse_boolean, show_boolean };
 static const struct type type_pair = { parse_pair, show_pair };
@@ -455,6 +473,7 @@ static const struct key keys[] = {
 	{ "queue_lifetime", &type_duration, F(queue_lifetime), NULL, NULL },
 	{ "log", &type_text, F(log), NULL, NULL },
 	{ "syslog_facility", &type_word, F(syslog_facility), facilities, NULL },
+	{ "service_workers", &type_workers, F(service_workers), NULL, NULL },
 };
 
 static const struct key *

@@ -65,6 +65,9 @@ struct settings {
 	long queue_lifetime;		/* seconds */
 	const char *log;		/* log file, "syslog" or NULL */
 	const char *syslog_facility;
+
+	/* the mailout service's (mailout serve), from its [defaults] */
+	int service_workers;		/* processes serving clients, at most */
 };
 
 /* A setting given outside the configuration files, by an option of the

@@ -78,6 +78,7 @@ listen_inherited(struct listeners *ls, struct err *e)
 {
 	const char *pid = getenv("LISTEN_PID"), *fds = getenv("LISTEN_FDS");
 	char name[128];
+	struct stat sb;
 	long n, i;
 	bool local;
 
@@ -91,9 +92,10 @@ listen_inherited(struct listeners *ls, struct err *e)
 	for (i = 0; i < n; i++) {
 		int fd = SD_LISTEN_FDS_START + (int)i;
 
-		if (fcntl(fd, F_SETFD, FD_CLOEXEC) < 0)
-			return err_set(e, EX_OSERR, "socket activation: fd %d: "
-			    "%s", fd, strerror(errno));
+		if (fstat(fd, &sb) < 0 || !S_ISSOCK(sb.st_mode) ||
+		    fcntl(fd, F_SETFD, FD_CLOEXEC) < 0)
+			return err_set(e, EX_OSERR, "socket activation: fd %d "
+			    "is not a socket", fd);
 		socket_name(fd, name, sizeof(name), &local);
 		if (add(ls, fd, local, name, e) < 0)
 			return -1;

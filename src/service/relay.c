@@ -7,8 +7,8 @@
 
 #include "service/relay.h"
 
-static void
-say_log(void *arg, const char *line)
+void
+relay_log(void *arg, const char *line)
 {
 	(void)arg;
 	fprintf(stderr, "mailout serve: %s\n", line);
@@ -21,7 +21,7 @@ relay_new(struct service *sv)
 
 	if (r == NULL)
 		return NULL;
-	if ((r->flusher = flusher_new(&sv->q, &sv->rq, say_log, NULL)) ==
+	if ((r->flusher = flusher_new(&sv->q, &sv->rq, relay_log, NULL)) ==
 	    NULL) {
 		free(r);
 		return NULL;

@@ -23,6 +23,9 @@ struct relay {
 	time_t last_used;	/* when the session last sent; 0: none open */
 };
 
+/* A line of the flush (flush_say) for the service's log: stderr. */
+void relay_log(void *arg, const char *line);
+
 /* Log lines go to the service's stderr. NULL when out of memory. */
 struct relay *relay_new(struct service *sv);
 void relay_free(struct relay *r);

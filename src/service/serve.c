@@ -1,8 +1,5 @@
-/* serve.c — mailout serve: set-up, signals, sessions. */
-#include <errno.h>
+/* serve.c — mailout serve: its set-up, then the pool of processes. */
 #include <limits.h>
-#include <poll.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,36 +8,9 @@
 #include "config.h"
 #include "config/hostname.h"
 #include "config/sysdirs.h"
-#include "lib/trace.h"
 #include "service/listen.h"
-#include "service/relay.h"
+#include "service/pool.h"
 #include "service/serve.h"
-#include "service/submit.h"
-
-static volatile sig_atomic_t stopping;
-
-static void
-on_stop(int sig)
-{
-	(void)sig;
-	stopping = 1;
-}
-
-/* SIGTERM and SIGINT end the service after the command in progress;
- * no SA_RESTART, so that a wait ends and sees the flag. */
-static void
-catch_signals(void)
-{
-	struct sigaction sa;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_stop;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	sa.sa_handler = SIG_IGN;
-	sigaction(SIGPIPE, &sa, NULL);
-}
 
 /* ---- set-up ---- */
 
@@ -106,71 +76,14 @@ setup(struct service *sv, const struct options *o,
 		sv->st.domain = sv->hostname;
 	sv->domain = sv->st.domain;
 	sv->size_max = SERVICE_SIZE_MAX;
-	sv->stop = &stopping;
-	if ((sv->relay = relay_new(sv)) == NULL)
-		return err_set(e, EX_OSERR, "out of memory");
 	return 0;
 }
 
 static void
 teardown(struct service *sv)
 {
-	relay_free(sv->relay);
 	queue_close(&sv->q);
 	conf_free(sv->cf);
-}
-
-/* ---- sessions ---- */
-
-/* One client, from its greeting to its end. */
-static void
-serve_client(struct service *sv, const struct listener *l)
-{
-	struct submission sub;
-	struct server s;
-	struct err e;
-	int fd;
-
-	submission_init(&sub, sv);
-	if (listen_accept(l, &fd, &sub.owner, sub.peer, sizeof(sub.peer),
-	    &e) < 0) {
-		if (e.code != EX_TEMPFAIL)
-			fprintf(stderr, "mailout serve: %s\n", e.msg);
-		return;
-	}
-	server_init(&s, fd, l->local, sv->st.timeout, &submit_ops, &sub);
-	s.hostname = sv->hostname;
-	s.domain = l->local ? sv->domain : NULL;
-	s.size_max = sv->size_max;
-	s.stop = sv->stop;
-	server_run(&s);
-	server_close(&s);
-	submission_free(&sub);
-}
-
-/* Wait for a client on any listener; serve it. */
-static void
-serve_loop(struct service *sv, const struct listeners *ls)
-{
-	struct pollfd pfd[LISTEN_MAX];
-	size_t i;
-
-	for (i = 0; i < ls->n; i++) {
-		pfd[i].fd = ls->v[i].fd;
-		pfd[i].events = POLLIN;
-	}
-	while (!stopping) {
-		int linger = relay_linger(sv->relay);
-
-		if (poll(pfd, ls->n, linger < 0 ? -1 : linger * 1000) < 0) {
-			if (errno != EINTR)
-				break;
-			continue;
-		}
-		for (i = 0; i < ls->n && !stopping; i++)
-			if (pfd[i].revents & POLLIN)
-				serve_client(sv, &ls->v[i]);
-	}
 }
 
 static int
@@ -193,7 +106,7 @@ serve_main(const struct options *o)
 	struct listeners ls;
 	struct service sv;
 	struct err e = { 0, "" };
-	int nkept;
+	int nkept, rc;
 
 	if (geteuid() == 0) {
 		err_set(&e, EX_USAGE, "serve: refusing to run as root: the "
@@ -206,16 +119,16 @@ serve_main(const struct options *o)
 	if (choose_config(o, sysfile, sizeof(sysfile), &config, &e) < 0 ||
 	    setup(&sv, o, kept, nkept, config, &e) < 0)
 		return err_report(&e);
-	catch_signals();
+	pool_signals(&sv);
 	if (open_listeners(&ls, socket, &e) < 0) {
 		teardown(&sv);
 		return err_report(&e);
 	}
 	fprintf(stderr, "mailout serve: listening on %s; queue %s\n",
 	    ls.v[0].name, sv.q.dir);
-	serve_loop(&sv, &ls);
+	rc = pool_run(&sv, &ls, &e);
 	fprintf(stderr, "mailout serve: stopped\n");
 	listen_close(&ls);
 	teardown(&sv);
-	return EX_OK;
+	return rc < 0 ? err_report(&e) : EX_OK;
 }

@@ -16,8 +16,10 @@
 # service_config LINE...   rewrite SVC_CONF with these lines
 # service_start [ARGS...]  start mailout serve as SVC_USER (-C SVC_CONF
 #     --queue-dir SVC_QUEUE --socket SVC_SOCKET, then ARGS) and wait for its
-#     socket; SVC_PID, its log SVC_LOG
+#     socket; its log SVC_LOG
+# service_pid              the master's pid
 # service_stop             SIGTERM, and wait for it to end
+# service_kill9            SIGKILL to it and all its children
 # as_user USER CMD...      run CMD as USER with HOME unset and the
 #     environment of a cron job (PATH, MAILOUT_SERVICE=SVC_SOCKET)
 # send_as USER ARGS...     as_user USER SVC_BIN ARGS..., the message on
@@ -66,25 +68,60 @@ service_start() {
 	local i
 	: >"$SVC_LOG"
 	chmod 644 "$SVC_LOG"
-	# the log is written by the service user through its stderr
-	runuser -u "$SVC_USER" -- env -i PATH=/usr/bin:/bin \
-		"$SVC_BIN" serve -C "$SVC_CONF" --queue-dir "$SVC_QUEUE" \
+	# the log is written by the service user through its stderr; setsid
+	# and setpriv exec, so that the pid is the service's master itself,
+	# the leader of a process group of its own (service_kill9)
+	setsid setpriv --reuid="$SVC_USER" --regid="$SVC_USER" --init-groups -- \
+		env -i PATH=/usr/bin:/bin "$SVC_BIN" serve -C "$SVC_CONF" --queue-dir "$SVC_QUEUE" \
 		--socket "$SVC_SOCKET" "$@" </dev/null >>"$SVC_LOG" 2>&1 3>&- &
-	SVC_PID=$!
-	export SVC_PID
+	echo $! >"$SVC_DIR/service.pid"
 	for ((i = 0; i < 200; i++)); do
 		[ -S "$SVC_SOCKET" ] && grep -q listening "$SVC_LOG" && return 0
-		kill -0 "$SVC_PID" 2>/dev/null || break
+		kill -0 "$(service_pid)" 2>/dev/null || break
 		sleep 0.05
 	done
 	fail "mailout serve did not start: $(cat "$SVC_LOG")"
 }
 
+# The master's pid: a test may have restarted the service since
+# setup_file.
+service_pid() {
+	cat "$SVC_DIR/service.pid" 2>/dev/null
+}
+
+# (it may have been started by another shell: setup_file's)
 service_stop() {
-	[ -n "${SVC_PID:-}" ] || return 0
-	kill -TERM "$SVC_PID" 2>/dev/null || :
-	wait "$SVC_PID" 2>/dev/null || :
-	unset SVC_PID
+	local i pid
+	pid=$(service_pid) || return 0
+	kill -TERM "$pid" 2>/dev/null || :
+	for ((i = 0; i < 600; i++)); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.05
+	done
+	wait "$pid" 2>/dev/null || :
+	rm -f "$SVC_DIR/service.pid"
+	service_check_log
+}
+
+# service_check_log: the sanitizers found nothing in the service.
+service_check_log() {
+	if grep -q "Sanitizer" "$SVC_LOG" 2>/dev/null; then
+		fail "the service's log: $(cat "$SVC_LOG")"
+	fi
+}
+
+# service_kill9: SIGKILL to the service's master and every child of it,
+# at once (a crash, or systemd's last word).
+service_kill9() {
+	local i pid
+	pid=$(service_pid) || return 0
+	kill -9 -- "-$pid" 2>/dev/null || :
+	for ((i = 0; i < 200; i++)); do
+		pgrep -g "$pid" >/dev/null || break
+		sleep 0.02
+	done
+	wait "$pid" 2>/dev/null || :
+	rm -f "$SVC_DIR/service.pid"
 }
 
 service_teardown_file() {

@@ -68,14 +68,6 @@ queued_count() {
 	done | wc -l
 }
 
-exim_wait_idle() {
-	local deadline=$((SECONDS + 60))
-	while [ -n "$(find "$EXIM_DIR/spool/input" -type f 2>/dev/null)" ]; do
-		[ $SECONDS -lt $deadline ] || fail "Exim still has messages in its spool after 60s"
-		sleep 0.1
-	done
-}
-
 @test "200 callers at once: all served, each message delivered once, none queued" {
 	local n bad=0 started=$SECONDS
 	for ((n = 1; n <= 200; n++)); do message "$n"; done

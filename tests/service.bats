@@ -532,3 +532,59 @@ os.execv(sys.argv[2], sys.argv[2:])' "$path" "$SVC_BIN" serve -C "$SVC_CONF" \
 	rm -f "$path"
 	service_start
 }
+
+###########################################################################
+# -q and mailq through the service, and what one user cannot do or see.
+
+@test "privacy: mailq shows a user their own entries; root sees all, with their owners" {
+	sendmail_as "$SVC_CALLER" -odq -i a@example.org
+	sendmail_as "$SVC_OTHER" -odq -i b@example.org
+	run as_user "$SVC_CALLER" "$SVC_BIN" -bp
+	assert_line --partial "<a@example.org>"
+	refute_line --partial "<b@example.org>"
+	refute_line --partial "$SVC_OTHER"
+	assert_line --regexp '^-- 1 message, [0-9]+ octets, in '
+	ln -sf mailout "$SVC_DIR/bin/mailq"
+	run as_user "$SVC_OTHER" "$SVC_DIR/bin/mailq"
+	assert_line --partial "<b@example.org>"
+	refute_line --partial "<a@example.org>"
+	run env -u MAILOUT_CONFIG MAILOUT_SERVICE="$SVC_SOCKET" "$MAILOUT" -bp
+	assert_success
+	assert_line --partial "<a@example.org>"
+	assert_line --partial "<b@example.org>"
+	assert_line --regexp "^    owner: $SVC_CALLER \\(uid [0-9]+, pid [0-9]+\\)\$"
+	assert_line --regexp "^    owner: $SVC_OTHER \\(uid [0-9]+, pid [0-9]+\\)\$"
+}
+
+@test "privacy: -q flushes the caller's own entries; a refusal on the way is said, and the sender notified" {
+	local id
+	sendmail_as "$SVC_CALLER" -odq -i nouser@example.org
+	sendmail_as "$SVC_OTHER" -odq -i other@example.org
+	id=$(grep -l "^owner $(id -u "$SVC_CALLER") " "$SVC_QUEUE"/*.env)
+	id=$(basename "$id" .env)
+	run --separate-stderr as_user "$SVC_CALLER" "$SVC_BIN" -q
+	assert_success
+	assert_equal "$stderr" "mailout: $id: <nouser@example.org>: refused: 550 5.1.1 No such user"
+	# the failure notice to the caller; the other user's entry stays
+	maildir_wait 1 "$EXIM_MAILDIR"
+	found=$(maildir_find_for "$SVC_CALLER@example.org" "$EXIM_MAILDIR")
+	assert_equal "$(queue_entries | wc -l)" 1
+	grep -q "^owner $(id -u "$SVC_OTHER") " "$SVC_QUEUE"/*.env
+}
+
+@test "privacy: a user cannot read the service's configuration or the queue, nor name a file or a host" {
+	run as_user "$SVC_CALLER" cat "$SVC_CONF"
+	assert_failure
+	run as_user "$SVC_CALLER" ls "$SVC_QUEUE"
+	assert_failure
+	run as_user "$SVC_CALLER" "$SVC_BIN" -C "$SVC_CONF" --dry-run a@example.org </dev/null
+	assert_failure 78
+	assert_output --partial "Permission denied"
+	# MAIL takes no parameter that would name a file, host or command
+	lmtp "LHLO x" "MAIL FROM:<a@example.org> HOST=evil.example" \
+		"MAIL FROM:<a@example.org> XPROFILE=../../etc/passwd" \
+		"MAIL FROM:<a@example.org> XCONFIG=/etc/shadow" "QUIT"
+	assert_line --index 2 "555 5.5.4 Unsupported parameter HOST"
+	assert_line --index 3 "550 5.7.1 No profile \"../../etc/passwd\" in the service's configuration"
+	assert_line --index 4 "555 5.5.4 Unsupported parameter XCONFIG"
+}

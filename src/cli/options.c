@@ -48,6 +48,7 @@ static const struct option long_options[] = {
 	{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
 	{ "flush", optional_argument, NULL, OPT_FLUSH },
 	{ "vrfy", no_argument, NULL, OPT_VRFY },
+	{ "listen", required_argument, NULL, OPT_SETTING },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -76,6 +77,7 @@ static const struct {
 	{ "password-command", "password_command", NULL },
 	{ "N", "dsn_notify", NULL },	/* sendmail's -N and -R */
 	{ "R", "dsn_return", NULL },
+	{ "listen", "listen", NULL },	/* mailout serve's */
 };
 
 _Static_assert(nitems(setting_options) <= CLI_SETTINGS_MAX,

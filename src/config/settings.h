@@ -66,7 +66,14 @@ struct settings {
 	const char *log;		/* log file, "syslog" or NULL */
 	const char *syslog_facility;
 
-	/* the mailout service's (mailout serve), from its [defaults] */
+	/* the mailout service's policy (mailout serve) */
+	bool allow_from_override;	/* any envelope sender; off: only
+					 * user@domain and allowed_from */
+	const char *allowed_from;	/* patterns, with the override off */
+	/* and the service's own, only in [defaults] */
+	int rate_limit;			/* messages a minute per user; 0: any */
+	const char *listen;		/* "ADDR:PORT, ..." for SMTP on TCP */
+	const char *listen_allow;	/* networks beyond loopback */
 	int service_workers;		/* processes serving clients, at most */
 };
 
@@ -88,6 +95,9 @@ void settings_defaults(struct settings *st);
 
 /* Whether key is a setting of mailout.conf(5) (host, port, ...). */
 bool settings_key_exists(const char *key);
+
+/* Whether key belongs in [defaults] only: the service's own keys. */
+bool settings_key_defaults_only(const char *key);
 
 /*
  * Parse value as the setting key and store it in st: the one parser of

@@ -1,6 +1,7 @@
 /* listen.c — the service's sockets: systemd's, or bound here; accept. */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <netdb.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <netinet/in.h>
@@ -13,6 +14,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "config/lists.h"
 #include "service/listen.h"
 
 #define SD_LISTEN_FDS_START 3
@@ -174,6 +176,221 @@ listen_unix(struct listeners *ls, const char *path, struct err *e)
 	return add(ls, fd, true, path, e);
 }
 
+/* ---- TCP ---- */
+
+/* "ADDR:PORT" (IPv4) or "[ADDR]:PORT" (IPv6), numeric, into ss. */
+static int
+parse_address(const char *item, struct sockaddr_storage *ss,
+    socklen_t *len)
+{
+	char host[INET6_ADDRSTRLEN + 2];
+	const char *colon, *h = item;
+	size_t hlen;
+	long port;
+	char *end;
+
+	if (*item == '[') {
+		h = item + 1;
+		colon = strchr(item, ']');
+		if (colon == NULL || colon[1] != ':')
+			return -1;
+		hlen = (size_t)(colon - h);
+		colon++;
+	} else if ((colon = strrchr(item, ':')) == NULL ||
+	    memchr(item, ':', (size_t)(colon - item)) != NULL) {
+		return -1;
+	} else {
+		hlen = (size_t)(colon - item);
+	}
+	port = strtol(colon + 1, &end, 10);
+	if (hlen == 0 || hlen >= sizeof(host) || *end != '\0' || port < 1 ||
+	    port > 65535 || colon[1] < '0' || colon[1] > '9')
+		return -1;
+	memcpy(host, h, hlen);
+	host[hlen] = '\0';
+	memset(ss, 0, sizeof(*ss));
+	if (*item != '[' && inet_pton(AF_INET, host,
+	    &((struct sockaddr_in *)ss)->sin_addr) == 1) {
+		ss->ss_family = AF_INET;
+		((struct sockaddr_in *)ss)->sin_port = htons((uint16_t)port);
+		*len = sizeof(struct sockaddr_in);
+		return 0;
+	}
+	if (*item == '[' && inet_pton(AF_INET6, host,
+	    &((struct sockaddr_in6 *)ss)->sin6_addr) == 1) {
+		ss->ss_family = AF_INET6;
+		((struct sockaddr_in6 *)ss)->sin6_port = htons((uint16_t)port);
+		*len = sizeof(struct sockaddr_in6);
+		return 0;
+	}
+	return -1;
+}
+
+int
+listen_address_check(const char *item)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+
+	return parse_address(item, &ss, &len);
+}
+
+/* A network: an address and how many of its leading bits count. */
+struct network {
+	int family;
+	unsigned char bytes[16];
+	int bits;
+};
+
+/* "ADDR" or "ADDR/BITS", IPv4 or IPv6. */
+static int
+parse_network(const char *item, struct network *net)
+{
+	char addr[INET6_ADDRSTRLEN];
+	const char *slash = strchr(item, '/');
+	size_t alen = slash ? (size_t)(slash - item) : strlen(item);
+	char *end;
+	long bits;
+
+	if (alen == 0 || alen >= sizeof(addr))
+		return -1;
+	memcpy(addr, item, alen);
+	addr[alen] = '\0';
+	memset(net, 0, sizeof(*net));
+	if (inet_pton(AF_INET, addr, net->bytes) == 1)
+		net->family = AF_INET;
+	else if (inet_pton(AF_INET6, addr, net->bytes) == 1)
+		net->family = AF_INET6;
+	else
+		return -1;
+	bits = net->family == AF_INET ? 32 : 128;
+	if (slash != NULL) {
+		long max = bits;
+
+		bits = strtol(slash + 1, &end, 10);
+		if (slash[1] < '0' || slash[1] > '9' || *end != '\0' ||
+		    bits > max)
+			return -1;
+	}
+	net->bits = (int)bits;
+	return 0;
+}
+
+int
+listen_network_check(const char *item)
+{
+	struct network net;
+
+	return parse_network(item, &net);
+}
+
+/* The peer's address as a network of all its bits; an IPv4 address
+ * that came over IPv6 (::ffff:a.b.c.d) as IPv4. */
+static void
+peer_network(const struct sockaddr_storage *ss, struct network *net)
+{
+	memset(net, 0, sizeof(*net));
+	if (ss->ss_family == AF_INET) {
+		net->family = AF_INET;
+		net->bits = 32;
+		memcpy(net->bytes, &((const struct sockaddr_in *)ss)->sin_addr,
+		    4);
+		return;
+	}
+	net->family = AF_INET6;
+	net->bits = 128;
+	memcpy(net->bytes, &((const struct sockaddr_in6 *)ss)->sin6_addr, 16);
+	if (IN6_IS_ADDR_V4MAPPED((const struct in6_addr *)net->bytes)) {
+		net->family = AF_INET;
+		net->bits = 32;
+		memmove(net->bytes, net->bytes + 12, 4);
+	}
+}
+
+static bool
+in_network(const struct network *addr, const struct network *net)
+{
+	int full = net->bits / 8, rest = net->bits % 8;
+
+	if (addr->family != net->family ||
+	    memcmp(addr->bytes, net->bytes, (size_t)full) != 0)
+		return false;
+	return rest == 0 || ((addr->bytes[full] ^ net->bytes[full]) &
+	    (0xff << (8 - rest))) == 0;
+}
+
+static bool
+is_loopback(const struct network *addr)
+{
+	static const unsigned char v6[16] = { [15] = 1 };
+
+	return addr->family == AF_INET ? addr->bytes[0] == 127 :
+	    memcmp(addr->bytes, v6, 16) == 0;
+}
+
+/* Loopback, or in one of the networks of allow. */
+static bool
+allowed_peer(const struct sockaddr_storage *ss, const char *allow)
+{
+	char item[LIST_ITEM_MAX];
+	struct network peer, net;
+
+	peer_network(ss, &peer);
+	if (is_loopback(&peer))
+		return true;
+	while (allow != NULL && list_next(&allow, item, sizeof(item)))
+		if (parse_network(item, &net) == 0 && in_network(&peer, &net))
+			return true;
+	return false;
+}
+
+static int
+bind_tcp(struct listeners *ls, const char *item, const char *allow,
+    struct err *e)
+{
+	struct sockaddr_storage ss;
+	struct network addr;
+	socklen_t len;
+	int fd, one = 1;
+
+	if (parse_address(item, &ss, &len) < 0)
+		return err_set(e, EX_CONFIG, "listen: expected ADDRESS:PORT, "
+		    "got \"%s\"", item);
+	peer_network(&ss, &addr);
+	if (!is_loopback(&addr) && (allow == NULL || *allow == '\0'))
+		return err_set(e, EX_CONFIG, "listen = %s is not a loopback "
+		    "address: set listen_allow to the networks that may use "
+		    "it", item);
+	if ((fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
+		return err_set(e, EX_OSERR, "socket: %s", strerror(errno));
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(fd, (struct sockaddr *)&ss, len) < 0 ||
+	    listen(fd, LISTEN_BACKLOG) < 0) {
+		err_set(e, EX_CANTCREAT, "cannot listen on %s: %s", item,
+		    strerror(errno));
+		close(fd);
+		return -1;
+	}
+	if (add(ls, fd, false, item, e) < 0)
+		return -1;
+	ls->v[ls->n - 1].allow = allow;
+	return 0;
+}
+
+int
+listen_tcp(struct listeners *ls, const char *list, const char *allow,
+    struct err *e)
+{
+	char item[LIST_ITEM_MAX];
+
+	while (list != NULL && list_next(&list, item, sizeof(item)))
+		if (bind_tcp(ls, item, allow, e) < 0)
+			return -1;
+	return 0;
+}
+
+/* ---- accepting ---- */
+
 /* uid, gid and pid of the process at the other end of a unix socket. */
 static int
 peer_credentials(int fd, struct queue_owner *owner, struct err *e)
@@ -210,7 +427,7 @@ peer_address(const struct sockaddr_storage *ss, char *peer, size_t n)
 
 int
 listen_accept(const struct listener *l, int *fd, struct queue_owner *owner,
-    char *peer, size_t n, struct err *e)
+    char *peer, size_t n, bool *allowed, struct err *e)
 {
 	struct sockaddr_storage ss;
 	socklen_t len = sizeof(ss);
@@ -222,6 +439,7 @@ listen_accept(const struct listener *l, int *fd, struct queue_owner *owner,
 		return err_set(e, errno == EAGAIN || errno == EINTR ||
 		    errno == ECONNABORTED ? EX_TEMPFAIL : EX_OSERR,
 		    "accept on %s: %s", l->name, strerror(errno));
+	*allowed = true;
 	if (l->local) {
 		snprintf(peer, n, "local");
 		if (peer_credentials(*fd, owner, e) == 0)
@@ -230,6 +448,7 @@ listen_accept(const struct listener *l, int *fd, struct queue_owner *owner,
 		return -1;
 	}
 	peer_address(&ss, peer, n);
+	*allowed = allowed_peer(&ss, l->allow);
 	owner->known = true;
 	owner->uid = owner->gid = owner->pid = -1;
 	snprintf(owner->name, sizeof(owner->name), "tcp:%s", peer);

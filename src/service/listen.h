@@ -27,6 +27,7 @@ struct listener {
 	int fd;
 	bool local;		/* a unix socket: LMTP, SO_PEERCRED */
 	char name[128];		/* the path or ADDR:PORT, for messages */
+	const char *allow;	/* TCP: listen_allow (loopback always) */
 };
 
 struct listeners {
@@ -41,12 +42,26 @@ int listen_inherited(struct listeners *ls, struct err *e);
 /* Bind the unix socket at path. */
 int listen_unix(struct listeners *ls, const char *path, struct err *e);
 
+/*
+ * The TCP listeners of list ("ADDR:PORT, ...", numeric: 127.0.0.1:2525,
+ * [::1]:2525): SMTP. An address that is not loopback needs allow (the
+ * networks that may connect, listen_allow): without it, EX_CONFIG.
+ */
+int listen_tcp(struct listeners *ls, const char *list, const char *allow,
+    struct err *e);
+
+/* One item of listen or of listen_allow, checked: 0 or -1. */
+int listen_address_check(const char *item);
+int listen_network_check(const char *item);
+
 /* One client from l, non-blocking wait already done by the caller:
  * *fd its socket; for a unix socket its uid, gid and pid (never what
  * the client says), for TCP its address in owner->name ("tcp:ADDR")
- * and peer. Returns 0, or -1 (EX_TEMPFAIL when another took it). */
+ * and peer, and *allowed whether it is loopback or in l->allow.
+ * Returns 0, or -1 (EX_TEMPFAIL when another took it). */
 int listen_accept(const struct listener *l, int *fd,
-    struct queue_owner *owner, char *peer, size_t n, struct err *e);
+    struct queue_owner *owner, char *peer, size_t n, bool *allowed,
+    struct err *e);
 
 /* Close every socket; a unix socket bound here is unlinked. */
 void listen_close(struct listeners *ls);

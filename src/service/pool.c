@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "service/policy.h"
 #include "service/pool.h"
 #include "service/relay.h"
 #include "service/submit.h"
@@ -92,11 +93,12 @@ serve_client(struct pool *p, int slot, const struct listener *l)
 	struct submission sub;
 	struct server s;
 	struct err e;
+	bool allowed;
 	int fd;
 
 	submission_init(&sub, sv);
 	if (listen_accept(l, &fd, &sub.owner, sub.peer, sizeof(sub.peer),
-	    &e) < 0) {
+	    &allowed, &e) < 0) {
 		if (e.code != EX_TEMPFAIL)	/* another worker took it */
 			fprintf(stderr, "mailout serve: %s\n", e.msg);
 		return;
@@ -108,7 +110,13 @@ serve_client(struct pool *p, int slot, const struct listener *l)
 	s.domain = l->local ? sv->domain : NULL;
 	s.size_max = sv->size_max;
 	s.stop = sv->stop;
-	server_run(&s);
+	if (allowed) {
+		server_run(&s);
+	} else {
+		fprintf(stderr, "mailout serve: %s: not in listen_allow\n",
+		    sub.peer);
+		server_refuse(&s);
+	}
 	server_close(&s);
 	submission_free(&sub);
 	p->board->busy[slot] = 0;
@@ -306,12 +314,19 @@ pool_run(struct service *sv, const struct listeners *ls, struct err *e)
 	p.max = sv->st.service_workers < POOL_MIN ? POOL_MIN :
 	    sv->st.service_workers;
 	p.master = getpid();
+	/* no rate table: no limit, rather than no service */
+	if ((sv->rates = rate_table_new()) == NULL && sv->st.rate_limit > 0)
+		fprintf(stderr, "mailout serve: no rate_limit: cannot share "
+		    "a table among the workers\n");
 	p.board = mmap(NULL, sizeof(*p.board), PROT_READ | PROT_WRITE,
 	    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	if (p.board == MAP_FAILED)
+	if (p.board == MAP_FAILED) {
+		rate_table_free(sv->rates);
 		return err_set(e, EX_OSERR, "mmap: %s", strerror(errno));
+	}
 	if (pipe2(p.wake, O_CLOEXEC | O_NONBLOCK) < 0) {
 		munmap(p.board, sizeof(*p.board));
+		rate_table_free(sv->rates);
 		return err_set(e, EX_OSERR, "pipe: %s", strerror(errno));
 	}
 	wake_fd = p.wake[1];
@@ -321,5 +336,7 @@ pool_run(struct service *sv, const struct listeners *ls, struct err *e)
 	close(p.wake[0]);
 	close(p.wake[1]);
 	munmap(p.board, sizeof(*p.board));
+	rate_table_free(sv->rates);
+	sv->rates = NULL;
 	return 0;
 }

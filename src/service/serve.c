@@ -86,15 +86,24 @@ teardown(struct service *sv)
 	conf_free(sv->cf);
 }
 
+/* systemd's sockets; else the unix socket and the TCP listeners
+ * (listen, --listen). */
 static int
-open_listeners(struct listeners *ls, const char *socket, struct err *e)
+open_listeners(struct listeners *ls, const char *socket,
+    const struct settings *st, struct err *e)
 {
+	size_t i;
+
 	memset(ls, 0, sizeof(*ls));
 	if (listen_inherited(ls, e) < 0)
 		return -1;
+	for (i = 0; i < ls->n; i++)
+		ls->v[i].allow = st->listen_allow;
 	if (ls->n > 0)
 		return 0;
-	return listen_unix(ls, socket ? socket : sysdirs_service_socket(), e);
+	if (listen_unix(ls, socket ? socket : sysdirs_service_socket(), e) < 0)
+		return -1;
+	return listen_tcp(ls, st->listen, st->listen_allow, e);
 }
 
 int
@@ -107,6 +116,7 @@ serve_main(const struct options *o)
 	struct service sv;
 	struct err e = { 0, "" };
 	int nkept, rc;
+	size_t i;
 
 	if (geteuid() == 0) {
 		err_set(&e, EX_USAGE, "serve: refusing to run as root: the "
@@ -120,12 +130,15 @@ serve_main(const struct options *o)
 	    setup(&sv, o, kept, nkept, config, &e) < 0)
 		return err_report(&e);
 	pool_signals(&sv);
-	if (open_listeners(&ls, socket, &e) < 0) {
+	if (open_listeners(&ls, socket, &sv.st, &e) < 0) {
+		listen_close(&ls);
 		teardown(&sv);
 		return err_report(&e);
 	}
-	fprintf(stderr, "mailout serve: listening on %s; queue %s\n",
-	    ls.v[0].name, sv.q.dir);
+	for (i = 0; i < ls.n; i++)
+		fprintf(stderr, "mailout serve: listening on %s%s\n",
+		    ls.v[i].name, ls.v[i].local ? " (LMTP)" : " (SMTP)");
+	fprintf(stderr, "mailout serve: queue %s\n", sv.q.dir);
 	rc = pool_run(&sv, &ls, &e);
 	fprintf(stderr, "mailout serve: stopped\n");
 	listen_close(&ls);

@@ -455,6 +455,13 @@ server_run(struct server *s)
 }
 
 void
+server_refuse(struct server *s)
+{
+	say(s, 554, "5.7.1", "You may not use this service");
+	set_state(s, SERVER_CLOSED);
+}
+
+void
 server_close(struct server *s)
 {
 	net_close(&s->conn);

@@ -114,6 +114,9 @@ size_t server_unstuff(enum data_at *at, const char *in, size_t len,
 /* The session from the greeting to the end. */
 void server_run(struct server *s);
 
+/* A client that may not use the service: a 554 greeting, and the end. */
+void server_refuse(struct server *s);
+
 /* Queue one reply line; last: "CODE " rather than "CODE-". */
 int server_reply_line(struct server *s, int code, bool last,
     const char *enhanced, const char *text);

@@ -15,6 +15,7 @@
 
 #define SERVICE_SIZE_MAX (64LL * 1024 * 1024)	/* octets of a message */
 
+struct rate_table;
 struct relay;
 
 struct service {
@@ -25,7 +26,8 @@ struct service {
 	const char *hostname;		/* in greetings and Received: */
 	const char *domain;		/* what bare addresses get */
 	long long size_max;
-	struct relay *relay;		/* NULL: store only (TCP, -odq) */
+	struct relay *relay;		/* a worker's; NULL in the master */
+	struct rate_table *rates;	/* rate_limit's, shared by workers */
 	const volatile sig_atomic_t *stop;	/* SIGTERM came */
 };
 

@@ -9,6 +9,7 @@
 #include "lib/xtext.h"
 #include "message/header.h"
 #include "queue/mailq.h"
+#include "service/policy.h"
 #include "service/relay.h"
 #include "service/submit.h"
 
@@ -122,19 +123,60 @@ mail_parameter(struct server *s, struct submission *sub,
  * else the one the service's configuration chooses for the sender. */
 static int
 choose_profile(struct submission *sub, const char *named,
-    struct service_reply *r)
+    struct conf_choice *ch, struct service_reply *r)
 {
-	struct conf_choice ch;
 	struct err e;
 
 	if (conf_choose(sub->sv->cf, named, *sub->env.sender ?
-	    sub->env.sender : NULL, &ch, &e) < 0) {
+	    sub->env.sender : NULL, ch, &e) < 0) {
 		service_reply_set(r, 550, "5.7.1", "No profile \"%.100s\" in "
 		    "the service's configuration", named);
 		return -1;
 	}
-	if (ch.profile != NULL && (sub->profile = strdup(ch.profile)) == NULL) {
+	if (ch->profile != NULL && (sub->profile = strdup(ch->profile)) ==
+	    NULL) {
 		service_reply_set(r, 452, "4.3.0", "Out of memory");
+		return -1;
+	}
+	return 0;
+}
+
+/* The policy (policy.h): the profile is one the caller may use, the
+ * sender one it may give, and it has not sent too many this minute. */
+static int
+check_policy(struct submission *sub, const struct conf_choice *ch,
+    struct service_reply *r)
+{
+	struct service *sv = sub->sv;
+	struct resolve_request rq = sv->rq;
+	struct conf_choice again;
+	struct settings st;
+	struct err e;
+
+	rq.profile = ch->profile;
+	rq.sender = sub->env.sender;
+	if (resolve_loaded(&rq, sv->cf, &st, &again, &e) < 0) {
+		fprintf(stderr, "mailout serve: %s\n", e.msg);
+		service_reply_set(r, 451, "4.3.0", "The service's "
+		    "configuration is broken; its administrator is told");
+		return -1;
+	}
+	if (!policy_user_allowed(conf_profile_value(sv->cf, ch->profile,
+	    "users"), &sub->owner)) {
+		service_reply_set(r, 550, "5.7.1", "You may not use profile "
+		    "\"%s\"", ch->profile);
+		return -1;
+	}
+	if (!policy_sender_allowed(&st, &sub->owner, sv->domain,
+	    sub->env.sender)) {
+		service_reply_set(r, 550, "5.7.1", "You may not send as <%s>: "
+		    "allow_from_override is off", sub->env.sender);
+		return -1;
+	}
+	if (!rate_take(sv->rates, &sub->owner, sv->st.rate_limit,
+	    time(NULL))) {
+		service_reply_set(r, 451, "4.7.1", "Rate limit: at most %d "
+		    "messages a minute; try again later", sv->st.rate_limit);
 		return -1;
 	}
 	return 0;
@@ -146,6 +188,7 @@ submit_mail(struct server *s, const struct command *c,
 {
 	struct submission *sub = s->ctx;
 	char profile[COMMAND_LINE_MAX] = "";
+	struct conf_choice ch;
 	int i;
 
 	forget_transaction(sub);
@@ -155,7 +198,9 @@ submit_mail(struct server *s, const struct command *c,
 		    sizeof(profile), r) < 0)
 			return -1;
 	sub->env.needs_smtputf8 |= !addr_is_ascii(sub->env.sender);
-	return choose_profile(sub, *profile ? profile : NULL, r);
+	if (choose_profile(sub, *profile ? profile : NULL, &ch, r) < 0)
+		return -1;
+	return check_policy(sub, &ch, r);
 }
 
 /* ---- RCPT ---- */

@@ -2,8 +2,8 @@
 """client.py - a test client for the mailout service (LMTP or SMTP).
 
 Usage:
-  client.py (--unix PATH | --tcp HOST:PORT) [--lines] [--idle S]
-            [--send-only] [--timeout S] [--full] < SCRIPT
+  client.py (--unix PATH | --tcp HOST:PORT [--source ADDR]) [--lines]
+            [--idle S] [--send-only] [--timeout S] [--full] < SCRIPT
 
 Connects, then sends SCRIPT (stdin) with every LF made CRLF (a line may
 give raw octets as \\r, \\n, \\xHH and \\\\ escapes; "\\!" at the end of a
@@ -98,6 +98,8 @@ def connect(args):
         host, port = args.tcp.rsplit(":", 1)
         sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
         where = (host.strip("[]"), int(port))
+        if args.source:
+            sock.bind((args.source, 0))
     try:
         sock.connect(where)
     except OSError as e:
@@ -115,6 +117,7 @@ def main():
     ap.add_argument("--send-only", action="store_true")
     ap.add_argument("--timeout", type=float, default=30)
     ap.add_argument("--full", action="store_true")
+    ap.add_argument("--source")
     args = ap.parse_args()
     script = sys.stdin.read().split("\n")
     if script and script[-1] == "":

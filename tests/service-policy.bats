@@ -20,7 +20,7 @@ policy_config() {
 setup_file() {
 	exim_start
 	service_setup_file
-	TCP_PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+	TCP_PORT=$(free_port)
 	export TCP_PORT
 	policy_config "allow_from_override = off" "allowed_from = *@lists.example.org" \
 		"listen = 127.0.0.1:$TCP_PORT"
@@ -38,12 +38,6 @@ setup() {
 	printf '%s\n' "Subject: policy $BATS_TEST_NUMBER" "" "body" >"$BATS_TEST_TMPDIR/message"
 	chmod 644 "$BATS_TEST_TMPDIR/message"
 	_servers_make_reachable "$BATS_TEST_TMPDIR"
-}
-
-sendmail_as() {
-	local user=$1
-	shift
-	run --separate-stderr as_user "$user" "$SVC_BIN" "$@" <"$BATS_TEST_TMPDIR/message"
 }
 
 @test "users: a profile for a group and one for a user; others are refused at MAIL (69)" {
@@ -132,7 +126,7 @@ sendmail_as() {
 	local addr port
 	addr=$(hostname -I 2>/dev/null | tr ' ' '\n' | grep -m1 -E '^[0-9]+\.')
 	[ -n "$addr" ] || skip "this machine has no IPv4 address but loopback"
-	port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+	port=$(free_port)
 	service_stop
 	policy_config "listen = 0.0.0.0:$port"
 	run setpriv --reuid="$SVC_USER" --regid="$SVC_USER" --init-groups -- env -i \

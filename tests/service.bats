@@ -44,15 +44,6 @@ setup() {
 	_servers_make_reachable "$BATS_TEST_TMPDIR"
 }
 
-# sendmail_as USER ARGS...: USER's mailout with HOME unset, the test
-# message on stdin; status, stdout and stderr in run's variables.
-sendmail_as() {
-	local user=$1
-	shift
-	run --separate-stderr as_user "$user" "$SVC_BIN" "$@" \
-		<"$BATS_TEST_TMPDIR/message"
-}
-
 # lmtp SCRIPT_LINES...: the test client as SVC_CALLER, one write.
 lmtp() {
 	run lmtp_as "$SVC_CALLER" < <(printf '%s\n' "$@")

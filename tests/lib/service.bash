@@ -22,8 +22,9 @@
 # service_kill9            SIGKILL to it and all its children
 # as_user USER CMD...      run CMD as USER with HOME unset and the
 #     environment of a cron job (PATH, MAILOUT_SERVICE=SVC_SOCKET)
-# send_as USER ARGS...     as_user USER SVC_BIN ARGS..., the message on
-#     stdin; run's status and output (stdout and stderr)
+# sendmail_as USER ARGS... as_user USER SVC_BIN ARGS..., the message
+#     $BATS_TEST_TMPDIR/message on stdin; run's status, stdout and stderr
+# free_port                a free TCP port of 127.0.0.1
 # lmtp_as USER [client.py ARGS...]  the test client as USER on the socket,
 #     the script on stdin
 # queue_entries            the ids in SVC_QUEUE, one a line
@@ -139,10 +140,15 @@ as_user() {
 		MAILOUT_SERVICE="$SVC_SOCKET" "$@"
 }
 
-send_as() {
+sendmail_as() {
 	local user=$1
 	shift
-	run as_user "$user" "$SVC_BIN" "$@"
+	run --separate-stderr as_user "$user" "$SVC_BIN" "$@" \
+		<"$BATS_TEST_TMPDIR/message"
+}
+
+free_port() {
+	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 
 lmtp_as() {

@@ -152,7 +152,8 @@ fuzz: deps-fuzz config.mk $(FUZZ_BINS)
 
 # The example goes next to where mailout.conf belongs. mailout itself looks
 # in the sysconfdir given to configure (config.h), so change it there.
-# The flush timer's units go where systemd looks for packaged ones.
+# The flush timer's units and the service's go where systemd looks for
+# packaged ones.
 systemdunitdir = $(prefix)/lib/systemd/system
 install: all
 	install -d $(DESTDIR)$(bindir) $(DESTDIR)$(mandir)/man1 \
@@ -168,6 +169,13 @@ install: all
 	chmod 644 $(DESTDIR)$(systemdunitdir)/mailout-flush.service
 	install -m 644 etc/mailout-flush.timer \
 		$(DESTDIR)$(systemdunitdir)/mailout-flush.timer
+	for u in mailout.service mailout.socket; do \
+		sed -e 's|@bindir@|$(bindir)|g' -e 's|@sysconfdir@|$(sysconfdir)|g' \
+		    -e 's|@localstatedir@|$(localstatedir)|g' \
+		    -e 's|@runstatedir@|$(runstatedir)|g' etc/$$u.in \
+		    >$(DESTDIR)$(systemdunitdir)/$$u && \
+		chmod 644 $(DESTDIR)$(systemdunitdir)/$$u || exit 1; \
+	done
 
 install-sendmail: install
 	install -d $(DESTDIR)$(sbindir)
@@ -179,7 +187,9 @@ uninstall:
 		$(DESTDIR)$(mandir)/man5/mailout.conf.5 \
 		$(DESTDIR)$(sysconfdir)/mailout.conf.example \
 		$(DESTDIR)$(systemdunitdir)/mailout-flush.service \
-		$(DESTDIR)$(systemdunitdir)/mailout-flush.timer
+		$(DESTDIR)$(systemdunitdir)/mailout-flush.timer \
+		$(DESTDIR)$(systemdunitdir)/mailout.service \
+		$(DESTDIR)$(systemdunitdir)/mailout.socket
 	for l in $(DESTDIR)$(sbindir)/sendmail $(DESTDIR)$(bindir)/mailq; do \
 		[ "$$(readlink $$l)" = "$(bindir)/mailout" ] && rm -f $$l || true; \
 	done

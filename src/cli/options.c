@@ -137,9 +137,15 @@ cli_usage(const char *progname)
 	    "                       JSON object on stdout\n"
 	    "      --help, --version\n"
 	    "\n"
+	    "Without a configuration of its own, and when the mailout service\n"
+	    "runs, the message is handed to the service ($MAILOUT_SERVICE).\n"
+	    "  %s serve [-C FILE] [--queue-dir DIR] [--socket PATH]\n"
+	    "        [--listen ADDR:PORT]  run the service (as its own user)\n"
+	    "\n"
 	    "sendmail flags -oem -oee -oep -oeq -oew -om -oX -O -Am -Ac -G -U -L\n"
 	    "-h -n -X -odi -odb -bm are accepted. Options given here override the\n"
-	    "configuration file; see mailout(1) and mailout.conf(5).\n", progname);
+	    "configuration file; see mailout(1) and mailout.conf(5).\n", progname,
+	    progname);
 }
 
 static int

@@ -17,9 +17,6 @@
 #include "lib/util.h"
 #include "lib/xtext.h"
 
-#define XFLUSH_TIMEOUTS 10	/* each line of XFLUSH's answer may take
-				 * this many timeouts: it sends mail */
-
 /* ---- the decision ---- */
 
 /* The keys that say where or how to connect: an invocation that sets
@@ -86,6 +83,10 @@ service_settings(struct handoff *h, const struct options *o, struct err *e)
 		if (settings_set(st, o->settings[i].key, o->settings[i].value,
 		    e) < 0)
 			return -1;
+	/* the service relays before it answers: its replies after the
+	 * message may take as long as a whole session with the relay */
+	if (st->timeout <= TIMEOUT_MAX / NET_SESSION_TIMEOUTS)
+		st->timeout *= NET_SESSION_TIMEOUTS;
 	st->socket = h->path;
 	st->lmtp = true;
 	st->tls = TLS_OFF;
@@ -348,7 +349,7 @@ flush_through(struct handoff *h, struct err *e)
 	if (smtp_queue(&h->ss.smtp, e, "XFLUSH") < 0 ||
 	    smtp_flush(&h->ss.smtp, e) < 0)
 		return -1;
-	h->ss.conn.timeout_ms *= XFLUSH_TIMEOUTS;
+	/* a flush of many entries: each line within the timeout */
 	h->ss.conn.session_deadline = LLONG_MAX;
 	do {
 		if (read_line(h, line, sizeof(line), e) < 0)

@@ -18,7 +18,6 @@
 
 #define QUEUE_LIFETIME_DEFAULT (5 * 24 * 3600L)
 #define QUEUE_LIFETIME_MAX (365 * 24 * 3600L)
-#define TIMEOUT_MAX 86400
 #define SHOW_MAX 32		/* a number or word as dry-run shows it */
 #define WORKERS_MAX 256
 #define RATE_LIMIT_MAX 1000000

@@ -13,6 +13,8 @@
 #include "lib/err.h"
 #include "message/addr.h"
 
+#define TIMEOUT_MAX 86400	/* seconds: the timeout key's bound */
+
 enum tls_mode {
 	TLS_AUTO,		/* implicit on 465, STARTTLS unless loopback */
 	TLS_OFF,

@@ -540,6 +540,11 @@ flusher_send(struct flusher *f, struct queue_entry *qe, struct outcome *o,
     bool notices)
 {
 	f->now = time(NULL);
+	/* each message its own try, as a direct send: a relay that failed
+	 * the last one may take this one (a flush, which sends many at once,
+	 * keeps the group's failure for the rest of it instead) */
+	if (f->group_err.code != 0)
+		end_group(f);
 	join_group(f, qe);
 	flush_entry(f, qe, o, notices, true);
 }

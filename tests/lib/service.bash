@@ -112,8 +112,13 @@ service_check_log() {
 }
 
 # service_kill9: SIGKILL to the service's master and every child of it,
-# at once (a crash, or systemd's last word).
+# at once (a crash, or systemd's last word). Bash's "Killed" notices, as
+# it reaps the job, are not news.
 service_kill9() {
+	_service_kill9 2>/dev/null
+}
+
+_service_kill9() {
 	local i pid
 	pid=$(service_pid) || return 0
 	kill -9 -- "-$pid" 2>/dev/null || :

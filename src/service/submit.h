@@ -4,12 +4,13 @@
  * against the policy, expands the service's aliases, stores the message
  * durably in the system queue with its owner (from SO_PEERCRED), relays
  * it at once (service/relay.h) and answers each recipient with what the
- * relay said, and serves XFLUSH and XQUEUE.
+ * relay said; XFLUSH and XQUEUE are service/control.h's.
  *
  * The reply extension, offered as XMAILOUT in the LHLO reply, so that
  * a client reports what a direct send would (cli/handoff.h), after
  * the final ".", one reply per recipient:
- *   250 2.0.0 [sent] TEXT          accepted upstream (its enhanced code)
+ *   250 X.Y.Z [sent] TEXT          accepted upstream (its enhanced code,
+ *                                  none when it gave none)
  *   CODE X.Y.Z [rcpt] TEXT         refused upstream at RCPT (or [data])
  *   CODE X.Y.Z [failed STAGE] MSG  the whole transaction was refused at
  *                                  STAGE (mail, data; rcpt: refused =

@@ -1,10 +1,12 @@
 /*
  * main.c — wiring: argv → settings → the action (send, flush, list,
- * verify, serverinfo) → exit. Only main and the actions it calls print a
- * fatal error or choose the exit status.
+ * verify, serverinfo, queue operations, health) → exit. Only main and
+ * the actions it calls print a fatal error or choose the exit status.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <gnutls/gnutls.h>
 
@@ -12,11 +14,15 @@
 #include "cli/options.h"
 #include "cli/send.h"
 #include "cli/serverinfo.h"
+#include "cli/version.h"
 #include "config.h"
 #include "config/resolve.h"
 #include "lib/trace.h"
+#include "oauth/oauth.h"
 #include "queue/flush.h"
+#include "queue/health.h"
 #include "queue/mailq.h"
+#include "queue/ops.h"
 #include "service/serve.h"
 
 /* GnuTLS is set up when first needed (tls_library_init), not at load. */
@@ -30,6 +36,52 @@ request_of(const struct options *o)
 	    o->settings, o->nsettings };
 
 	return rq;
+}
+
+static bool
+prometheus(const struct options *o)
+{
+	return o->format != NULL && strcmp(o->format, "prometheus") == 0;
+}
+
+/* -q and --flush: the queue of this user (root: every entry). */
+static int
+flush(const struct options *o, const struct settings *st,
+    const struct resolve_request *rq)
+{
+	struct flush_request fr = { rq, o->flush_due ? FLUSH_DUE : FLUSH_NOW,
+	    NULL, geteuid(), NULL, NULL, false, NULL };
+	struct err e = { 0, "" };
+
+	return flush_run(st, &fr, &e) < 0 ? err_report(&e) : EX_OK;
+}
+
+/* --remove, --bounce ... on the operands: a line for each ID that
+ * failed (with -v for each), and the first failure's status. */
+static int
+queue_op(const struct options *o, const struct settings *st,
+    const struct resolve_request *rq)
+{
+	struct queue_op_request qr = { o->queue_op, o->recipients,
+	    (size_t)o->nrecipients, geteuid(), rq };
+	struct queue_op_result *res = calloc(qr.nids, sizeof(*res));
+	struct err e = { 0, "" };
+	int status = EX_OK;
+	size_t i;
+
+	if (res == NULL)
+		err_set(&e, EX_SOFTWARE, "out of memory");
+	else if (queue_op_run(st, &qr, res, &e) == 0) {
+		for (i = 0; i < qr.nids; i++) {
+			if (res[i].code != 0 || (o->verbose && !res[i].flushed))
+				fprintf(stderr, "mailout: %s: %s\n",
+				    res[i].id, res[i].msg);
+			if (status == EX_OK)
+				status = res[i].code;
+		}
+	}
+	free(res);
+	return e.code != 0 ? err_report(&e) : status;
 }
 
 /* The action chosen on the command line, once the settings are known. */
@@ -49,12 +101,18 @@ run(const struct options *o, struct settings *st,
 			break;	/* prints the settings and the message */
 		return serverinfo(st, &e) < 0 ? err_report(&e) : EX_OK;
 	case ACTION_FLUSH:
-		return flush_queue(st, &rq, o->flush_all, &e) < 0 ? err_report(&e) :
-		    EX_OK;
+		return flush(o, st, &rq);
+	case ACTION_QUEUE_OP:
+		return queue_op(o, st, &rq);
+	case ACTION_HEALTH:
+		return health_check(st, prometheus(o), stdout);
 	case ACTION_LIST:
-		return mailq_list(st, stdout, &e) < 0 ? err_report(&e) : EX_OK;
+		return mailq_list(st, o->report == REPORT_JSON, geteuid(), stdout,
+		    &e) < 0 ? err_report(&e) : EX_OK;
 	case ACTION_VERIFY:
 		return verify_recipients(o, st);
+	case ACTION_OAUTH_LOGIN:
+		return oauth_login(st, stdout, &e) < 0 ? err_report(&e) : EX_OK;
 	default:
 		break;
 	}
@@ -80,10 +138,8 @@ main(int argc, char **argv)
 		cli_usage(progname);
 		return EX_OK;
 	}
-	if (o.action == ACTION_VERSION) {
-		printf("mailout %s\n", PACKAGE_VERSION);
+	if (o.action == ACTION_NEWALIASES)
 		return EX_OK;
-	}
 	trace_set_level(o.verbose);
 	if (o.action == ACTION_SERVE)
 		return serve_main(&o);
@@ -91,7 +147,12 @@ main(int argc, char **argv)
 	if (handoff_wanted(&o) && handoff_run(&o, &status))
 		return status;
 	rq = request_of(&o);
-	if (resolve_settings(&rq, &cf, &st, &ch, &e) < 0)
+	if (o.action == ACTION_VERSION)
+		return version_print(&rq, stdout);
+	if (resolve_settings(&rq, &cf, &st, &ch, &e) < 0 &&
+	    o.action == ACTION_HEALTH)
+		status = health_unknown(&e, prometheus(&o), stdout);
+	else if (e.code != 0)
 		status = err_report(&e);
 	else
 		status = run(&o, &st, &ch);

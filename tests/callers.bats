@@ -51,7 +51,7 @@ setup() {
 	mkdir -p "$HOME"
 	export PATH="$BIN:$PATH"
 	ME=$(id -un)
-	HOST=$(hostname)
+	HOST=$(mail_name)
 }
 
 # write_config [LINE...]: the config file, with extra LINEs in [defaults].

@@ -599,7 +599,7 @@ EOF
 	assert_line 'port = 465'
 	dry -a plain
 	assert_line 'port = 25'
-	assert_line "helo = $(hostname)"
+	assert_line "helo = $(mail_name)"
 	assert_line 'auth = off'
 	dry -a authed
 	assert_line 'auth = on'
@@ -719,7 +719,7 @@ EOF
 	assert_line 'host = home.example'
 	MAILOUT_SYSCONFDIR=$BATS_TEST_TMPDIR/none HOME=$BATS_TEST_TMPDIR/nohome dry_env
 	assert_success
-	assert_line 'config file: none (built-in defaults)'
+	assert_line "config file: none (built-in defaults; no $BATS_TEST_TMPDIR/none/mailout.conf nor $BATS_TEST_TMPDIR/nohome/.config/mailout/config)"
 	assert_line 'host = localhost'
 	assert_line 'port = 25'
 }
@@ -760,7 +760,7 @@ EOF
 	assert_success
 	assert_equal "$stderr" ""
 	# the lines about the configuration; what follows is about the message
-	output=$(head -n 35 <<<"$output")
+	output=$(head -n 37 <<<"$output")
 	assert_output - <<EOF
 config file: $CONF
 profile: work (match_from *@work.example matched sender me@work.example)
@@ -781,9 +781,11 @@ password_command =
 from = me@work.example
 helo = client.test
 source_address =
+proxy =
+proxy_password_command =
 timeout = 30
 aliases =
-domain =
+domain = $(mail_name)
 add_missing_headers = on
 remove_bcc = on
 pipelining = on
@@ -845,6 +847,10 @@ EOF
 	dry -a gmail-oauth
 	assert_line 'auth = XOAUTH2'
 	assert_line 'host = smtp.gmail.com'
+	assert_line 'oauth_token_endpoint = https://oauth2.googleapis.com/token'
+	dry -a m365
+	assert_line 'auth = XOAUTH2'
+	assert_line 'oauth_scope = https://outlook.office.com/SMTP.Send offline_access'
 	dry -a lmtp
 	assert_line 'socket = /run/dovecot/lmtp'
 	assert_line 'protocol = lmtp'

@@ -65,38 +65,9 @@ SENT_BEFORE_TEXT='EHLO client.test\r\nMAIL FROM:<sender@example.org>\r\nRCPT TO:
 SENT_AFTER_TEXT='.\r\nQUIT\r\n'
 
 # ---------------------------------------------------------------------------
-# Name resolution. The test gives mailout its own /etc/hosts (and hosts
-# looked up in files only, no DNS) in a private mount namespace, so that the
-# addresses and their order do not depend on the machine.
-
-# own_resolver HOSTS-LINE...: the hosts file for with_resolver; skips the
-# test (with the reason) where no private mount namespace can be had.
-own_resolver() {
-	if [ "$(id -u)" != 0 ]; then
-		skip "needs root: the test gives mailout its own /etc/hosts (unshare -m)"
-	fi
-	command -v unshare >/dev/null || skip "needs unshare (util-linux)"
-	unshare -m true 2>/dev/null || skip "unshare -m is not permitted here"
-	printf '%s\n' "$@" >"$BATS_TEST_TMPDIR/hosts"
-	printf 'hosts: files\n' >"$BATS_TEST_TMPDIR/nsswitch.conf"
-}
-
-# with_resolver CMD...: run CMD with that hosts file as /etc/hosts.
-with_resolver() {
-	# shellcheck disable=SC2016 # expanded by the inner shell
-	unshare -m sh -c 'mount --bind "$1/hosts" /etc/hosts &&
-		mount --bind "$1/nsswitch.conf" /etc/nsswitch.conf && shift && exec "$@"' \
-		sh "$BATS_TEST_TMPDIR" "$@"
-}
-
-# assert_resolves NAME ADDR...: in with_resolver, NAME resolves to exactly
-# these addresses, in this order (the order mailout gets from getaddrinfo).
-assert_resolves() {
-	local name=$1 got
-	shift
-	got=$(with_resolver getent ahosts "$name" | awk '$2 == "STREAM" { printf "%s ", $1 }')
-	assert_equal "$got" "$* "
-}
+# Name resolution. The test gives mailout its own /etc/hosts
+# (tests/lib/resolver.bash), so that the addresses and their order do not
+# depend on the machine.
 
 # mailout_resolved ARGS...: mailout in with_resolver, message from setup().
 mailout_resolved() {

@@ -559,17 +559,17 @@ EOF
 	scripted_wait
 }
 
-@test "SIZE: a message from a pipe with --no-queue has no SIZE=" {
+@test "SIZE: a small message from a pipe is read whole and declares its size" {
 	crlf_message 5000 "$BATS_TEST_TMPDIR/msg"
-	scripted_start < <(size_script 'MAIL FROM:<sender@example\.org>')
+	scripted_start < <(size_script 'MAIL FROM:<sender@example\.org> SIZE=5000')
 	fp_pipe --no-queue a@example.com
 	assert_success
 	scripted_wait
 }
 
-@test "SIZE: with the queue on, a piped message is spooled first and declares its size" {
-	crlf_message 5000 "$BATS_TEST_TMPDIR/msg"
-	scripted_start < <(size_script 'MAIL FROM:<sender@example\.org> SIZE=5000')
+@test "SIZE: a large message from a pipe is streamed, without SIZE=" {
+	crlf_message 300000 "$BATS_TEST_TMPDIR/msg"
+	scripted_start < <(size_script 'MAIL FROM:<sender@example\.org>')
 	fp_pipe --queue-dir "$BATS_TEST_TMPDIR/q" a@example.com
 	assert_success
 	scripted_wait
@@ -827,6 +827,22 @@ send 250 2.0.0 queued
 EOF
 }
 
+# r002_accepted_again: the further transaction, for r002 alone, accepted.
+r002_accepted_again() {
+	cat <<'EOF'
+expect MAIL FROM:<sender@example\.org>
+send 250 2.1.0 sender ok
+expect RCPT TO:<r002@example\.com>
+send 250 2.1.5 ok
+expect DATA
+send 354 go ahead
+data
+send 250 2.0.0 queued
+expect QUIT
+send 221 bye
+EOF
+}
+
 @test "452 again for the first recipient of the further transaction: deferred, not retried forever" {
 	scripted_start < <(greet PIPELINING; r002_deferred_by_452; cat <<'EOF'
 expect MAIL FROM:<sender@example\.org>
@@ -846,17 +862,69 @@ EOF
 	scripted_wait
 }
 
-@test "452 with the message from a pipe: what cannot be sent again is deferred, never forgotten" {
-	scripted_start < <(greet PIPELINING; r002_deferred_by_452; cat <<'EOF'
+@test "452 with a small message from a pipe: read whole with the header, sent again from memory" {
+	scripted_start < <(greet PIPELINING; r002_deferred_by_452; r002_accepted_again)
+	# shellcheck disable=SC2046
+	fp_pipe --no-queue $(rcpts 1 2)
+	assert_success
+	scripted_wait
+	[ "$(grep -c -a -x $'Hello, world.\r' "$SERVER_CAPTURE")" -eq 2 ] ||
+		fail "the message was not sent twice"
+}
+
+# sent_twice_whole: both transactions carried the whole message (the
+# DATA sections of the capture, or the BDAT chunks in $BATS_TEST_TMPDIR/bdat).
+sent_twice_whole() {
+	"$SCRIPTED_PYTHON" - "$SERVER_CAPTURE" "$BATS_TEST_TMPDIR/msg" \
+		"$BATS_TEST_TMPDIR/bdat" <<'PY'
+import os, re, sys
+cap, msg, bdat = sys.argv[1:4]
+msg = open(msg, "rb").read()
+if os.path.exists(bdat):
+    chunks = open(bdat, "rb").read()
+    assert chunks == msg + msg, (len(chunks), len(msg))
+else:
+    bodies = re.findall(rb"DATA\r\n(.*?\r\n)\.\r\n", open(cap, "rb").read(), re.S)
+    assert bodies == [msg, msg], [len(b) for b in bodies]
+PY
+}
+
+@test "452 with a large message from a pipe, DATA: a copy is kept, every recipient gets it" {
+	crlf_message 300000 "$BATS_TEST_TMPDIR/msg"
+	scripted_start < <(greet PIPELINING; r002_deferred_by_452; r002_accepted_again)
+	# shellcheck disable=SC2046
+	fp_pipe --no-queue $(rcpts 1 2)
+	assert_success
+	scripted_wait
+	sent_twice_whole
+}
+
+@test "452 with a large message from a pipe, BDAT: a copy is kept, every recipient gets it" {
+	crlf_message 300000 "$BATS_TEST_TMPDIR/msg"
+	scripted_start --bdat-out "$BATS_TEST_TMPDIR/bdat" < <(greet PIPELINING CHUNKING; cat <<'EOF'
+expect MAIL FROM:<sender@example\.org>
+send 250 2.1.0 sender ok
+expect RCPT TO:<r001@example\.com>
+send 250 2.1.5 ok
+expect RCPT TO:<r002@example\.com>
+send 452 4.5.3 Too many recipients
+bdat-chunks 250 2.0.0 chunk ok
+send 250 2.0.0 queued
+expect MAIL FROM:<sender@example\.org>
+send 250 2.1.0 sender ok
+expect RCPT TO:<r002@example\.com>
+send 250 2.1.5 ok
+bdat-chunks 250 2.0.0 chunk ok
+send 250 2.0.0 queued
 expect QUIT
 send 221 bye
 EOF
 )
 	# shellcheck disable=SC2046
 	fp_pipe --no-queue $(rcpts 1 2)
-	assert_failure 75
-	assert_output "mailout: <r002@example.com>: deferred at RCPT: 452 4.5.3 Too many recipients"
+	assert_success
 	scripted_wait
+	sent_twice_whole
 }
 
 @test "refused = abort: one recipient refused: RSET, no DATA/BDAT, exit 67" {

@@ -26,3 +26,11 @@ bats_load_library bats-assert
 for lib in "$TESTS_DIR"/lib/*.bash; do
 	if [ -e "$lib" ]; then . "$lib"; fi
 done
+
+# mail_name: the system's mail name as mailout finds it (/etc/mailname,
+# else the host's FQDN), for tests about something else; how it is found
+# is tests/mailname.bats's subject.
+mail_name() {
+	"$MAILOUT" --config /dev/null --dry-run root </dev/null |
+		sed -n 's/^domain = //p'
+}

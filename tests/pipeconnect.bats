@@ -127,11 +127,15 @@ S: 334 challenge"
 	sed "s/^key localhost $EXIM_PORT /key localhost $SYNC_PORT /" \
 		"$CACHE/ehlo-localhost-$EXIM_PORT" >"$CACHE/ehlo-localhost-$SYNC_PORT"
 	CA=$SYNC_CERTS/ca.pem run -0 --separate-stderr send "$SYNC_PORT" starttls
-	assert_equal "$(dialogue | head -n 4)" "C: EHLO client.test
-C: STARTTLS
-S: 554 SMTP synchronization error
-S: 220 mail.test ESMTP Exim test server"
-	[[ $stderr == *"early pipelining failed (greeting: 554 SMTP synchronization error); trying again without"* ]]
+	# Exim answers the early EHLO with 554 before its greeting, or, when
+	# the EHLO reaches it only after it has greeted, after it: either way
+	# the early attempt fails and the ordinary one starts over
+	assert_equal "$(dialogue | head -n 2)" "C: EHLO client.test
+C: STARTTLS"
+	assert_equal "$(dialogue | sed -n 3,4p | sort)" "S: 220 mail.test ESMTP Exim test server
+S: 554 SMTP synchronization error"
+	[[ $stderr == *"early pipelining failed ("@(greeting|EHLO)": 554 SMTP synchronization error); trying again without"* ]] ||
+		fail "no retry without early pipelining: $stderr"
 	maildir_wait 1 "$SYNC_MAILDIR"
 	assert [ ! -e "$CACHE/ehlo-localhost-$SYNC_PORT" ]
 	CA=$SYNC_CERTS/ca.pem run -0 --separate-stderr send "$SYNC_PORT" starttls

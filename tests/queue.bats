@@ -39,9 +39,10 @@ nowhere() {
 	mq --host 127.0.0.1 --port 1 "$@"
 }
 
-# flush ARGS...: mailout -q of this test's queue, sent to Exim.
+# flush ARGS...: mailout --flush (what is due) of this test's queue, sent
+# to Exim.
 flush() {
-	run --separate-stderr timeout 60 "$MAILOUT" --queue-dir "$Q" -q \
+	run --separate-stderr timeout 60 "$MAILOUT" --queue-dir "$Q" --flush \
 		--host 127.0.0.1 --port "$EXIM_PORT" "$@" </dev/null
 }
 
@@ -54,14 +55,7 @@ one_message() {
 		'expect DATA' 'send 354 go' 'data' "send $2" 'expect QUIT' 'send 221 bye'
 }
 
-# The ids in the queue, one per line.
-queue_ids() {
-	local f
-	for f in "$Q"/*.env; do
-		[ -e "$f" ] || continue
-		basename "$f" .env
-	done
-}
+# queue_ids: the ids in $Q (tests/lib/queueops.bash).
 
 assert_queue_empty() {
 	assert_equal "$(queue_ids)" ""
@@ -247,27 +241,62 @@ EOF
 	grep -q '^error 451 4.3.0 later' "$Q"/*.env
 }
 
-@test "a piped message deferred after its data is queued byte for byte and resent the same" {
+# big_message: the test's message with 1 MB more body (more than is read
+# ahead of a pipe), its lines numbered.
+big_message() {
+	awk 'BEGIN { for (i = 0; i < 13000; i++) printf "%06d %s\n", i, "big body line, the quick brown fox jumps over the lazy dog" }' \
+		>>"$BATS_TEST_TMPDIR/message"
+}
+
+# deferred_then_flushed PRODUCER [DELAY]: the message, written to mailout's
+# stdin by PRODUCER (a bash snippet run with the message's path as $1;
+# mailout starts DELAY seconds after it), meets a 451 after its data and
+# is queued; a flush then sends it again. The two DATA sections the
+# server read must be identical, and the whole message.
+deferred_then_flushed() {
 	scripted_start --connections 2 < <(one_message x@example.com '451 4.3.0 disk full, later'
 		echo connection; one_message x@example.com '250 done')
-	run --separate-stderr bash -c 'cat "$1" | timeout 60 "$2" --queue-dir "$3" \
-		--host 127.0.0.1 --port "$4" --helo client.test -f sender@example.org \
-		x@example.com' _ "$BATS_TEST_TMPDIR/message" "$MAILOUT" "$Q" "$SERVER_PORT"
+	run --separate-stderr bash -c "{ $1 ; } | { sleep ${2:-0}; exec timeout 60 \"\$2\" \
+		--queue-dir \"\$3\" --host 127.0.0.1 --port \"\$4\" --helo client.test \
+		-f sender@example.org x@example.com; }" _ "$BATS_TEST_TMPDIR/message" \
+		"$MAILOUT" "$Q" "$SERVER_PORT"
 	assert_success
 	assert_regex "$stderr" '<x@example\.com>: deferred at DATA: 451 4\.3\.0'
 	run --separate-stderr timeout 60 "$MAILOUT" --queue-dir "$Q" --flush=all \
 		--host 127.0.0.1 --port "$SERVER_PORT" --helo client.test
 	assert_success
 	scripted_wait
-	# the two DATA sections the server read are identical
-	python3 - "$SERVER_CAPTURE" <<'PY'
+	python3 - "$SERVER_CAPTURE" "$BATS_TEST_TMPDIR/message" <<'PY'
 import re, sys
 cap = open(sys.argv[1], "rb").read()
-bodies = re.findall(rb"DATA\r\n(.*?\r\n\.\r\n)", cap, re.S)
-assert len(bodies) == 2 and bodies[0] == bodies[1], bodies
-assert b"\r\n..leading dot\r\n" in bodies[0], bodies[0]
+bodies = re.findall(rb"DATA\r\n(.*?\r\n)\.\r\n", cap, re.S)
+assert len(bodies) == 2 and bodies[0] == bodies[1], [len(b) for b in bodies]
+msg = open(sys.argv[2], "rb").read().replace(b"\n", b"\r\n")
+msg = msg.replace(b"\r\n.", b"\r\n..")
+assert bodies[0].endswith(msg.split(b"\r\n\r\n", 1)[1]), "body differs"
 PY
 	assert_queue_empty
+}
+
+@test "a piped message deferred after its data is queued byte for byte and resent the same" {
+	deferred_then_flushed 'cat "$1"'
+}
+
+@test "a large piped message is streamed with a copy kept: deferred, it is queued whole" {
+	big_message
+	deferred_then_flushed 'cat "$1"'
+}
+
+@test "a pipe that stalls early (a cron job still running) is read before the session" {
+	big_message
+	# 32 kB in the pipe before mailout starts (what it reads with the
+	# header and ahead of it), then nothing for a second: the server
+	# must not have seen a connection by then.
+	deferred_then_flushed 'head -c 32768 "$1"; sleep 1.5
+		grep -c "connection 1 from" "'"$BATS_TEST_TMPDIR/server.log"'" >"'"$BATS_TEST_TMPDIR/early"'"
+		tail -c +32769 "$1"' 0.5
+	[ "$(cat "$BATS_TEST_TMPDIR/early")" = 0 ] ||
+		fail "mailout connected while its input was stalled"
 }
 
 @test "two flushes at once: the second is refused by the lock, the message sent once" {
@@ -312,7 +341,7 @@ PY
 	assert_success
 	run cat "$BATS_TEST_TMPDIR/log"
 	assert_equal "${#lines[@]}" 2
-	assert_line --index 0 --regexp "^[0-9-]{10}T[0-9:]{8}[+-][0-9]{4} mailout\[[0-9]+\]: profile=\"\" host=\"127\.0\.0\.1:$EXIM_PORT\" sender=<sender@example\.org> recipients=<a@example\.org>,<nouser3@example\.org> size=[0-9]+ message-id=\"<q12@example\.org>\" status=partial reply=\"550 5\.1\.1 .*\" exit=67$"
+	assert_line --index 0 --regexp "^[0-9-]{10}T[0-9:]{8}[+-][0-9]{4} mailout\[[0-9]+\]: profile=\"\" host=\"127\.0\.0\.1:$EXIM_PORT\" sender=<sender@example\.org> recipients=<a@example\.org>,<nouser3@example\.org> size=[0-9]+ message-id=\"<q$BATS_TEST_NUMBER@example\.org>\" status=partial reply=\"550 5\.1\.1 .*\" exit=67$"
 	assert_line --index 1 --regexp 'recipients=<b@example\.org> .* status=queued reply="cannot connect to .*Connection refused" exit=0$'
 }
 

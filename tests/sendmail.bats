@@ -491,10 +491,10 @@ assert_added() {
 	assert_sent
 }
 
-@test "envelope sender: without -f, user@hostname" {
+@test "envelope sender: without -f, user@ the mail name" {
 	local me host
 	me=$(id -un)
-	host=$(hostname)
+	host=$(mail_name)
 	msg "$STD"'To: a@example.com\n\nHello.\n'
 	want_msg
 	serve "MAIL FROM:<$me@$host>" a@example.com
@@ -582,15 +582,54 @@ assert_added() {
 	assert_no_connection
 }
 
-@test "NUL in the body -> 65, the server never gets the final dot" {
+# A NUL octet in the body (issue 20): exit 65 and the input's own line
+# number, whatever the network does, with nothing queued and no
+# transaction completed.
+
+# nul_message: line 2006 of the input has a NUL octet, after 400 kB (several
+# BDAT chunks); mailout removes the Bcc: and adds Date: and Message-ID:, so
+# its line numbers are not the input's.
+nul_message() {
 	local filler
 	filler=$(x_times 200 f)
 	{
-		# shellcheck disable=SC2059
-		printf "$STD"'To: a@example.com\n\n'
-		for _ in $(seq 1 500); do printf '%s\n' "$filler"; done # 100 KB
+		printf 'From: Sender <%s>\nTo: a@example.com\nBcc: b@example.com\nSubject: nul\n\n' "$SENDER"
+		for _ in $(seq 1 2000); do printf '%s\n' "$filler"; done
 		printf 'line with a \0 NUL\nmore\n'
 	} >"$BATS_TEST_TMPDIR/msg"
+	QDIR=$BATS_TEST_TMPDIR/queue
+}
+
+# nul_send file|pipe ARGS...: mailout on nul_message's message, from the
+# file or from a pipe, with its own queue directory.
+nul_send() {
+	local how=$1
+	shift
+	if [ "$how" = file ]; then
+		run timeout 60 "$MAILOUT" --helo client.test --queue-dir "$QDIR" \
+			-f "$SENDER" "$@" <"$BATS_TEST_TMPDIR/msg"
+	else
+		run bash -c 'cat "$1" | timeout 60 "$MAILOUT" --helo client.test \
+			--queue-dir "$2" -f "$3" "${@:4}"' nul_send \
+			"$BATS_TEST_TMPDIR/msg" "$QDIR" "$SENDER" "$@"
+	fi
+}
+
+# assert_nul_refused: exit 65, the NUL's line in the input named, nothing
+# queued.
+assert_nul_refused() {
+	assert_failure 65
+	assert_line 'mailout: message contains a NUL octet (line 2006)'
+	if [ -n "$(find "$QDIR" -type f 2>/dev/null)" ]; then
+		find "$QDIR" -type f
+		fail "something was queued"
+	fi
+}
+
+# nul_over_data file|pipe: the server takes the message with DATA; it must
+# never get the final ".".
+nul_over_data() {
+	nul_message
 	scripted_start <<'EOF'
 send 220 server.test ESMTP
 expect EHLO client\.test
@@ -604,14 +643,82 @@ expect DATA
 send 354 go ahead
 expect-eof 20
 EOF
-	sm -t -f "$SENDER"
-	assert_failure 65
-	assert_output --partial NUL
+	nul_send "$1" --host 127.0.0.1 --port "$SERVER_PORT" a@example.com
+	assert_nul_refused
 	scripted_wait
 	# no line "." (nor anything after one): the message is not complete
 	if grep -n -a -x $'.\r' "$SERVER_CAPTURE" >/dev/null; then
 		fail "the server got a final '.' line: the truncated message was submitted"
 	fi
+	grep -q -a '^f\{200\}'$'\r$' "$SERVER_CAPTURE" ||
+		fail "the message text before the NUL was not streamed"
+}
+
+# nul_over_bdat file|pipe: the server takes BDAT chunks; it gets some,
+# never the LAST one.
+nul_over_bdat() {
+	nul_message
+	scripted_start <<'EOF'
+send 220 server.test ESMTP
+expect EHLO client\.test
+send 250-server.test
+send 250-CHUNKING
+send 250 8BITMIME
+expect MAIL FROM:<sender@example\.org>
+send 250 2.1.0 Ok
+expect RCPT TO:<a@example\.com>
+send 250 2.1.5 Ok
+bdat-chunks 250 2.0.0 chunk received
+EOF
+	nul_send "$1" --host 127.0.0.1 --port "$SERVER_PORT" a@example.com
+	assert_nul_refused
+	scripted_reap # it fails: the client closes before the LAST chunk
+	grep -q -a '^BDAT [0-9]*'$'\r$' "$SERVER_CAPTURE" ||
+		fail "no chunk was sent before the NUL"
+	if grep -a 'BDAT [0-9]* LAST' "$SERVER_CAPTURE"; then
+		fail "the truncated message was sent as a whole"
+	fi
+}
+
+@test "NUL in the body, DATA, from a file: 65, no final dot, nothing queued" {
+	nul_over_data file
+}
+
+@test "NUL in the body, DATA, from a pipe: 65, no final dot, nothing queued" {
+	nul_over_data pipe
+}
+
+@test "NUL in the body, BDAT, from a file: 65, no LAST chunk, nothing queued" {
+	nul_over_bdat file
+}
+
+@test "NUL in the body, BDAT, from a pipe: 65, no LAST chunk, nothing queued" {
+	nul_over_bdat pipe
+}
+
+@test "NUL in the body, server down, queue on: 65, nothing queued" {
+	nul_message
+	for how in file pipe; do
+		nul_send "$how" --host 127.0.0.1 --port 1 --tls off a@example.com
+		assert_nul_refused
+	done
+}
+
+@test "NUL in the body, -odq: 65, nothing queued" {
+	nul_message
+	for how in file pipe; do
+		nul_send "$how" -odq a@example.com
+		assert_nul_refused
+	done
+}
+
+@test "NUL in the body, --no-queue, server down: 65" {
+	nul_message
+	for how in file pipe; do
+		nul_send "$how" --no-queue --host 127.0.0.1 --port 1 --tls off \
+			a@example.com
+		assert_nul_refused
+	done
 }
 
 @test "header block over 1 MiB -> 65, no connection" {
@@ -768,11 +875,11 @@ o.write("\nbody\n")' >"$BATS_TEST_TMPDIR/msg"
 	assert_sent
 }
 
-@test "unsupported modes -bs -bd -bi -bD -bh -bH -bt -bP -ba -> 64 with a message, no connection" {
+@test "unsupported modes -bs -bd -bD -bh -bH -bt -bP -ba -> 64 with a message, no connection" {
 	serve_nothing
 	msg "$STD"'To: a@example.com\n\nbody\n'
 	local b
-	for b in s d i D h H t P a; do
+	for b in s d D h H t P a; do
 		sm -b"$b" -f "$SENDER" a@example.com
 		assert_failure 64
 		assert_output --partial "-b$b"
@@ -780,6 +887,19 @@ o.write("\nbody\n")' >"$BATS_TEST_TMPDIR/msg"
 	done
 	sm -bs
 	assert_failure 64
+	assert_no_connection
+}
+
+@test "-bi, and newaliases (a symlink of that name), do nothing and exit 0" {
+	serve_nothing
+	msg "$STD"'To: a@example.com\n\nbody\n'
+	sm -bi a@example.com
+	assert_success
+	assert_output ""
+	ln -s "$MAILOUT" "$BATS_TEST_TMPDIR/newaliases"
+	run "$BATS_TEST_TMPDIR/newaliases" </dev/null
+	assert_success
+	assert_output ""
 	assert_no_connection
 }
 

@@ -11,7 +11,7 @@
 #include "cli/handoff.h"
 #include "cli/send.h"
 #include "config/files.h"
-#include "config/hostname.h"
+#include "config/mailname.h"
 #include "config/sysdirs.h"
 #include "lib/trace.h"
 #include "lib/util.h"
@@ -25,7 +25,7 @@ static const char *const connection_keys[] = {
 	"host", "port", "socket", "protocol", "helo", "source_address",
 	"tls", "tls_trust_file", "tls_fingerprint", "tls_cert_file",
 	"tls_key_file", "tls_priorities", "auth", "user", "password_command",
-	"queue_dir",
+	"queue_dir", "proxy", "proxy_password_command",
 };
 
 static bool
@@ -44,14 +44,13 @@ sets_connection(const struct options *o)
 static bool
 has_own_config(const struct options *o)
 {
-	const char *env = getenv("MAILOUT_CONFIG");
-	char path[PATH_MAX];
+	struct conf_search cs;
 	struct err e;
 
-	if (o->config != NULL || (env != NULL && *env != '\0'))
+	if (conf_search(&cs, o->config, &e) < 0 || cs.named)
 		return true;
-	return conf_user_file(path, sizeof(path), &e) != 0 &&
-	    access(path, F_OK) == 0;
+	/* the search path: the system file, then the user's */
+	return cs.n > 1 && access(cs.path[1], F_OK) == 0;
 }
 
 bool
@@ -364,15 +363,16 @@ flush_through(struct handoff *h, struct err *e)
 	return smtp_expect(&r, 2, "XFLUSH", e);
 }
 
-/* XQUEUE: a reply, then the listing up to ".". */
+/* XQUEUE: a reply, then the listing up to "."; with json, mailq's JSON
+ * (-bp --report json). */
 static int
-list_through(struct handoff *h, FILE *out, struct err *e)
+list_through(struct handoff *h, bool json, FILE *out, struct err *e)
 {
 	char line[REPLY_LINE_MAX + 1];
 	struct reply r;
 
-	if (smtp_command(&h->ss.smtp, &r, e, "XQUEUE") < 0 ||
-	    smtp_expect(&r, 2, "XQUEUE", e) < 0)
+	if (smtp_command(&h->ss.smtp, &r, e, "XQUEUE%s", json ? " JSON" :
+	    "") < 0 || smtp_expect(&r, 2, "XQUEUE", e) < 0)
 		return -1;
 	for (;;) {
 		if (read_line(h, line, sizeof(line), e) < 0)
@@ -399,8 +399,8 @@ handoff_run(const struct options *o, int *status)
 	if (o->action == ACTION_FLUSH)
 		*status = flush_through(&h, &e) < 0 ? err_report(&e) : EX_OK;
 	else if (o->action == ACTION_LIST)
-		*status = list_through(&h, stdout, &e) < 0 ? err_report(&e) :
-		    EX_OK;
+		*status = list_through(&h, o->report == REPORT_JSON, stdout,
+		    &e) < 0 ? err_report(&e) : EX_OK;
 	else
 		*status = send_message(o, &h.st, NULL, &h.ss);
 	session_close(&h.ss);

@@ -12,7 +12,8 @@
 enum {
 	OPT_FILE = 256, OPT_FROM, OPT_DEBUG, OPT_REPORT, OPT_HELP, OPT_VERSION,
 	OPT_SERVERINFO, OPT_CONFIG, OPT_PROFILE, OPT_DRY_RUN, OPT_SETTING,
-	OPT_FLUSH, OPT_VRFY,
+	OPT_FLUSH, OPT_VRFY, OPT_QUEUE_OP, OPT_HEALTH, OPT_FORMAT,
+	OPT_OAUTH_LOGIN,
 };
 
 /* OPT_SETTING: the option sets a key of mailout.conf(5); see
@@ -26,6 +27,8 @@ static const struct option long_options[] = {
 	{ "helo", required_argument, NULL, OPT_SETTING },
 	{ "timeout", required_argument, NULL, OPT_SETTING },
 	{ "source-address", required_argument, NULL, OPT_SETTING },
+	{ "proxy", required_argument, NULL, OPT_SETTING },
+	{ "proxy-password-command", required_argument, NULL, OPT_SETTING },
 	{ "from", required_argument, NULL, OPT_FROM },
 	{ "debug", optional_argument, NULL, OPT_DEBUG },
 	{ "no-queue", no_argument, NULL, OPT_SETTING },
@@ -49,6 +52,14 @@ static const struct option long_options[] = {
 	{ "flush", optional_argument, NULL, OPT_FLUSH },
 	{ "vrfy", no_argument, NULL, OPT_VRFY },
 	{ "listen", required_argument, NULL, OPT_SETTING },
+	{ "remove", no_argument, NULL, OPT_QUEUE_OP },
+	{ "bounce", no_argument, NULL, OPT_QUEUE_OP },
+	{ "hold", no_argument, NULL, OPT_QUEUE_OP },
+	{ "release", no_argument, NULL, OPT_QUEUE_OP },
+	{ "send", no_argument, NULL, OPT_QUEUE_OP },
+	{ "health", no_argument, NULL, OPT_HEALTH },
+	{ "format", required_argument, NULL, OPT_FORMAT },
+	{ "oauth-login", required_argument, NULL, OPT_OAUTH_LOGIN },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -64,6 +75,8 @@ static const struct {
 	{ "helo", "helo", NULL },
 	{ "timeout", "timeout", NULL },
 	{ "source-address", "source_address", NULL },
+	{ "proxy", "proxy", NULL },
+	{ "proxy-password-command", "proxy_password_command", NULL },
 	{ "no-queue", "queue", "off" },
 	{ "queue-dir", "queue_dir", NULL },
 	{ "tls", "tls", NULL },
@@ -101,7 +114,9 @@ cli_usage(const char *progname)
 	    "      --dry-run        show the profile and settings that would be\n"
 	    "                       used; connect to nothing\n"
 	    "      --file PATH      read the message from PATH\n"
-	    "      --host HOST      server (default localhost)\n"
+	    "      --host HOST[,HOST]...  server, or relays tried in turn; each\n"
+	    "                       may be NAME:PORT or [ADDRESS]:PORT\n"
+	    "                       (default localhost)\n"
 	    "      --port PORT      port (default 25; 24 for LMTP, 465 for\n"
 	    "                       --tls implicit)\n"
 	    "      --socket PATH    connect to a unix socket instead of --host\n"
@@ -109,6 +124,9 @@ cli_usage(const char *progname)
 	    "      --helo NAME      name sent with EHLO/HELO/LHLO\n"
 	    "      --timeout SEC    limit for each connect, read and write (60)\n"
 	    "      --source-address ADDR  local address to connect from\n"
+	    "      --proxy socks5://[USER@]HOST[:PORT]  reach the server through\n"
+	    "                       this SOCKS5 proxy, which resolves its name\n"
+	    "      --proxy-password-command CMD  the proxy USER's password\n"
 	    "      --tls off|starttls|implicit|auto\n"
 	    "                       auto: implicit on port 465, required STARTTLS\n"
 	    "                       for every host that is not loopback\n"
@@ -123,14 +141,26 @@ cli_usage(const char *progname)
 	    "                       the password or OAuth token\n"
 	    "      --serverinfo     show the server's greeting, capabilities, TLS\n"
 	    "                       session and certificate; send nothing\n"
+	    "      --oauth-login PROFILE  sign in to the OAuth provider of PROFILE\n"
+	    "                       (device flow) and store its refresh token\n"
 	    "      --no-queue       report temporary failures (exit 75) instead\n"
 	    "                       of queueing the message\n"
 	    "      --queue-dir DIR  the queue (default: ~/.local/state/mailout/\n"
 	    "                       queue; for root the system spool)\n"
 	    "  -odq                 queue the message without trying to send it\n"
-	    "  -q, --flush[=all]    send what is due in the queue (all: ignore\n"
-	    "                       the retry backoff)\n"
-	    "  -bp                  list the queue (also as 'mailq')\n"
+	    "  -q                   send everything in the queue now\n"
+	    "      --flush[=all]    send what is due (all: everything, as -q)\n"
+	    "  -bp                  list the queue (also as 'mailq'); with\n"
+	    "                       --report json, as one JSON array\n"
+	    "      --remove ID...   take messages out of the queue, no notice\n"
+	    "      --bounce ID...   give them up: the sender gets a notice\n"
+	    "      --hold ID...     keep them out of every flush\n"
+	    "      --release ID...  end a hold: due now\n"
+	    "      --send ID...     try them now, whatever the backoff\n"
+	    "      --health [--format nagios|prometheus]  the queue's health\n"
+	    "                       as a monitoring plugin (exit 0-3)\n"
+	    "  -bi                  do nothing (also as 'newaliases'): the\n"
+	    "                       aliases file needs no database\n"
 	    "  -bv                  verify the recipients: MAIL and RCPT, then\n"
 	    "                       RSET; with --vrfy, VRFY instead\n"
 	    "      --report text|json  every recipient's fate on stderr, or one\n"
@@ -176,14 +206,17 @@ parse_o(struct options *o, const char *arg, struct err *e)
 	return 0;
 }
 
-/* -b: the mode. Only delivering (-bm) exists; MTA modes are refused. */
+/* -b: the mode. Delivering (-bm), verifying, listing the queue, and
+ * -bi, which has no aliases database to rebuild; MTA modes are refused. */
 static int
 parse_b(struct options *o, const char *arg, struct err *e)
 {
 	if (strcmp(arg, "m") == 0)
 		return 0;
-	if (strcmp(arg, "v") == 0 || strcmp(arg, "p") == 0) {
-		o->action = arg[0] == 'v' ? ACTION_VERIFY : ACTION_LIST;
+	if (strcmp(arg, "v") == 0 || strcmp(arg, "p") == 0 ||
+	    strcmp(arg, "i") == 0) {
+		o->action = arg[0] == 'v' ? ACTION_VERIFY : arg[0] == 'p' ?
+		    ACTION_LIST : ACTION_NEWALIASES;
 		return 0;
 	}
 	return err_set(e, EX_USAGE, "mode -b%s is not supported: mailout "
@@ -230,6 +263,23 @@ add_setting(struct options *o, const char *option, const char *arg,
 	return 0;
 }
 
+/* --remove, --bounce, --hold, --release, --send: one of them. */
+static int
+set_queue_op(struct options *o, const char *name, struct err *e)
+{
+	enum queue_op op;
+
+	for (op = QUEUE_OP_REMOVE; op <= QUEUE_OP_SEND; op++)
+		if (strcmp(queue_op_name(op), name) == 0)
+			break;
+	if (o->queue_op != QUEUE_OP_NONE && o->queue_op != op)
+		return err_set(e, EX_USAGE, "--%s and --%s cannot be combined",
+		    queue_op_name(o->queue_op), name);
+	o->action = ACTION_QUEUE_OP;
+	o->queue_op = op;
+	return 0;
+}
+
 static int
 parse_long(struct options *o, int opt, const char *name, const char *arg,
     struct err *e)
@@ -268,9 +318,22 @@ parse_long(struct options *o, int opt, const char *name, const char *arg,
 			return err_set(e, EX_USAGE, "--flush: expected no value "
 			    "or all, got %s", arg);
 		o->action = ACTION_FLUSH;
-		o->flush_all = arg != NULL;
+		o->flush_due = arg == NULL;
 		break;
 	case OPT_VRFY: o->vrfy = true; break;
+	case OPT_QUEUE_OP: return set_queue_op(o, name, e);
+	case OPT_HEALTH: o->action = ACTION_HEALTH; break;
+	case OPT_FORMAT:
+		if (strcmp(arg, "prometheus") != 0 &&
+		    strcmp(arg, "nagios") != 0)
+			return err_set(e, EX_USAGE, "--format: expected nagios "
+			    "or prometheus, got %s", arg);
+		o->format = arg;
+		break;
+	case OPT_OAUTH_LOGIN:
+		o->action = ACTION_OAUTH_LOGIN;
+		o->profile = arg;
+		break;
 	default:
 		return err_set(e, EX_SOFTWARE, "--%s: not handled", name);
 	}
@@ -323,6 +386,21 @@ parse_short(struct options *o, int opt, const char *arg, struct err *e)
 	return 0;
 }
 
+/* What only makes sense with something else. */
+static int
+check_combination(const struct options *o, struct err *e)
+{
+	if (o->action == ACTION_QUEUE_OP && o->nrecipients == 0)
+		return err_set(e, EX_USAGE, "--%s: give the queue IDs of the "
+		    "messages (mailq lists them)", queue_op_name(o->queue_op));
+	if (o->format != NULL && o->action != ACTION_HEALTH)
+		return err_set(e, EX_USAGE, "--format goes with --health");
+	if (o->action == ACTION_SERVE && o->nrecipients > 0)
+		return err_set(e, EX_USAGE, "serve: unexpected argument %s",
+		    o->recipients[0]);
+	return 0;
+}
+
 int
 cli_parse(int argc, char **argv, const char *progname, struct options *o,
     struct err *e)
@@ -333,6 +411,8 @@ cli_parse(int argc, char **argv, const char *progname, struct options *o,
 	o->dot_ends = true;
 	if (strcmp(progname, "mailq") == 0)
 		o->action = ACTION_LIST;
+	else if (strcmp(progname, "newaliases") == 0)
+		o->action = ACTION_NEWALIASES;
 	opterr = 0;
 	optind = 1;
 	/* "mailout serve [OPTION]...": a command, not a recipient (but
@@ -360,8 +440,5 @@ cli_parse(int argc, char **argv, const char *progname, struct options *o,
 	}
 	o->recipients = argv + optind;
 	o->nrecipients = argc - optind;
-	if (o->action == ACTION_SERVE && o->nrecipients > 0)
-		return err_set(e, EX_USAGE, "serve: unexpected argument %s",
-		    o->recipients[0]);
-	return 0;
+	return check_combination(o, e);
 }

@@ -12,6 +12,7 @@
 
 #include "config/settings.h"
 #include "lib/err.h"
+#include "queue/ops.h"
 
 #define CLI_SETTINGS_MAX 24		/* >= the options that set a key */
 
@@ -23,6 +24,11 @@ enum cli_action {
 	ACTION_FLUSH,		/* -q, --flush */
 	ACTION_LIST,		/* -bp, mailq */
 	ACTION_VERIFY,		/* -bv */
+	ACTION_QUEUE_OP,	/* --remove, --bounce, --hold, --release,
+				 * --send: the IDs are the operands */
+	ACTION_HEALTH,		/* --health */
+	ACTION_OAUTH_LOGIN,	/* --oauth-login PROFILE */
+	ACTION_NEWALIASES,	/* -bi, newaliases: nothing to rebuild */
 	ACTION_SERVE,		/* mailout serve: the local mail service */
 };
 
@@ -39,7 +45,7 @@ struct options {
 	bool dot_ends;			/* false with -i / -oi */
 	int verbose;			/* -v = 1, --debug=N */
 	const char *config;		/* --config / -C: the only file read */
-	const char *profile;		/* --profile / -a */
+	const char *profile;		/* --profile / -a / --oauth-login */
 	bool dry_run;			/* --dry-run: print, send nothing */
 	/* options that set a key of mailout.conf(5) (--host, --no-queue...),
 	 * in command-line order, a repeated key only at its last place */
@@ -52,12 +58,17 @@ struct options {
 	char *const *recipients;	/* the rest of argv */
 	int nrecipients;
 	bool queue_only;		/* -odq */
-	bool flush_all;			/* --flush=all: ignore backoff */
+	bool flush_due;			/* --flush: only what is due (-q and
+					 * --flush=all: everything now) */
+	enum queue_op queue_op;		/* with ACTION_QUEUE_OP */
+	const char *format;		/* --health --format: NULL (nagios)
+					 * or "prometheus" */
 	bool vrfy;			/* -bv with VRFY, not MAIL+RCPT */
 	enum report_format report;
 };
 
-/* progname is argv[0]'s basename ("sendmail", "mailq" change defaults). */
+/* progname is argv[0]'s basename ("mailq" and "newaliases" change the
+ * action). */
 int cli_parse(int argc, char **argv, const char *progname,
     struct options *o, struct err *e);
 

@@ -6,10 +6,13 @@
 
 #include "cli/handoff.h"
 #include "cli/send.h"
-#include "config/hostname.h"
+#include "cli/version.h"
+#include "config/mailname.h"
+#include "message/chunk.h"
 #include "message/envelope.h"
 #include "message/header.h"
 #include "message/source.h"
+#include "queue/alert.h"
 #include "queue/flush.h"
 #include "queue/queue.h"
 #include "report/maillog.h"
@@ -79,13 +82,17 @@ fill_entry(struct queue_entry *qe, const struct options *o,
 	qe->env.body = env->body;
 	qe->env.needs_smtputf8 = env->needs_smtputf8;
 	for (i = 0; i < out->n; i++) {
+		const struct rcpt_result *rr = &out->rcpts[i];
+
 		if (!outcome_retryable(out, i))
 			continue;
-		if (why == NULL && out->rcpts[i].reply[0] != '\0')
-			why = out->rcpts[i].reply;
-		if (addr_list_add(&qe->env.rcpts, out->rcpts[i].addr, e) < 0)
+		if (why == NULL && rr->reply[0] != '\0')
+			why = rr->reply;
+		if (queue_entry_add_rcpt(qe, rr->addr, rr->state ==
+		    RCPT_DEFERRED && rr->reply[0] ? rr->reply : NULL, e) < 0)
 			return -1;
 	}
+	qe->error_kind = FAILURE_TEMPORARY;
 	for (j = 0; j < o->nsettings; j++)
 		if (queue_entry_add_setting(qe, o->settings[j].key,
 		    o->settings[j].value, e) < 0)
@@ -162,7 +169,9 @@ queue_rest(const struct options *o, const struct settings *st,
 			mark_queued(out, &out->rcpts[i]);
 	snprintf(out->queue_id, sizeof(out->queue_id), "%s", qe.id);
 out:
-	if (e.code != 0)
+	if (e.code == EX_DATAERR)
+		out->session = e;	/* the message itself cannot be sent */
+	else if (e.code != 0)
 		fprintf(stderr, "mailout: cannot queue the message: %s\n",
 		    e.msg);
 	queue_entry_free(&qe);
@@ -178,7 +187,53 @@ submit(const struct settings *st, const struct envelope *env,
 	if (session_open(&ss, st, true, &out->session_stage,
 	    &out->session) == 0)
 		transaction_send(&ss, st, env, src, out);
+	outcome_set_relay(out, ss.relay_label);
 	session_close(&ss);
+}
+
+/*
+ * Bad input is EX_DATAERR whatever the network did: a message that went
+ * nowhere because the session failed first (or that nobody took) is read
+ * through the filter now, when it can be read again.
+ */
+static void
+check_unsent(const struct settings *st, struct message_source *src,
+    struct outcome *out)
+{
+	struct err e = { 0, "" };
+
+	if (out->session.code == EX_DATAERR ||
+	    outcome_count(out, RCPT_ACCEPTED) > 0 ||
+	    outcome_count(out, RCPT_QUEUED) > 0 || !message_rewindable(src))
+		return;
+	if (message_rewind(src, &e) < 0)
+		return;
+	if (chunk_check(src, st->dot_ends, &e) < 0 && e.code == EX_DATAERR)
+		out->session = e;
+}
+
+/* What is read ahead of a message from a pipe: most are smaller. */
+#define PREFETCH_MAX (16 * 1024)
+
+/*
+ * A message from a pipe may have to be read again (for the queue, for a
+ * further transaction after a 452). A small one is read whole into
+ * memory; with the queue on, the rest of a large one is kept in a
+ * temporary file as it is read and sent. Input that is not flowing (a
+ * cron job still running, a terminal) is read to its end first, so that
+ * no session waits on it.
+ */
+static int
+keep_rereadable(const struct settings *st, struct message_source *src,
+    struct err *e)
+{
+	if (message_prefetch(src, PREFETCH_MAX, e) < 0)
+		return -1;
+	if (!st->queue)
+		return 0;
+	if (message_tee(src, e) < 0)
+		return -1;
+	return message_flowing(src) ? 0 : message_rewind(src, e);
 }
 
 /* Deliver now, keeping a way to read the message again for the queue;
@@ -191,6 +246,8 @@ deliver(const struct options *o, const struct settings *st,
 {
 	message_mark(src);
 	if (service != NULL) {
+		if (keep_rereadable(st, src, &out->session) < 0)
+			return;
 		transaction_send(service, st, env, src, out);
 		handoff_decode(out);
 		return;
@@ -200,24 +257,88 @@ deliver(const struct options *o, const struct settings *st,
 		queue_rest(o, st, env, message_id, src, out, false);
 		return;
 	}
-	if (st->queue && !src->seekable &&
-	    message_spool(src, &out->session) < 0)
+	if (keep_rereadable(st, src, &out->session) < 0)
 		return;
 	submit(st, env, src, out);
 	/* refused = abort sent to nobody: queueing the deferred ones
 	 * would send to some */
 	if (st->queue && out->session.code != EX_NOUSER)
 		queue_rest(o, st, env, message_id, src, out, true);
+	check_unsent(st, src, out);
 }
 
+/* s as one shell word: as it is when that is safe, else in '...'. */
+static void
+shell_word(char *buf, size_t n, const char *s)
+{
+	size_t len = 0;
+
+	if (s[0] != '\0' && s[strspn(s, "abcdefghijklmnopqrstuvwxyz"
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/._-+:@%,=")] == '\0') {
+		snprintf(buf, n, "%s", s);
+		return;
+	}
+	for (buf[len++] = '\''; *s != '\0' && len + 5 < n; s++) {
+		if (*s == '\'')
+			len += (size_t)snprintf(buf + len, n - len, "'\\''");
+		else
+			buf[len++] = *s;
+	}
+	snprintf(buf + len, n - len, "'");
+}
+
+/* The command that sends the queued message now: the same queue, this
+ * entry, whatever its backoff says. */
+static void
+send_now(char *buf, size_t n, const struct settings *st, const char *id)
+{
+	char dir[PATH_MAX + 64];
+
+	if (st->queue_dir == NULL) {
+		snprintf(buf, n, "mailout --send %s", id);
+		return;
+	}
+	shell_word(dir, sizeof(dir), st->queue_dir);
+	snprintf(buf, n, "mailout --queue-dir %s --send %s", dir, id);
+}
+
+/* What a session that failed on AUTH or TLS means for all mail through
+ * that server: alert_command hears of it. */
+static void
+alert_failure(const struct settings *st, const struct outcome *out,
+    const struct message_info *mi)
+{
+	struct alert a;
+
+	if (alert_of_outcome(&a, out, out->queue_id[0] ? out->queue_id : NULL,
+	    mi->sender, mi->host))
+		alert_raise(st, NULL, &a);
+}
+
+/* For --health: when mail last went out. */
+static void
+stamp_delivery(const struct settings *st, const struct outcome *out)
+{
+	if (st->queue && outcome_count(out, RCPT_ACCEPTED) > 0)
+		queue_note_delivery(st);
+}
+
+/* service: the mailout service queued it; -q asks it to send it. */
 static void
 report(const struct options *o, const struct settings *st,
-    const struct outcome *out, const struct message_info *mi, int status)
+    const struct outcome *out, const struct message_info *mi, int status,
+    bool service)
 {
+	char command[PATH_MAX + 128];
+
+	if (service)
+		snprintf(command, sizeof(command), "mailout -q");
+	else
+		send_now(command, sizeof(command), st, out->queue_id);
 	/* -odq asked for the queue: only a failure to queue is news */
 	if (!o->queue_only || out->queue_id[0] == '\0' ||
 	    o->report == REPORT_TEXT)
-		report_text(out, o->report == REPORT_TEXT);
+		report_text(out, o->report == REPORT_TEXT, command);
 	if (o->report == REPORT_JSON)
 		report_json(out, mi, status, stdout);
 	maillog_write(st, mi, out, status);
@@ -252,12 +373,14 @@ send_message(const struct options *o, const struct settings *st,
 
 	memset(&env, 0, sizeof(env));
 	memset(&hb, 0, sizeof(hb));
-	if (o->dry_run && service != NULL)
+	if (o->dry_run && service != NULL) {
 		printf("service: %s (the mailout service sends the message, "
 		    "with its own configuration)\ndomain: %s\n", st->socket,
 		    st->domain);
-	else if (o->dry_run)
+	} else if (o->dry_run) {
 		conf_print(st, ch, stdout);
+		version_paths(st, stdout);
+	}
 	if (prepare(o, st, &src, &hb, &env, &e) < 0) {
 		status = err_report(&e);
 		goto out;
@@ -276,7 +399,9 @@ send_message(const struct options *o, const struct settings *st,
 	status = outcome_exit_code(&out);
 	message_info_init(&mi, st, env.sender, message_id,
 	    message_size(&src));
-	report(o, st, &out, &mi, status);
+	report(o, st, &out, &mi, status, service != NULL);
+	stamp_delivery(st, &out);
+	alert_failure(st, &out, &mi);
 out:
 	free(message_id);
 	message_close(&src);
@@ -298,10 +423,11 @@ verify_envelope(const struct options *o, const struct settings *st,
 	if (session_open(&ss, st, true, &out->session_stage,
 	    &out->session) == 0)
 		transaction_verify(&ss, st, env, o->vrfy, out);
+	outcome_set_relay(out, ss.relay_label);
 	session_close(&ss);
 	status = outcome_exit_code(out);
 	message_info_init(&mi, st, env->sender, NULL, -1);
-	report_text(out, true);
+	report_text(out, true, NULL);
 	if (o->report == REPORT_JSON)
 		report_json(out, &mi, status, stdout);
 	return status;

@@ -20,6 +20,20 @@ print_lines(const char *title, const struct reply *r, int skip_first)
 	}
 }
 
+/* RFC 9422's limits, those mailout keeps to. */
+static void
+print_limits(const struct caps *caps)
+{
+	printf("Limits:\n");
+	if (caps->rcpt_max > 0)
+		printf("  RCPTMAX=%u: recipients per transaction\n",
+		    caps->rcpt_max);
+	if (caps->mail_max > 0)
+		printf("  MAILMAX=%u: messages per session\n", caps->mail_max);
+	if (caps->rcpt_max == 0 && caps->mail_max == 0)
+		printf("  none advertised\n");
+}
+
 int
 serverinfo(const struct settings *st, struct err *e)
 {
@@ -33,9 +47,11 @@ serverinfo(const struct settings *st, struct err *e)
 	if (ss.pre_tls_hello.code != 0)
 		print_lines("Capabilities before TLS", &ss.pre_tls_hello, 1);
 	tls_print_info(&ss.conn, stdout);	/* nothing without TLS */
-	if (rc == 0)
+	if (rc == 0) {
 		print_lines(net_is_tls(&ss.conn) ? "Capabilities after TLS" :
 		    "Capabilities", &ss.smtp.hello, 1);
+		print_limits(&ss.smtp.caps);
+	}
 	if (rc == 0 && net_is_tls(&ss.conn) && !tls_verified(&ss.conn))
 		rc = err_set(e, EX_UNAVAILABLE, "the server certificate "
 		    "failed verification (see above)");

@@ -1,7 +1,8 @@
 /*
  * serverinfo.h — --serverinfo: connect as a submission would, print the
  * greeting, the capabilities before and after TLS, the TLS session and
- * the server certificate; send no mail.
+ * the server certificate, the limits (RFC 9422) mailout keeps to; send
+ * no mail.
  *
  * Error codes: those of session_open; EX_UNAVAILABLE when the certificate
  * fails verification (after everything is printed).

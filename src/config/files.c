@@ -14,9 +14,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "config.h"
 #include "config/files.h"
 #include "config/lists.h"
+#include "config/sysdirs.h"
 #include "lib/util.h"
 
 #define DEFAULTS "defaults"	/* the section that is not a profile */
@@ -190,27 +190,27 @@ our_group(gid_t gid)
 }
 
 /*
- * A password must be in a file nobody else can read or change, as msmtp
- * and ssh insist: refuse it, since a warning goes unread in cron. The
- * file is ours or root's; others have no access; the group may read it
- * only when it is ours (the service's /etc/mailout.conf, 0640
- * root:mailout), and never write it.
+ * A password or other secret must be in a file nobody else can read or
+ * change, as msmtp and ssh insist: refuse it, since a warning goes
+ * unread in cron. The file is ours or root's; others have no access; the
+ * group may read it only when it is ours (the service's
+ * /etc/mailout.conf, 0640 root:mailout), and never write it.
  */
 static int
-check_private(const struct reader *r)
+check_private(const struct reader *r, const char *key)
 {
 	mode_t mode = r->sb.st_mode;
 
 	if (r->sb.st_uid != geteuid() && r->sb.st_uid != 0)
-		return err_set(r->e, EX_CONFIG, "password: %s belongs to uid "
-		    "%ld, not to you (uid %ld) nor to root; use "
-		    "password_command, or a file of your own", r->file,
-		    (long)r->sb.st_uid, (long)geteuid());
+		return err_set(r->e, EX_CONFIG, "%s: %s belongs to uid %ld, "
+		    "not to you (uid %ld) nor to root; use %s_command, or a "
+		    "file of your own", key, r->file, (long)r->sb.st_uid,
+		    (long)geteuid(), key);
 	if ((mode & 027) != 0 || ((mode & 040) && !our_group(r->sb.st_gid)))
-		return err_set(r->e, EX_CONFIG, "password: %s must be "
-		    "private (its mode is %04o): chmod 600 %s (or 640 with a "
-		    "group of your own), or use password_command", r->file,
-		    (unsigned)(mode & 07777), r->file);
+		return err_set(r->e, EX_CONFIG, "%s: %s must be private (its "
+		    "mode is %04o): chmod 600 %s (or 640 with a group of your "
+		    "own), or use %s_command", key, r->file,
+		    (unsigned)(mode & 07777), r->file, key);
 	return 0;
 }
 
@@ -248,7 +248,7 @@ check_entry(const struct reader *r, const char *section, const char *key,
 		err_prefix(r->e, "%s", key);
 		return -1;
 	}
-	return strcmp(key, "password") == 0 ? check_private(r) : 0;
+	return settings_key_is_secret(key) ? check_private(r, key) : 0;
 }
 
 static struct section *
@@ -427,43 +427,46 @@ join_path(char *buf, size_t n, const char *dir, const char *file,
 	return 0;
 }
 
-int
-conf_system_file(char *buf, size_t n, struct err *e)
-{
-	const char *sysdir = getenv("MAILOUT_SYSCONFDIR");
-
-	if (sysdir == NULL || *sysdir == '\0')
-		sysdir = SYSCONFDIR;
-	return join_path(buf, n, sysdir, "mailout.conf", e);
-}
-
-int
-conf_user_file(char *buf, size_t n, struct err *e)
+/* The system file, then the user's, which overrides it key by key. */
+static int
+search_path(struct conf_search *cs, struct err *e)
 {
 	const char *xdg = getenv("XDG_CONFIG_HOME"), *home = getenv("HOME");
 
-	if (xdg != NULL && *xdg == '/')
-		return join_path(buf, n, xdg, "mailout/config", e) < 0 ? -1 : 1;
-	if (home != NULL && *home != '\0')
-		return join_path(buf, n, home, ".config/mailout/config", e) <
-		    0 ? -1 : 1;
+	if (join_path(cs->path[cs->n], PATH_MAX, sysdirs_config(),
+	    "mailout.conf", e) < 0)
+		return -1;
+	cs->n++;
+	if (xdg != NULL && *xdg == '/') {
+		if (join_path(cs->path[cs->n], PATH_MAX, xdg,
+		    "mailout/config", e) < 0)
+			return -1;
+	} else if (home != NULL && *home != '\0') {
+		if (join_path(cs->path[cs->n], PATH_MAX, home,
+		    ".config/mailout/config", e) < 0)
+			return -1;
+	} else {
+		return 0;
+	}
+	cs->n++;
 	return 0;
 }
 
-/* The system file, then the user's, which overrides it key by key. */
-static int
-read_search_path(struct conf *cf, struct err *e)
+int
+conf_search(struct conf_search *cs, const char *path, struct err *e)
 {
-	char path[PATH_MAX];
-	int rc;
+	const char *env = getenv("MAILOUT_CONFIG");
 
-	if (conf_system_file(path, sizeof(path), e) < 0)
-		return -1;
-	if (read_file(cf, path, false, e) < 0)
-		return -1;
-	if ((rc = conf_user_file(path, sizeof(path), e)) <= 0)
-		return rc;
-	return read_file(cf, path, false, e);
+	cs->n = 0;
+	cs->named = path != NULL || (env != NULL && *env != '\0');
+	if (!cs->named)
+		return search_path(cs, e);
+	if (path == NULL)
+		path = env;
+	if (strlen(path) >= PATH_MAX)
+		return err_set(e, EX_CONFIG, "path too long: %s", path);
+	strcpy(cs->path[cs->n++], path);
+	return 0;
 }
 
 /*
@@ -532,19 +535,18 @@ check_references(const struct conf *cf, struct err *e)
 int
 conf_load(struct conf **cfp, const char *path, struct err *e)
 {
-	const char *env = getenv("MAILOUT_CONFIG");
+	struct conf_search cs;
 	struct conf *cf;
+	size_t i;
 	int rc;
 
 	*cfp = NULL;
+	if (conf_search(&cs, path, e) < 0)
+		return -1;
 	if ((cf = calloc(1, sizeof(*cf))) == NULL)
 		return err_set(e, EX_OSERR, "out of memory");
-	if (path != NULL)
-		rc = read_file(cf, path, true, e);
-	else if (env != NULL && *env != '\0')
-		rc = read_file(cf, env, true, e);
-	else
-		rc = read_search_path(cf, e);
+	for (rc = 0, i = 0; rc == 0 && i < cs.n; i++)
+		rc = read_file(cf, cs.path[i], cs.named, e);
 	if (rc == 0)
 		rc = check_references(cf, e);
 	if (rc < 0) {
@@ -703,6 +705,22 @@ conf_profile_value(const struct conf *cf, const char *profile,
 	return NULL;
 }
 
+/* No file was read: the search path's files are all missing. */
+static void
+print_no_file(FILE *out)
+{
+	struct conf_search cs;
+	struct err e;
+	size_t i;
+
+	fprintf(out, "config file: none (built-in defaults");
+	if (conf_search(&cs, NULL, &e) == 0)
+		for (i = 0; i < cs.n; i++)
+			fprintf(out, "%s%s", i == 0 ? "; no " : " nor ",
+			    cs.path[i]);
+	fprintf(out, ")\n");
+}
+
 void
 conf_print(const struct settings *st, const struct conf_choice *ch,
     FILE *out)
@@ -712,7 +730,7 @@ conf_print(const struct settings *st, const struct conf_choice *ch,
 	for (i = 0; i < ch->nfiles; i++)
 		fprintf(out, "config file: %s\n", ch->files[i]);
 	if (ch->nfiles == 0)
-		fprintf(out, "config file: none (built-in defaults)\n");
+		print_no_file(out);
 	switch (ch->reason) {
 	case CONF_NO_PROFILE:
 		fprintf(out, "profile: none (no profile: defaults only)\n");

@@ -13,6 +13,8 @@
 #ifndef MAILOUT_FILES_H
 #define MAILOUT_FILES_H
 
+#include <limits.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 
@@ -43,22 +45,24 @@ struct conf_choice {
 	size_t nfiles;
 };
 
+/* The files conf_load reads, in order. */
+struct conf_search {
+	char path[CONF_FILES_MAX][PATH_MAX];
+	size_t n;
+	bool named;		/* --config or $MAILOUT_CONFIG: it must exist */
+};
+
 /*
- * Read the file path alone (--config), or when path is NULL the file
- * named by $MAILOUT_CONFIG alone, or else SYSCONFDIR/mailout.conf (the
- * directory can be moved with $MAILOUT_SYSCONFDIR, for tests) and then
- * $XDG_CONFIG_HOME/mailout/config or ~/.config/mailout/config; either
- * of these two may be missing. *cfp is NULL after an error.
+ * The file path alone (--config), or when path is NULL the file named by
+ * $MAILOUT_CONFIG alone, or else the system file mailout.conf (in
+ * sysdirs_config()) and then $XDG_CONFIG_HOME/mailout/config or
+ * ~/.config/mailout/config (none without HOME); either of these two may
+ * be missing. Error: a path too long (EX_CONFIG).
  */
+int conf_search(struct conf_search *cs, const char *path, struct err *e);
+
+/* Read the files of conf_search(path). *cfp is NULL after an error. */
 int conf_load(struct conf **cfp, const char *path, struct err *e);
-
-/* The path of the system file: SYSCONFDIR/mailout.conf, the directory
- * moved by $MAILOUT_SYSCONFDIR. */
-int conf_system_file(char *buf, size_t n, struct err *e);
-
-/* The path of the user's file ($XDG_CONFIG_HOME/mailout/config, else
- * ~/.config/mailout/config): 1, or 0 when there is none (no HOME). */
-int conf_user_file(char *buf, size_t n, struct err *e);
 
 /*
  * Choose the profile: the one named (--profile), else the first whose

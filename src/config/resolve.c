@@ -2,7 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "config/hostname.h"
+#include "config/mailname.h"
 #include "config/resolve.h"
 #include "message/addr.h"
 #include "smtp/sasl.h"

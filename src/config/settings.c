@@ -10,14 +10,18 @@
 #include <strings.h>
 
 #include "config/lists.h"
+#include "config/relays.h"
 #include "config/settings.h"
 #include "lib/util.h"
 #include "service/listen.h"
 #include "smtp/sasl.h"
+#include "transport/socks.h"
 #include "transport/tls.h"
 
 #define QUEUE_LIFETIME_DEFAULT (5 * 24 * 3600L)
 #define QUEUE_LIFETIME_MAX (365 * 24 * 3600L)
+#define HEALTH_WARN_AGE_DEFAULT 3600L
+#define HEALTH_CRIT_AGE_DEFAULT (24 * 3600L)
 #define SHOW_MAX 32		/* a number or word as dry-run shows it */
 #define WORKERS_MAX 256
 #define RATE_LIMIT_MAX 1000000
@@ -56,6 +60,8 @@ settings_defaults(struct settings *st)
 	st->queue = true;
 	st->queue_lifetime = QUEUE_LIFETIME_DEFAULT;
 	st->syslog_facility = "mail";
+	st->health_warn_age = HEALTH_WARN_AGE_DEFAULT;
+	st->health_crit_age = HEALTH_CRIT_AGE_DEFAULT;
 	st->allow_from_override = true;
 	st->service_workers = 16;
 }
@@ -152,6 +158,17 @@ parse_port(const struct key *k, void *field, const char *v, struct err *e)
 	return parse_text(k, field, v, e);
 }
 
+/* One relay or a list of them (relays.h). */
+static int
+parse_hosts(const struct key *k, void *field, const char *v, struct err *e)
+{
+	if (*v != '\0' && !relays_valid(v))
+		return expected(e, "a host name, or a comma-separated list of "
+		    "up to 8 relays: name, name:port, [address] or "
+		    "[address]:port", v);
+	return parse_text(k, field, v, e);
+}
+
 /* A name that goes on the wire (EHLO, user@domain): no blanks, no
  * control characters, nothing that would make it an address. */
 static int
@@ -173,6 +190,30 @@ parse_address(const struct key *k, void *field, const char *v,
 
 	if (*v != '\0' && addr_check(v, &why) < 0)
 		return expected(e, "an address such as me@example.org", v);
+	return parse_text(k, field, v, e);
+}
+
+/* An OAuth endpoint: tokens travel there, so HTTPS only (http.h). */
+static int
+parse_https_url(const struct key *k, void *field, const char *v,
+    struct err *e)
+{
+	const char *p;
+
+	for (p = v; *p != '\0'; p++)
+		if (*p <= ' ' || *p >= 0x7f)
+			return expected(e, "an https:// URL", v);
+	if (*v != '\0' && (strncasecmp(v, "https://", 8) != 0 || v[8] == '\0'))
+		return expected(e, "an https:// URL", v);
+	return parse_text(k, field, v, e);
+}
+
+static int
+parse_proxy(const struct key *k, void *field, const char *v, struct err *e)
+{
+	if (*v != '\0' && !socks_url_valid(v))
+		return expected(e, "socks5://[user@]host[:port] (the password "
+		    "goes in proxy_password_command)", v);
 	return parse_text(k, field, v, e);
 }
 
@@ -464,10 +505,13 @@ parse_dsn_notify(const struct key *k, void *field, const char *v,
 
 static const struct type type_text = { parse_text, show_text };
 static const struct type type_secret = { parse_text, show_secret };
+static const struct type type_hosts = { parse_hosts, show_text };
 static const struct type type_port = { parse_port, show_text };
 static const struct type type_name = { parse_name, show_text };
 static const struct type type_address = { parse_address, show_text };
+static const struct type type_https_url = { parse_https_url, show_text };
 static const struct type type_fingerprint = { parse_fingerprint, show_text };
+static const struct type type_proxy = { parse_proxy, show_text };
 static const struct type type_auth = { parse_auth, show_text };
 static const struct type type_seconds = { parse_seconds, show_seconds };
 static const struct type type_workers = { parse_workers, show_seconds };
@@ -497,7 +541,7 @@ static const char *const facilities[] = {
 
 /* In the order of mailout.conf(5), which --dry-run follows too. */
 static const struct key keys[] = {
-	{ "host", &type_text, F(host), NULL, "socket" },
+	{ "host", &type_hosts, F(host), NULL, "socket" },
 	{ "port", &type_port, F(port), NULL, NULL },
 	{ "socket", &type_text, F(socket), NULL, "host" },
 	{ "protocol", &type_pair, F(lmtp), protocols, NULL },
@@ -516,6 +560,9 @@ static const struct key keys[] = {
 	{ "from", &type_address, F(from), NULL, NULL },
 	{ "helo", &type_name, F(helo), NULL, NULL },
 	{ "source_address", &type_text, F(source_address), NULL, NULL },
+	{ "proxy", &type_proxy, F(proxy), NULL, NULL },
+	{ "proxy_password_command", &type_text, F(proxy_password_command),
+	    NULL, NULL },
 	{ "timeout", &type_seconds, F(timeout), NULL, NULL },
 	{ "aliases", &type_text, F(aliases), NULL, NULL },
 	{ "domain", &type_name, F(domain), NULL, NULL },
@@ -533,6 +580,22 @@ static const struct key keys[] = {
 	{ "queue_lifetime", &type_duration, F(queue_lifetime), NULL, NULL },
 	{ "log", &type_text, F(log), NULL, NULL },
 	{ "syslog_facility", &type_word, F(syslog_facility), facilities, NULL },
+	{ "health_warn_age", &type_duration, F(health_warn_age), NULL, NULL },
+	{ "health_crit_age", &type_duration, F(health_crit_age), NULL, NULL },
+	{ "alert_command", &type_text, F(alert_command), NULL, NULL },
+	{ "oauth_token_endpoint", &type_https_url, F(oauth_token_endpoint),
+	    NULL, NULL },
+	{ "oauth_device_endpoint", &type_https_url, F(oauth_device_endpoint),
+	    NULL, NULL },
+	{ "oauth_client_id", &type_text, F(oauth_client_id), NULL, NULL },
+	{ "oauth_client_secret", &type_secret, F(oauth_client_secret), NULL,
+	    "oauth_client_secret_command" },
+	{ "oauth_client_secret_command", &type_text,
+	    F(oauth_client_secret_command), NULL, "oauth_client_secret" },
+	{ "oauth_scope", &type_text, F(oauth_scope), NULL, NULL },
+	{ "oauth_trust_file", &type_text, F(oauth_trust_file), NULL, NULL },
+	{ "oauth_refresh_token_file", &type_text, F(oauth_refresh_token_file),
+	    NULL, NULL },
 	{ "allow_from_override", &type_boolean, F(allow_from_override), NULL,
 	    NULL },
 	{ "allowed_from", &type_patterns, F(allowed_from), NULL, NULL },
@@ -581,6 +644,14 @@ settings_key_defaults_only(const char *key)
 	return false;
 }
 
+bool
+settings_key_is_secret(const char *key)
+{
+	const struct key *k = find_key(key);
+
+	return k != NULL && k->type == &type_secret;
+}
+
 int
 settings_set(struct settings *st, const char *key, const char *value,
     struct err *e)
@@ -598,7 +669,7 @@ settings_set(struct settings *st, const char *key, const char *value,
 }
 
 void
-settings_finish(struct settings *st, const char *hostname)
+settings_finish(struct settings *st, const char *mailname)
 {
 	if (st->host == NULL)
 		st->host = "localhost";
@@ -606,7 +677,9 @@ settings_finish(struct settings *st, const char *hostname)
 		st->port = st->lmtp ? "24" : st->tls == TLS_IMPLICIT ?
 		    "465" : "25";
 	if (st->helo == NULL)
-		st->helo = hostname;
+		st->helo = mailname;
+	if (st->domain == NULL)
+		st->domain = mailname;
 	if (st->auth == NULL)
 		st->auth = st->user != NULL ? "on" : "off";
 }

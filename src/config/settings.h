@@ -23,13 +23,16 @@ enum tls_mode {
 };
 
 struct settings {
-	const char *host;		/* TCP host, when socket is NULL */
+	const char *host;		/* TCP host, or a list of relays
+					 * (relays.h), when socket is NULL */
 	const char *port;		/* NULL: by protocol and tls */
 	const char *socket;		/* unix socket path */
 	bool lmtp;
-	const char *helo;		/* NULL: the host name */
+	const char *helo;		/* NULL: the mail name */
 	int timeout;			/* seconds per connect/read/write */
 	const char *source_address;
+	const char *proxy;		/* "socks5://[user@]host[:port]" */
+	const char *proxy_password_command;	/* the proxy user's password */
 	bool dot_ends;			/* classic "." end of input (no -i) */
 	const char *file;		/* message file; NULL = stdin */
 	const char *auth;		/* "off", "on" (strongest) or a
@@ -49,7 +52,8 @@ struct settings {
 	const char *profile;		/* chosen profile, NULL for none */
 	const char *from;		/* envelope sender when -f is not given */
 	const char *aliases;		/* aliases file ("name: addr, addr") */
-	const char *domain;		/* qualifies addresses without @ */
+	const char *domain;		/* qualifies addresses without @;
+					 * NULL: the mail name */
 	bool add_missing_headers;	/* Date, Message-ID, From */
 	bool remove_bcc;		/* strip Bcc/Resent-Bcc from the message */
 	bool pipelining;		/* use PIPELINING when offered */
@@ -67,6 +71,21 @@ struct settings {
 	long queue_lifetime;		/* seconds */
 	const char *log;		/* log file, "syslog" or NULL */
 	const char *syslog_facility;
+	long health_warn_age;		/* seconds: --health warns, and */
+	long health_crit_age;		/* alerts, past these ages */
+	const char *alert_command;	/* told of trouble (queue/alert.h) */
+
+	/* OAuth 2.0 (oauth.h): with a token endpoint, AUTH XOAUTH2 and
+	 * OAUTHBEARER get their access token there */
+	const char *oauth_token_endpoint;	/* https URL */
+	const char *oauth_device_endpoint;	/* https URL, --oauth-login */
+	const char *oauth_client_id;
+	const char *oauth_client_secret;	/* it and the _command exclude
+						 * each other, as password does */
+	const char *oauth_client_secret_command;
+	const char *oauth_scope;
+	const char *oauth_trust_file;		/* NULL: the system trust */
+	const char *oauth_refresh_token_file;	/* NULL: in the state dir */
 
 	/* the mailout service's policy (mailout serve) */
 	bool allow_from_override;	/* any envelope sender; off: only
@@ -91,12 +110,16 @@ struct setting_override {
 
 /* The built-in defaults: localhost, tls auto, timeout 60, headers
  * added, Bcc removed, pipelining, early pipelining and chunking on,
- * queue on for 5 days.
+ * queue on for 5 days, health warning at 1 hour and critical at 24.
  * Port, helo and auth stay NULL until settings_finish(). */
 void settings_defaults(struct settings *st);
 
 /* Whether key is a setting of mailout.conf(5) (host, port, ...). */
 bool settings_key_exists(const char *key);
+
+/* Whether key holds a secret itself (password, oauth_client_secret): a
+ * file that sets it must be private (conf.c), and --dry-run masks it. */
+bool settings_key_is_secret(const char *key);
 
 /* Whether key belongs in [defaults] only: the service's own keys. */
 bool settings_key_defaults_only(const char *key);
@@ -116,11 +139,12 @@ int settings_set(struct settings *st, const char *key, const char *value,
     struct err *e);
 
 /* The defaults that depend on the rest: port 24 for LMTP, 465 for
- * implicit TLS, else 25; helo = hostname; auth on when user is set. */
-void settings_finish(struct settings *st, const char *hostname);
+ * implicit TLS, else 25; helo and domain = mailname, the system's mail
+ * name (mailname.h); auth on when user is set. */
+void settings_finish(struct settings *st, const char *mailname);
 
 /* Every setting as a "key = value" line, as mailout.conf(5) would say
- * it; the password shows as <set>. */
+ * it; the secrets show as <set>. */
 void settings_print(const struct settings *st, FILE *out);
 
 #endif

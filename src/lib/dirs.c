@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "lib/dirs.h"
 
@@ -23,6 +24,15 @@ dirs_user(char *buf, size_t n, const char *xdg_var, const char *home_dir,
 	else
 		return -1;
 	return len < 0 || (size_t)len >= n ? -1 : 0;
+}
+
+void
+dirs_safe_name(char *s)
+{
+	for (; *s != '\0'; s++)
+		if (!(*s >= 'a' && *s <= 'z') && !(*s >= 'A' && *s <= 'Z') &&
+		    !(*s >= '0' && *s <= '9') && *s != '.' && *s != '-')
+			*s = '_';
 }
 
 int

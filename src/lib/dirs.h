@@ -1,6 +1,6 @@
 /*
  * dirs.h — the user's own directories (XDG base directories) and making
- * a directory path, for the queue and the EHLO cache.
+ * a directory path, for the queue, the EHLO cache and the OAuth tokens.
  */
 #ifndef MAILOUT_DIRS_H
 #define MAILOUT_DIRS_H
@@ -16,6 +16,9 @@
  */
 int dirs_user(char *buf, size_t n, const char *xdg_var, const char *home_dir,
     const char *leaf);
+
+/* Make s fit in a file name: anything but [A-Za-z0-9.-] becomes "_". */
+void dirs_safe_name(char *s);
 
 /* mkdir -p with mode 0700 for what it creates; what names the directory
  * in the error (EX_CANTCREAT). */

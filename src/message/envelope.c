@@ -6,7 +6,7 @@
 #include <strings.h>
 #include <unistd.h>
 
-#include "config/hostname.h"
+#include "config/mailname.h"
 #include "message/envelope.h"
 
 #define ALIAS_DEPTH_MAX 8	/* an alias naming an alias naming ... */

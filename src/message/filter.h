@@ -27,7 +27,9 @@ struct body_filter {
 	bool ended;		/* the "." line was seen: stop reading */
 	bool eight_bit;		/* some octet >= 0x80 was seen */
 	size_t col;		/* octets already on the current output line */
-	unsigned long long lines;
+	unsigned long long lines;	/* input lines ended so far */
+	long long line_offset;	/* the input's own line number of line 1 is
+				 * 1 + line_offset (error messages) */
 };
 
 /* Upper bound of body_filter_run's output for n input octets. */

@@ -147,6 +147,7 @@ header_read(struct header_block *hb, struct message_source *src,
 			goto out;
 		if (done && !hb->blank_seen)
 			break;	/* the non-header line belongs to the body */
+		hb->input_lines++;
 		scan = lf ? end + 1 : have;
 	}
 	rc = keep_rest(hb, raw + scan, have - scan, e);
@@ -466,10 +467,16 @@ header_attach(struct header_block *hb, struct message_source *src,
 	size_t size = hb->text_len + hb->nfields + 1 + hb->rest_len +
 	    (hb->added ? strlen(hb->added) : 0);
 	struct sink s = { malloc(size), 0 };
+	size_t i;
+	long long rendered = 0;
 
 	if (s.buf == NULL)
 		return err_set(e, EX_SOFTWARE, "out of memory");
 	render(hb, put_buffer, &s);
+	/* errors in the body name the input's own lines */
+	for (i = 0; i < s.len; i++)
+		rendered += s.buf[i] == '\n';
+	src->line_offset = (long long)hb->input_lines - rendered;
 	if (hb->rest_len > 0)
 		put_buffer(hb->rest, hb->rest_len, &s);
 	message_unread(src, s.buf, s.len);

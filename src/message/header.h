@@ -40,6 +40,7 @@ struct header_block {
 	char *rest;		/* input read past the header block */
 	size_t rest_len;
 	char *added;		/* Date/Message-ID/From we add, '\n' ended */
+	size_t input_lines;	/* lines of input the block took */
 };
 
 /*

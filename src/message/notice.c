@@ -10,6 +10,25 @@
 
 #define QUOTED_HEADER_MAX (64 * 1024)
 
+static const char *const reasons[] = {
+	[NOTICE_REFUSED] = ": their mail server refused it",
+	[NOTICE_EXPIRED] = ": it stayed in the queue longer than\n"
+	    "queue_lifetime allows, and mailout has stopped trying",
+	[NOTICE_BOUNCED] = ": the administrator of the mail queue told\n"
+	    "mailout to stop trying",
+};
+
+/* RFC 3463: 4.4.7, delivery time expired; 5.0.0 for a cancelled one. */
+static const char *
+status_of(const struct notice *n, size_t i)
+{
+	if (n->reason == NOTICE_EXPIRED)
+		return "4.4.7";
+	if (n->reason == NOTICE_BOUNCED || n->rcpts[i].enhanced[0] == '\0')
+		return "5.0.0";
+	return n->rcpts[i].enhanced;
+}
+
 static void
 human_part(FILE *f, const struct notice *n, const char *boundary)
 {
@@ -19,9 +38,7 @@ human_part(FILE *f, const struct notice *n, const char *boundary)
 	    "Content-Description: Notification\n\n", boundary);
 	fprintf(f, "This is mailout on %s. A message you sent could not be "
 	    "delivered to\nthe recipients below%s.\n\n", n->domain,
-	    n->expired ? ": it stayed in the queue longer than\n"
-	    "queue_lifetime allows, and mailout has stopped trying" :
-	    ": their mail server refused it");
+	    reasons[n->reason]);
 	for (i = 0; i < n->n; i++)
 		fprintf(f, "<%s>: %s\n", n->rcpts[i].addr,
 		    n->rcpts[i].reply[0] ? n->rcpts[i].reply : "no reply");
@@ -39,11 +56,8 @@ status_part(FILE *f, const struct notice *n, const char *boundary)
 	    "Reporting-MTA: dns; %s\nX-Mailout-Queue-ID: %s\n"
 	    "Arrival-Date: %s\n", boundary, n->domain, n->queue_id, date);
 	for (i = 0; i < n->n; i++) {
-		const char *status = n->expired ? "4.4.7" :
-		    n->rcpts[i].enhanced[0] ? n->rcpts[i].enhanced : "5.0.0";
-
 		fprintf(f, "\nFinal-Recipient: rfc822; %s\nAction: failed\n"
-		    "Status: %s\n", n->rcpts[i].addr, status);
+		    "Status: %s\n", n->rcpts[i].addr, status_of(n, i));
 		if (n->rcpts[i].reply[0] != '\0')
 			fprintf(f, "Diagnostic-Code: smtp; %s\n",
 			    n->rcpts[i].reply);

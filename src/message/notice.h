@@ -1,7 +1,8 @@
 /*
  * notice.h — the failure notice a flush sends to the sender when it gives
- * up on recipients (refused, or queue_lifetime expired): a delivery status
- * notification (RFC 3464, multipart/report) with the original header.
+ * up on recipients (refused, queue_lifetime expired, or --bounce): a
+ * delivery status notification (RFC 3464, multipart/report) with the
+ * original header.
  */
 #ifndef MAILOUT_NOTICE_H
 #define MAILOUT_NOTICE_H
@@ -12,6 +13,13 @@
 
 #include "lib/err.h"
 #include "message/source.h"
+
+/* Why the recipients were given up. */
+enum notice_reason {
+	NOTICE_REFUSED,			/* their server refused them */
+	NOTICE_EXPIRED,			/* queue_lifetime ran out */
+	NOTICE_BOUNCED,			/* mailout --bounce */
+};
 
 struct notice_rcpt {
 	const char *addr;
@@ -24,7 +32,7 @@ struct notice {
 	const char *domain;		/* for MAILER-DAEMON and Message-ID */
 	const char *queue_id;
 	time_t arrival;
-	bool expired;			/* queue_lifetime ran out */
+	enum notice_reason reason;
 	const struct notice_rcpt *rcpts;
 	size_t n;
 	struct message_source *original;	/* its header is quoted */

@@ -10,8 +10,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "config.h"
+#include "config/sysdirs.h"
 #include "lib/dirs.h"
+#include "lib/fdio.h"
 #include "message/chunk.h"
 #include "queue/queue.h"
 
@@ -19,33 +20,24 @@
 #define ENTRY_FILE_MAX (4 * 1024 * 1024)	/* 10000 recipients fit */
 #define LEFTOVER_AGE (60 * 60)
 #define TMP_PREFIX "tmp."
+#define DELIVERED_FILE ".delivered"
 
 /* ---- the directory ---- */
 
-static int
-queue_path(const struct settings *st, char *buf, size_t n, struct err *e)
+int
+queue_dir_path(const struct settings *st, char *buf, size_t n, struct err *e)
 {
-	if (st->queue_dir != NULL)
-		snprintf(buf, n, "%s", st->queue_dir);
-	else if (geteuid() == 0)
-		snprintf(buf, n, "%s", QUEUE_DIR_SYSTEM);
-	else if (dirs_user(buf, n, "XDG_STATE_HOME", ".local/state",
-	    "mailout/queue") < 0)
+	if (sysdirs_queue(st->queue_dir, buf, n) < 0)
 		return err_set(e, EX_CONFIG, "no queue directory: HOME is not "
 		    "set (or too long); set queue_dir");
 	return 0;
 }
 
-int
-queue_open(struct queue *q, const struct settings *st, struct err *e)
+static int
+open_dir(struct queue *q, struct err *e)
 {
 	struct stat sb;
 
-	q->dirfd = -1;
-	if (queue_path(st, q->dir, sizeof(q->dir), e) < 0)
-		return -1;
-	if (dirs_make(q->dir, "queue", e) < 0)
-		return -1;
 	q->dirfd = open(q->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (q->dirfd < 0 || fstat(q->dirfd, &sb) < 0)
 		return err_set(e, EX_CANTCREAT, "cannot open the queue "
@@ -53,6 +45,31 @@ queue_open(struct queue *q, const struct settings *st, struct err *e)
 	q->uid = sb.st_uid;
 	q->gid = sb.st_gid;
 	return 0;
+}
+
+int
+queue_open(struct queue *q, const struct settings *st, struct err *e)
+{
+	q->dirfd = -1;
+	if (queue_dir_path(st, q->dir, sizeof(q->dir), e) < 0)
+		return -1;
+	if (dirs_make(q->dir, "queue", e) < 0)
+		return -1;
+	return open_dir(q, e);
+}
+
+int
+queue_open_existing(struct queue *q, const struct settings *st,
+    struct err *e)
+{
+	struct stat sb;
+
+	q->dirfd = -1;
+	if (queue_dir_path(st, q->dir, sizeof(q->dir), e) < 0)
+		return -1;
+	if (stat(q->dir, &sb) < 0 && errno == ENOENT)
+		return 1;
+	return open_dir(q, e);
 }
 
 void
@@ -70,22 +87,6 @@ io_error(struct err *e, const struct queue *q, const char *what)
 {
 	return err_set(e, EX_IOERR, "queue %s: cannot %s: %s", q->dir, what,
 	    strerror(errno));
-}
-
-static int
-write_all(int fd, const char *buf, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, buf, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -1;
-		buf += n;
-		len -= (size_t)n;
-	}
-	return 0;
 }
 
 /* fsync fd, rename tmp.NAME to NAME, fsync the directory; fd stays
@@ -212,18 +213,25 @@ print_entry(FILE *f, const struct queue_entry *qe)
 		    "8BITMIME");
 	if (qe->env.needs_smtputf8)
 		fputs("smtputf8 yes\n", f);
-	if (qe->owner.known) {
+	if (qe->held)
+		fputs("held yes\n", f);
+	if (qe->caller.known) {
 		char key[96];
 
-		snprintf(key, sizeof(key), "owner %lld %lld %lld",
-		    qe->owner.uid, qe->owner.gid, qe->owner.pid);
-		put_escaped(f, key, qe->owner.name);
+		snprintf(key, sizeof(key), "caller %lld %lld %lld",
+		    qe->caller.uid, qe->caller.gid, qe->caller.pid);
+		put_escaped(f, key, qe->caller.name);
 	}
 	put_escaped(f, "sender", qe->env.sender);
-	for (i = 0; i < qe->env.rcpts.n; i++)
+	for (i = 0; i < qe->env.rcpts.n; i++) {
 		put_escaped(f, "rcpt", qe->env.rcpts.v[i]);
+		if (qe->replies != NULL && qe->replies[i] != NULL)
+			put_escaped(f, "reply", qe->replies[i]);
+	}
 	if (qe->last_error != NULL)
 		put_escaped(f, "error", qe->last_error);
+	if (qe->error_kind != FAILURE_NONE)
+		fprintf(f, "error-kind %s\n", failure_key(qe->error_kind));
 }
 
 int
@@ -247,7 +255,7 @@ queue_save(struct queue *q, const struct queue_entry *qe, struct err *e)
 		free(text);
 		return -1;
 	}
-	if (write_all(fd, text, len) < 0) {
+	if (fd_write_all(fd, text, len) < 0) {
 		free(text);
 		drop_tmp(q, fd, name);
 		return io_error(e, q, "write an entry");
@@ -291,7 +299,7 @@ queue_create(struct queue *q, struct queue_writer *w, struct err *e)
 	snprintf(name, sizeof(name), "%s.msg", w->id);
 	if ((w->fd = create_tmp(q, name, e)) < 0)
 		return -1;
-	/* the inode keeps the lock through the rename (queue_lock_entry) */
+	/* the inode keeps the lock through the rename (queue_entry_lock) */
 	if (flock(w->fd, LOCK_EX | LOCK_NB) < 0) {
 		drop_tmp(q, w->fd, name);
 		w->fd = -1;
@@ -304,7 +312,7 @@ int
 queue_write(struct queue *q, struct queue_writer *w, const void *buf,
     size_t len, struct err *e)
 {
-	if (write_all(w->fd, buf, len) < 0)
+	if (fd_write_all(w->fd, buf, len) < 0)
 		return io_error(e, q, "write the queued message");
 	w->size += (long long)len;
 	return 0;
@@ -356,7 +364,7 @@ copy_message(struct queue *q, struct queue_writer *w,
 	struct chunk_reader cr;
 	int rc = 0;
 
-	if (chunk_reader_init(&cr, src, dot_ends, e) < 0)
+	if (chunk_reader_init(&cr, src, dot_ends, false, e) < 0)
 		return -1;
 	while (rc == 0 && !cr.eof)
 		if ((rc = chunk_fill(&cr, e)) == 0)
@@ -390,7 +398,7 @@ queue_add(struct queue *q, struct queue_entry *qe,
 
 	if (lock < 0)
 		return -1;
-	queue_unlock(lock);
+	close(lock);
 	return 0;
 }
 
@@ -398,15 +406,15 @@ queue_add(struct queue *q, struct queue_entry *qe,
 
 /* "UID GID PID NAME" */
 static int
-parse_owner(struct queue_owner *o, const char *value, struct err *e)
+parse_caller(struct queue_caller *c, const char *value, struct err *e)
 {
 	int used = 0;
 
-	if (sscanf(value, "%lld %lld %lld %n", &o->uid, &o->gid, &o->pid,
-	    &used) < 3 || used == 0 || strlen(value + used) >= sizeof(o->name))
-		return err_set(e, EX_DATAERR, "bad owner line");
-	snprintf(o->name, sizeof(o->name), "%s", value + used);
-	o->known = true;
+	if (sscanf(value, "%lld %lld %lld %n", &c->uid, &c->gid, &c->pid,
+	    &used) < 3 || used == 0 || strlen(value + used) >= sizeof(c->name))
+		return err_set(e, EX_DATAERR, "bad caller line");
+	snprintf(c->name, sizeof(c->name), "%s", value + used);
+	c->known = true;
 	return 0;
 }
 
@@ -439,13 +447,20 @@ entry_line(struct queue_entry *qe, char *key, char *value, struct err *e)
 		    BODY_8BITMIME;
 	else if (strcmp(key, "smtputf8") == 0)
 		qe->env.needs_smtputf8 = true;
-	else if (strcmp(key, "owner") == 0)
-		return parse_owner(&qe->owner, value, e);
 	else if (strcmp(key, "sender") == 0 && strlen(value) <= ADDR_MAX)
 		snprintf(qe->env.sender, sizeof(qe->env.sender), "%s", value);
 	else if (strcmp(key, "rcpt") == 0)
 		return addr_check(value, e) < 0 ? -1 :
-		    addr_list_add(&qe->env.rcpts, value, e);
+		    queue_entry_add_rcpt(qe, value, NULL, e);
+	else if (strcmp(key, "reply") == 0 && qe->env.rcpts.n > 0)
+		return queue_entry_set(&qe->replies[qe->env.rcpts.n - 1],
+		    value, e);
+	else if (strcmp(key, "held") == 0)
+		qe->held = strcmp(value, "yes") == 0;
+	else if (strcmp(key, "error-kind") == 0)
+		qe->error_kind = failure_of_key(value);
+	else if (strcmp(key, "caller") == 0)
+		return parse_caller(&qe->caller, value, e);
 	else
 		return err_set(e, EX_DATAERR, "unknown line '%s'", key);
 	return 0;
@@ -529,6 +544,10 @@ queue_load(struct queue *q, const char *id, struct queue_entry *qe,
 		return -1;
 	}
 	qe->size = (long long)sb.st_size;
+	/* in the service's queue every file is the service's: the entry is
+	 * its caller's */
+	qe->owner = qe->caller.known && qe->caller.uid >= 0 ?
+	    (uid_t)qe->caller.uid : sb.st_uid;
 	return 0;
 }
 
@@ -553,6 +572,91 @@ queue_remove(struct queue *q, const char *id, struct err *e)
 	snprintf(name, sizeof(name), "%s.msg", id);
 	unlinkat(q->dirfd, name, 0);	/* else queue_sweep removes it */
 	return 0;
+}
+
+bool
+queue_id_valid(const char *id)
+{
+	size_t len = strspn(id, "0123456789abcdefghijklmnopqrstuvwxyz"
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ.-_");
+
+	return len > 0 && id[len] == '\0' && len < QUEUE_ID_MAX &&
+	    id[0] != '.' && strncmp(id, TMP_PREFIX, strlen(TMP_PREFIX)) != 0;
+}
+
+int
+queue_entry_lock(struct queue *q, const char *id, struct err *e)
+{
+	char name[QUEUE_ID_MAX + 8];
+	int fd;
+
+	snprintf(name, sizeof(name), "%s.msg", id);
+	if ((fd = openat(q->dirfd, name, O_RDONLY | O_CLOEXEC)) < 0)
+		return err_set(e, errno == ENOENT ? EX_NOINPUT : EX_IOERR,
+		    "%s", errno == ENOENT ? "no such entry in the queue" :
+		    strerror(errno));
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		close(fd);
+		return err_set(e, EX_TEMPFAIL, "another mailout is sending "
+		    "it or acting on it now");
+	}
+	return fd;
+}
+
+bool
+queue_may_act(const struct queue_entry *qe, uid_t actor)
+{
+	return actor == 0 || qe->owner == actor;
+}
+
+/* Its time is the file's mtime: no write to fsync, nothing to parse.
+ * -1 when the file cannot be opened (errno says why). */
+static int
+touch_delivered(int dirfd, const char *path)
+{
+	int fd = openat(dirfd, path, O_WRONLY | O_CREAT | O_NOFOLLOW |
+	    O_CLOEXEC, 0600);
+
+	if (fd < 0)
+		return -1;
+	futimens(fd, NULL);
+	close(fd);
+	return 0;
+}
+
+void
+queue_stamp_delivery(struct queue *q)
+{
+	touch_delivered(q->dirfd, DELIVERED_FILE);
+}
+
+/* A send's stamp: three system calls when the queue exists (the usual
+ * case), queue_open's mkdir -p only when it does not. */
+void
+queue_note_delivery(const struct settings *st)
+{
+	char path[PATH_MAX + sizeof(DELIVERED_FILE) + 1];
+	struct queue q;
+	struct err e;
+
+	if (queue_dir_path(st, q.dir, sizeof(q.dir), &e) < 0)
+		return;
+	snprintf(path, sizeof(path), "%s/%s", q.dir, DELIVERED_FILE);
+	if (touch_delivered(AT_FDCWD, path) == 0 || errno != ENOENT)
+		return;
+	if (queue_open(&q, st, &e) == 0)
+		queue_stamp_delivery(&q);
+	queue_close(&q);
+}
+
+time_t
+queue_last_delivery(struct queue *q)
+{
+	struct stat sb;
+
+	if (fstatat(q->dirfd, DELIVERED_FILE, &sb, AT_SYMLINK_NOFOLLOW) < 0)
+		return 0;
+	return sb.st_mtime;
 }
 
 /* ---- listing ---- */
@@ -686,31 +790,32 @@ queue_lock(struct queue *q, struct err *e)
 	return fd;
 }
 
-int
-queue_lock_entry(struct queue *q, const char *id, struct err *e)
-{
-	char name[QUEUE_ID_MAX + 8];
-	int fd;
-
-	snprintf(name, sizeof(name), "%s.msg", id);
-	if ((fd = openat(q->dirfd, name, O_RDONLY | O_CLOEXEC)) < 0)
-		return err_set(e, EX_NOINPUT, "queue entry %s is gone", id);
-	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
-		close(fd);
-		return err_set(e, EX_TEMPFAIL, "queue entry %s is being sent",
-		    id);
-	}
-	return fd;
-}
-
-void
-queue_unlock(int fd)
-{
-	if (fd >= 0)
-		close(fd);
-}
-
 /* ---- entries in memory ---- */
+
+int
+queue_entry_add_rcpt(struct queue_entry *qe, const char *addr,
+    const char *reply, struct err *e)
+{
+	size_t n = qe->env.rcpts.n;
+
+	if (addr_list_add(&qe->env.rcpts, addr, e) < 0)
+		return -1;
+	if (qe->env.rcpts.n == n)
+		return 0;	/* a duplicate */
+	if (n == qe->replies_cap) {
+		size_t cap = n ? 2 * n : 8;
+		char **more = realloc(qe->replies, cap * sizeof(*more));
+
+		if (more == NULL) {
+			free(qe->env.rcpts.v[--qe->env.rcpts.n]);
+			return err_set(e, EX_SOFTWARE, "out of memory");
+		}
+		qe->replies = more;
+		qe->replies_cap = cap;
+	}
+	qe->replies[n] = NULL;
+	return queue_entry_set(&qe->replies[n], reply, e);
+}
 
 int
 queue_entry_set(char **field, const char *value, struct err *e)
@@ -754,6 +859,9 @@ queue_entry_free(struct queue_entry *qe)
 		free(qe->settings[i].value);
 	}
 	free(qe->settings);
+	for (i = 0; i < qe->env.rcpts.n && qe->replies != NULL; i++)
+		free(qe->replies[i]);
+	free(qe->replies);
 	free(qe->config);
 	free(qe->profile);
 	free(qe->envid);

@@ -1,5 +1,6 @@
 /* maillog.c — the one-line-per-attempt log, to a file or syslog. */
 #include <errno.h>
+#include <stdarg.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -63,7 +64,7 @@ format_line(FILE *f, const struct message_info *mi, const struct outcome *o,
 	fputs("profile=", f);
 	put_quoted(f, mi->profile ? mi->profile : "");
 	fputs(" host=", f);
-	put_quoted(f, mi->host);
+	put_quoted(f, report_host(o, mi));
 	fprintf(f, " sender=<%s> recipients=", mi->sender);
 	for (i = 0; i < o->n; i++)
 		fprintf(f, "%s<%s>", i ? "," : "", o->rcpts[i].addr);
@@ -75,7 +76,7 @@ format_line(FILE *f, const struct message_info *mi, const struct outcome *o,
 }
 
 static void
-to_syslog(const struct settings *st, const char *line, int exit_code)
+to_syslog(const struct settings *st, const char *line, int priority)
 {
 	int facility = LOG_MAIL;
 	size_t i;
@@ -84,7 +85,7 @@ to_syslog(const struct settings *st, const char *line, int exit_code)
 		if (strcmp(facilities[i].name, st->syslog_facility) == 0)
 			facility = facilities[i].facility;
 	openlog("mailout", LOG_PID, facility);
-	syslog(exit_code == 0 ? LOG_INFO : LOG_WARNING, "%s", line);
+	syslog(priority, "%s", line);
 	closelog();
 }
 
@@ -125,9 +126,27 @@ maillog_write(const struct settings *st, const struct message_info *mi,
 	format_line(f, mi, o, exit_code);
 	if (fclose(f) == 0) {
 		if (strcmp(st->log, "syslog") == 0)
-			to_syslog(st, line, exit_code);
+			to_syslog(st, line, exit_code == 0 ? LOG_INFO :
+			    LOG_WARNING);
 		else
 			to_file(st->log, line);
 	}
 	free(line);
+}
+
+void
+maillog_note(const struct settings *st, const char *fmt, ...)
+{
+	char line[1024];
+	va_list ap;
+
+	if (st->log == NULL)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	if (strcmp(st->log, "syslog") == 0)
+		to_syslog(st, line, LOG_WARNING);
+	else
+		to_file(st->log, line);
 }

@@ -13,4 +13,9 @@
 void maillog_write(const struct settings *st, const struct message_info *mi,
     const struct outcome *o, int exit_code);
 
+/* A line about something else that went wrong (alert_command failed),
+ * to the same log, as a warning. */
+void maillog_note(const struct settings *st, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
 #endif

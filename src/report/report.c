@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "config/relays.h"
 #include "report/report.h"
 
 static const char *const state_words[] = {
@@ -13,7 +14,7 @@ static const char *const state_words[] = {
 };
 
 void
-report_text(const struct outcome *o, bool all)
+report_text(const struct outcome *o, bool all, const char *send_now)
 {
 	size_t i, accepted = outcome_count(o, RCPT_ACCEPTED);
 	size_t queued = outcome_count(o, RCPT_QUEUED);
@@ -41,8 +42,16 @@ report_text(const struct outcome *o, bool all)
 	}
 	if (queued > 0)
 		fprintf(stderr, "mailout: queued as %s for %zu recipient%s; "
-		    "mailout -q sends it\n", o->queue_id, queued,
-		    queued == 1 ? "" : "s");
+		    "to send it now: %s\n", o->queue_id, queued,
+		    queued == 1 ? "" : "s", send_now ? send_now : "mailout -q");
+	if (all && o->relay[0] != '\0')
+		fprintf(stderr, "mailout: relay %s\n", o->relay);
+}
+
+const char *
+report_host(const struct outcome *o, const struct message_info *mi)
+{
+	return o->relay[0] != '\0' ? o->relay : mi->host;
 }
 
 void
@@ -52,8 +61,7 @@ message_info_init(struct message_info *mi, const struct settings *st,
 	if (st->socket != NULL)
 		snprintf(mi->host, sizeof(mi->host), "%s", st->socket);
 	else
-		snprintf(mi->host, sizeof(mi->host), "%s:%s", st->host,
-		    st->port);
+		relays_text(st, mi->host, sizeof(mi->host));
 	mi->profile = st->profile;
 	mi->sender = sender;
 	mi->message_id = message_id;
@@ -141,7 +149,7 @@ report_json(const struct outcome *o, const struct message_info *mi,
 
 	fprintf(out, "{\"status\":\"%s\",\"exit\":%d,\"host\":",
 	    outcome_status(o), exit_code);
-	json_string(out, mi->host);
+	json_string(out, report_host(o, mi));
 	fputs(",\"sender\":", out);
 	json_string(out, mi->sender);
 	fputs(",\"message_id\":", out);

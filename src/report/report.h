@@ -15,7 +15,8 @@
 /* What a report or log line says about the message besides the outcome. */
 struct message_info {
 	const char *profile;	/* NULL: none */
-	char host[300];		/* host:port or the socket path */
+	char host[300];		/* every relay (host:port, ...) or the
+				 * socket path */
 	const char *sender;
 	const char *message_id;	/* NULL: none */
 	long long size;		/* octets; -1: unknown */
@@ -24,9 +25,15 @@ struct message_info {
 void message_info_init(struct message_info *mi, const struct settings *st,
     const char *sender, const char *message_id, long long size);
 
+/* The relay that answered, else every relay the settings name: the
+ * report's and the log's "host". */
+const char *report_host(const struct outcome *o,
+    const struct message_info *mi);
+
 /* "mailout: <bob@example.com>: refused at RCPT: 550 5.1.1 No such user";
- * with all, accepted recipients get a line too. */
-void report_text(const struct outcome *o, bool all);
+ * with all, accepted recipients get a line too, and the relay one. A
+ * queued message's line names send_now, the command that sends it now. */
+void report_text(const struct outcome *o, bool all, const char *send_now);
 
 /* SPEC §6's object, one line, on out. */
 void report_json(const struct outcome *o, const struct message_info *mi,

@@ -1,59 +1,56 @@
 /* control.c — XFLUSH and XQUEUE: mailout -q and mailq through the service. */
 #include <stdbool.h>
 #include <stdio.h>
+#include <string.h>
+#include <strings.h>
 
 #include "queue/flush.h"
 #include "queue/mailq.h"
 #include "service/control.h"
 #include "service/submit.h"
 
-/* What the flush says goes to the client, a reply line each, and to
- * the log. */
+/* An entry a flush gave up on (refused, expired) or could not send: a
+ * reply line to the client, as a flush says it ("ID: <rcpt>: refused:
+ * 550 ..."); the rest it learns from the summary. */
 static void
-say_to_client(void *arg, const char *line)
+told(void *arg, const struct flush_report *r)
 {
 	struct server *s = arg;
+	struct submission *sub = s->ctx;
+	char line[SERVICE_TEXT_MAX + sizeof(r->rcpts) + sizeof(r->detail)];
 
-	fprintf(stderr, "mailout serve: %s\n", line);
+	sub->counts[r->result]++;
+	if (r->refused == 0 && r->given_up == 0)
+		return;
+	snprintf(line, sizeof(line), "%s: %s: %s", r->id, r->rcpts, r->detail);
+	line[SERVICE_TEXT_MAX - 1] = '\0';	/* a reply line's bound */
 	server_reply_line(s, 250, false, "", line);
 	server_flush(s);
 }
 
-/* Root's entries are all of them: root is the administrator. */
-static bool
-sees_all(const struct submission *sub)
-{
-	return sub->owner.uid == 0;
-}
-
 /* mailout -q through the service: the caller's entries now, ignoring
- * their backoff, each locked while it is sent. */
+ * their backoff, each locked while it is sent, beside the service's own
+ * flush and relays. */
 void
 control_xflush(struct server *s, const struct command *c)
 {
 	struct submission *sub = s->ctx;
-	struct flush_request fr = { true, !sees_all(sub), sub->owner.uid,
-	    sub->sv->stop };
-	struct flush_counts counts;
+	struct flush_request fr = { &sub->sv->rq, FLUSH_NOW, NULL,
+	    (uid_t)sub->caller.uid, told, s, true, sub->sv->stop };
+	const size_t *n = sub->counts;
 	struct service_reply r;
-	struct flusher *f;
 	struct err e = { 0, "" };
-	int rc = -1;
 
 	(void)c;
-	if ((f = flusher_new(&sub->sv->q, &sub->sv->rq, say_to_client, s)) ==
-	    NULL)
-		err_set(&e, EX_OSERR, "out of memory");
-	else
-		rc = flusher_run(f, &fr, &counts, &e);
-	flusher_free(f);
-	if (rc < 0)
+	memset(sub->counts, 0, sizeof(sub->counts));
+	if (flush_run(&sub->sv->st, &fr, &e) < 0)
 		service_reply_set(&r, 451, "4.3.0", "Cannot flush the queue: %s",
 		    e.msg);
 	else
-		service_reply_set(&r, 250, "2.0.0", "Flushed: %zu done, %zu "
-		    "still queued, %zu being sent already", counts.done,
-		    counts.kept, counts.busy);
+		service_reply_set(&r, 250, "2.0.0", "Flushed: %zu sent, %zu "
+		    "deferred, %zu given up, %zu held, %zu busy", n[FLUSH_SENT],
+		    n[FLUSH_DEFERRED], n[FLUSH_GAVE_UP], n[FLUSH_HELD],
+		    n[FLUSH_BUSY]);
 	server_reply(s, &r);
 }
 
@@ -69,13 +66,12 @@ void
 control_xqueue(struct server *s, const struct command *c)
 {
 	struct submission *sub = s->ctx;
-	struct mailq_view v = { !sees_all(sub), sub->owner.uid };
+	bool json = strcasecmp(c->arg, "JSON") == 0;
 	cookie_io_functions_t io = { NULL, write_text, NULL, NULL };
 	struct service_reply r;
 	struct err e;
 	FILE *f;
 
-	(void)c;
 	if ((f = fopencookie(s, "w", io)) == NULL) {
 		service_reply_set(&r, 451, "4.3.0", "Out of memory");
 		server_reply(s, &r);
@@ -83,7 +79,7 @@ control_xqueue(struct server *s, const struct command *c)
 	}
 	service_reply_set(&r, 250, "2.0.0", "The queue follows, up to \".\"");
 	server_reply(s, &r);
-	if (mailq_print(&sub->sv->q, f, &v, &e) < 0)
+	if (mailq_list(&sub->sv->st, json, (uid_t)sub->caller.uid, f, &e) < 0)
 		fprintf(f, "mailout: %s\n", e.msg);
 	fclose(f);
 	server_text_end(s);

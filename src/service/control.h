@@ -11,11 +11,14 @@
 
 #include "service/server.h"
 
-/* What a flush says goes to the client as 250- lines as it goes, then a
- * summary: "250 2.0.0 Flushed: N done, M still queued, K being sent". */
+/* What the flush gave up on goes to the client as 250- lines as it goes
+ * ("ID: <rcpt>: refused: 550 ..."), then a summary: "250 2.0.0 Flushed:
+ * N sent, N deferred, N given up, N held, N busy". Root's: every entry
+ * (the actor's uid is the caller's, root's sees all). */
 void control_xflush(struct server *s, const struct command *c);
 
-/* 250, then the listing as a dot-terminated text. */
+/* 250, then the listing (mailq_list's; XQUEUE JSON: its JSON) as a
+ * dot-terminated text. */
 void control_xqueue(struct server *s, const struct command *c);
 
 #endif

@@ -393,7 +393,7 @@ listen_tcp(struct listeners *ls, const char *list, const char *allow,
 
 /* uid, gid and pid of the process at the other end of a unix socket. */
 static int
-peer_credentials(int fd, struct queue_owner *owner, struct err *e)
+peer_credentials(int fd, struct queue_caller *caller, struct err *e)
 {
 	struct ucred cred;
 	socklen_t len = sizeof(cred);
@@ -402,14 +402,14 @@ peer_credentials(int fd, struct queue_owner *owner, struct err *e)
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0)
 		return err_set(e, EX_OSERR, "SO_PEERCRED: %s",
 		    strerror(errno));
-	owner->known = true;
-	owner->uid = cred.uid;
-	owner->gid = cred.gid;
-	owner->pid = cred.pid;
+	caller->known = true;
+	caller->uid = cred.uid;
+	caller->gid = cred.gid;
+	caller->pid = cred.pid;
 	if ((pw = getpwuid(cred.uid)) != NULL)
-		snprintf(owner->name, sizeof(owner->name), "%s", pw->pw_name);
+		snprintf(caller->name, sizeof(caller->name), "%s", pw->pw_name);
 	else
-		snprintf(owner->name, sizeof(owner->name), "#%ld",
+		snprintf(caller->name, sizeof(caller->name), "#%ld",
 		    (long)cred.uid);
 	return 0;
 }
@@ -426,13 +426,13 @@ peer_address(const struct sockaddr_storage *ss, char *peer, size_t n)
 }
 
 int
-listen_accept(const struct listener *l, int *fd, struct queue_owner *owner,
+listen_accept(const struct listener *l, int *fd, struct queue_caller *caller,
     char *peer, size_t n, bool *allowed, struct err *e)
 {
 	struct sockaddr_storage ss;
 	socklen_t len = sizeof(ss);
 
-	memset(owner, 0, sizeof(*owner));
+	memset(caller, 0, sizeof(*caller));
 	*fd = accept4(l->fd, (struct sockaddr *)&ss, &len,
 	    SOCK_NONBLOCK | SOCK_CLOEXEC);
 	if (*fd < 0)
@@ -442,16 +442,16 @@ listen_accept(const struct listener *l, int *fd, struct queue_owner *owner,
 	*allowed = true;
 	if (l->local) {
 		snprintf(peer, n, "local");
-		if (peer_credentials(*fd, owner, e) == 0)
+		if (peer_credentials(*fd, caller, e) == 0)
 			return 0;
 		close(*fd);
 		return -1;
 	}
 	peer_address(&ss, peer, n);
 	*allowed = allowed_peer(&ss, l->allow);
-	owner->known = true;
-	owner->uid = owner->gid = owner->pid = -1;
-	snprintf(owner->name, sizeof(owner->name), "tcp:%s", peer);
+	caller->known = true;
+	caller->uid = caller->gid = caller->pid = -1;
+	snprintf(caller->name, sizeof(caller->name), "tcp:%s", peer);
 	return 0;
 }
 

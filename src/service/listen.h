@@ -56,11 +56,11 @@ int listen_network_check(const char *item);
 
 /* One client from l, non-blocking wait already done by the caller:
  * *fd its socket; for a unix socket its uid, gid and pid (never what
- * the client says), for TCP its address in owner->name ("tcp:ADDR")
+ * the client says), for TCP its address in caller->name ("tcp:ADDR")
  * and peer, and *allowed whether it is loopback or in l->allow.
  * Returns 0, or -1 (EX_TEMPFAIL when another took it). */
 int listen_accept(const struct listener *l, int *fd,
-    struct queue_owner *owner, char *peer, size_t n, bool *allowed,
+    struct queue_caller *caller, char *peer, size_t n, bool *allowed,
     struct err *e);
 
 /* Close every socket; a unix socket bound here is unlinked. */

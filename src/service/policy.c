@@ -16,7 +16,7 @@
 #define GROUPS_MAX 256
 
 static bool
-is_root(const struct queue_owner *o)
+is_root(const struct queue_caller *o)
 {
 	return o->known && o->uid == 0;
 }
@@ -24,7 +24,7 @@ is_root(const struct queue_owner *o)
 /* Whether the user is in the group named name (its primary group, as
  * SO_PEERCRED said, or one of its others). */
 static bool
-in_group(const struct queue_owner *o, const char *name)
+in_group(const struct queue_caller *o, const char *name)
 {
 	gid_t groups[GROUPS_MAX];
 	int i, n = GROUPS_MAX;
@@ -43,17 +43,17 @@ in_group(const struct queue_owner *o, const char *name)
 }
 
 bool
-policy_user_allowed(const char *users, const struct queue_owner *owner)
+policy_user_allowed(const char *users, const struct queue_caller *caller)
 {
 	char item[LIST_ITEM_MAX];
 
-	if (users == NULL || is_root(owner))
+	if (users == NULL || is_root(caller))
 		return true;
-	if (!owner->known || owner->uid < 0)
+	if (!caller->known || caller->uid < 0)
 		return false;
 	while (list_next(&users, item, sizeof(item))) {
-		if (item[0] == '@' ? in_group(owner, item + 1) :
-		    strcmp(item, owner->name) == 0)
+		if (item[0] == '@' ? in_group(caller, item + 1) :
+		    strcmp(item, caller->name) == 0)
 			return true;
 	}
 	return false;
@@ -61,14 +61,14 @@ policy_user_allowed(const char *users, const struct queue_owner *owner)
 
 bool
 policy_sender_allowed(const struct settings *st,
-    const struct queue_owner *owner, const char *domain, const char *sender)
+    const struct queue_caller *caller, const char *domain, const char *sender)
 {
 	char own[ADDR_MAX + 1], matched[LIST_ITEM_MAX];
 
-	if (st->allow_from_override || is_root(owner) || *sender == '\0')
+	if (st->allow_from_override || is_root(caller) || *sender == '\0')
 		return true;
-	if (owner->known && owner->uid >= 0) {
-		snprintf(own, sizeof(own), "%s@%s", owner->name, domain);
+	if (caller->known && caller->uid >= 0) {
+		snprintf(own, sizeof(own), "%s@%s", caller->name, domain);
 		if (strcasecmp(own, sender) == 0)
 			return true;
 	}
@@ -132,7 +132,7 @@ lock(struct rate_table *t, short type)
 
 /* Who is counted: a user by uid, a TCP client by its address. */
 static long long
-rate_key(const struct queue_owner *o)
+rate_key(const struct queue_caller *o)
 {
 	unsigned long long h = 1469598103934665603ULL;
 	const char *p;
@@ -162,14 +162,14 @@ find_slot(struct rate_table *t, long long key, long long minute)
 }
 
 bool
-rate_take(struct rate_table *t, const struct queue_owner *owner, int limit,
+rate_take(struct rate_table *t, const struct queue_caller *caller, int limit,
     time_t now)
 {
-	long long key = rate_key(owner), minute = (long long)now / 60;
+	long long key = rate_key(caller), minute = (long long)now / 60;
 	struct rate_slot *s;
 	bool ok = true;
 
-	if (t == NULL || limit == 0 || is_root(owner))
+	if (t == NULL || limit == 0 || is_root(caller))
 		return true;
 	lock(t, F_WRLCK);
 	if ((s = find_slot(t, key, minute)) != NULL) {

@@ -16,15 +16,15 @@
 #include "config/settings.h"
 #include "queue/queue.h"
 
-/* Whether owner is one of users ("alice, @staff"; NULL: everyone). A
+/* Whether caller is one of users ("alice, @staff"; NULL: everyone). A
  * client over TCP is no user: never in a list. */
-bool policy_user_allowed(const char *users, const struct queue_owner *owner);
+bool policy_user_allowed(const char *users, const struct queue_caller *caller);
 
-/* Whether owner may give sender as the envelope sender, under st's
+/* Whether caller may give sender as the envelope sender, under st's
  * allow_from_override and allowed_from; domain: the service's. The
  * null sender (<>) is always allowed: it claims nobody. */
 bool policy_sender_allowed(const struct settings *st,
-    const struct queue_owner *owner, const char *domain, const char *sender);
+    const struct queue_caller *caller, const char *domain, const char *sender);
 
 struct rate_table;
 
@@ -33,9 +33,9 @@ struct rate_table;
 struct rate_table *rate_table_new(void);
 void rate_table_free(struct rate_table *t);
 
-/* Count one message of owner in the minute of now: false when that is
+/* Count one message of caller in the minute of now: false when that is
  * over limit (0: no limit). */
-bool rate_take(struct rate_table *t, const struct queue_owner *owner,
+bool rate_take(struct rate_table *t, const struct queue_caller *caller,
     int limit, time_t now);
 
 #endif

@@ -97,7 +97,7 @@ serve_client(struct pool *p, int slot, const struct listener *l)
 	int fd;
 
 	submission_init(&sub, sv);
-	if (listen_accept(l, &fd, &sub.owner, sub.peer, sizeof(sub.peer),
+	if (listen_accept(l, &fd, &sub.caller, sub.peer, sizeof(sub.peer),
 	    &allowed, &e) < 0) {
 		if (e.code != EX_TEMPFAIL)	/* another worker took it */
 			fprintf(stderr, "mailout serve: %s\n", e.msg);
@@ -132,7 +132,7 @@ worker(struct pool *p, int slot)
 	size_t i;
 
 	child_begin(p);
-	if ((p->sv->relay = relay_new(p->sv)) == NULL) {
+	if ((p->sv->relay = upstream_new(p->sv)) == NULL) {
 		fprintf(stderr, "mailout serve: out of memory\n");
 		return;
 	}
@@ -141,7 +141,7 @@ worker(struct pool *p, int slot)
 		pfd[i].events = POLLIN;
 	}
 	while (!stopping) {
-		int linger = relay_linger(p->sv->relay);
+		int linger = upstream_linger(p->sv->relay);
 
 		if (poll(pfd, ls->n, linger < 0 ? -1 : linger * 1000) < 0)
 			continue;	/* a signal: see stopping */
@@ -149,7 +149,7 @@ worker(struct pool *p, int slot)
 			if (pfd[i].revents & POLLIN)
 				serve_client(p, slot, &ls->v[i]);
 	}
-	relay_free(p->sv->relay);
+	upstream_free(p->sv->relay);
 	p->sv->relay = NULL;
 }
 
@@ -161,27 +161,13 @@ worker(struct pool *p, int slot)
 static void
 flush_queue_now(struct pool *p)
 {
-	struct flush_request fr = { false, false, 0, &stopping };
-	struct service *sv = p->sv;
-	struct flush_counts counts;
-	struct flusher *f;
+	struct flush_request fr = { &p->sv->rq, FLUSH_DUE, NULL, 0, NULL,
+	    NULL, false, &stopping };
 	struct err e = { 0, "" };
-	int lock;
 
 	child_begin(p);
-	if ((lock = queue_lock(&sv->q, &e)) < 0)
-		return;
-	queue_sweep(&sv->q);
-	if ((f = flusher_new(&sv->q, &sv->rq, relay_log, NULL)) == NULL)
-		err_set(&e, EX_OSERR, "out of memory");
-	else if (flusher_run(f, &fr, &counts, &e) == 0 &&
-	    counts.done + counts.kept > 0)
-		fprintf(stderr, "mailout serve: flush: %zu done, %zu still "
-		    "queued\n", counts.done, counts.kept);
-	if (e.code != 0)
+	if (flush_run(&p->sv->st, &fr, &e) < 0 && e.code != EX_TEMPFAIL)
 		fprintf(stderr, "mailout serve: flush: %s\n", e.msg);
-	flusher_free(f);
-	close(lock);
 }
 
 /* ---- the master ---- */

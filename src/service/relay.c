@@ -7,22 +7,17 @@
 
 #include "service/relay.h"
 
-void
-relay_log(void *arg, const char *line)
+struct upstream *
+upstream_new(struct service *sv)
 {
-	(void)arg;
-	fprintf(stderr, "mailout serve: %s\n", line);
-}
-
-struct relay *
-relay_new(struct service *sv)
-{
-	struct relay *r = calloc(1, sizeof(*r));
+	struct upstream *r = calloc(1, sizeof(*r));
 
 	if (r == NULL)
 		return NULL;
-	if ((r->flusher = flusher_new(&sv->q, &sv->rq, relay_log, NULL)) ==
-	    NULL) {
+	r->rq.cmd = &sv->rq;
+	r->rq.mode = FLUSH_NOW;
+	r->rq.actor = 0;		/* it acts for each caller */
+	if ((r->flusher = flusher_new(&sv->q, &sv->st, &r->rq)) == NULL) {
 		free(r);
 		return NULL;
 	}
@@ -30,7 +25,7 @@ relay_new(struct service *sv)
 }
 
 void
-relay_free(struct relay *r)
+upstream_free(struct upstream *r)
 {
 	if (r == NULL)
 		return;
@@ -39,20 +34,21 @@ relay_free(struct relay *r)
 }
 
 void
-relay_send(struct relay *r, struct queue_entry *qe, struct outcome *o)
+upstream_send(struct upstream *r, struct queue_entry *qe,
+    struct outcome *o, bool caller_told)
 {
-	flusher_send(r->flusher, qe, o, false);
+	flusher_send(r->flusher, qe, o, caller_told);
 	r->last_used = time(NULL);
 }
 
 int
-relay_linger(struct relay *r)
+upstream_linger(struct upstream *r)
 {
 	time_t left;
 
 	if (r->last_used == 0)
 		return -1;
-	left = r->last_used + RELAY_LINGER - time(NULL);
+	left = r->last_used + UPSTREAM_LINGER - time(NULL);
 	if (left > 0)
 		return (int)left;
 	flusher_idle(r->flusher);
@@ -125,7 +121,7 @@ waiting(const struct outcome *o, const struct rcpt_result *rr,
 }
 
 void
-relay_reply(const struct outcome *o, const struct addr_list *targets,
+upstream_reply(const struct outcome *o, const struct addr_list *targets,
     const char *id, bool noqueue, struct service_reply *r)
 {
 	const struct rcpt_result *best = NULL, *rr;

@@ -16,27 +16,28 @@
 #include "service/service.h"
 #include "smtp/outcome.h"
 
-#define RELAY_LINGER 5	/* seconds an idle upstream session stays open */
+#define UPSTREAM_LINGER 5	/* seconds an idle upstream session stays open */
 
-struct relay {
+struct upstream {
+	struct flush_request rq;	/* now, whatever the backoff */
 	struct flusher *flusher;
 	time_t last_used;	/* when the session last sent; 0: none open */
 };
 
-/* A line of the flush (flush_say) for the service's log: stderr. */
-void relay_log(void *arg, const char *line);
+/* What the flush says goes to the service's stderr. NULL when out of
+ * memory. */
+struct upstream *upstream_new(struct service *sv);
+void upstream_free(struct upstream *r);
 
-/* Log lines go to the service's stderr. NULL when out of memory. */
-struct relay *relay_new(struct service *sv);
-void relay_free(struct relay *r);
+/* Send qe (stored and locked by the caller) now; o and caller_told as
+ * flusher_send's: an LMTP client is told each refusal (no failure
+ * notice), an SMTP one is not. */
+void upstream_send(struct upstream *r, struct queue_entry *qe,
+    struct outcome *o, bool caller_told);
 
-/* Send qe (stored and locked by the caller) now; o as flusher_send. The
- * refused ones are the client's to report: no failure notice. */
-void relay_send(struct relay *r, struct queue_entry *qe, struct outcome *o);
-
-/* After RELAY_LINGER seconds without use, close the upstream session;
+/* After UPSTREAM_LINGER seconds without use, close the upstream session;
  * returns the seconds until that is due, or -1 when none is open. */
-int relay_linger(struct relay *r);
+int upstream_linger(struct upstream *r);
 
 /*
  * The reply for one of the client's recipients, whose addresses after
@@ -44,7 +45,7 @@ int relay_linger(struct relay *r);
  * was refused, else [queued] if any stays, else [sent]. With noqueue
  * (XNOQUEUE: the client wants no queue), what stays is a 4xx instead.
  */
-void relay_reply(const struct outcome *o, const struct addr_list *targets,
+void upstream_reply(const struct outcome *o, const struct addr_list *targets,
     const char *id, bool noqueue, struct service_reply *r);
 
 #endif

@@ -5,8 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "config.h"
-#include "config/hostname.h"
+#include "config/mailname.h"
 #include "config/sysdirs.h"
 #include "service/listen.h"
 #include "service/pool.h"
@@ -44,8 +43,9 @@ choose_config(const struct options *o, char *buf, size_t n,
 	*config = o->config;
 	if (*config != NULL || (env != NULL && *env != '\0'))
 		return 0;
-	if (conf_system_file(buf, n, e) < 0)
-		return -1;
+	if ((size_t)snprintf(buf, n, "%s/mailout.conf", sysdirs_config()) >= n)
+		return err_set(e, EX_CONFIG, "path too long: %s/mailout.conf",
+		    sysdirs_config());
 	*config = access(buf, F_OK) == 0 ? buf : "/dev/null";
 	return 0;
 }
@@ -67,7 +67,7 @@ setup(struct service *sv, const struct options *o,
 		return -1;
 	/* the service is no user: its queue is the system's */
 	if (sv->st.queue_dir == NULL)
-		sv->st.queue_dir = QUEUE_DIR_SYSTEM;
+		sv->st.queue_dir = sysdirs_spool();
 	if (queue_open(&sv->q, &sv->st, e) < 0)
 		return -1;
 	sv->hostname = local_hostname();

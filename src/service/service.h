@@ -16,7 +16,7 @@
 #define SERVICE_SIZE_MAX (64LL * 1024 * 1024)	/* octets of a message */
 
 struct rate_table;
-struct relay;
+struct upstream;
 
 struct service {
 	struct settings st;		/* its own: no profile, no sender */
@@ -26,7 +26,7 @@ struct service {
 	const char *hostname;		/* in greetings and Received: */
 	const char *domain;		/* what bare addresses get */
 	long long size_max;
-	struct relay *relay;		/* a worker's; NULL in the master */
+	struct upstream *relay;		/* a worker's; NULL in the master */
 	struct rate_table *rates;	/* rate_limit's, shared by workers */
 	const volatile sig_atomic_t *stop;	/* SIGTERM came */
 };

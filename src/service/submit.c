@@ -4,6 +4,7 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "lib/xtext.h"
 #include "message/header.h"
@@ -161,18 +162,18 @@ check_policy(struct submission *sub, const struct conf_choice *ch,
 		return -1;
 	}
 	if (!policy_user_allowed(conf_profile_value(sv->cf, ch->profile,
-	    "users"), &sub->owner)) {
+	    "users"), &sub->caller)) {
 		service_reply_set(r, 550, "5.7.1", "You may not use profile "
 		    "\"%s\"", ch->profile);
 		return -1;
 	}
-	if (!policy_sender_allowed(&st, &sub->owner, sv->domain,
+	if (!policy_sender_allowed(&st, &sub->caller, sv->domain,
 	    sub->env.sender)) {
 		service_reply_set(r, 550, "5.7.1", "You may not send as <%s>: "
 		    "allow_from_override is off", sub->env.sender);
 		return -1;
 	}
-	if (!rate_take(sv->rates, &sub->owner, sv->st.rate_limit,
+	if (!rate_take(sv->rates, &sub->caller, sv->st.rate_limit,
 	    time(NULL))) {
 		service_reply_set(r, 451, "4.7.1", "Rate limit: at most %d "
 		    "messages a minute; try again later", sv->st.rate_limit);
@@ -315,7 +316,7 @@ write_received(struct submission *sub, struct server *s, struct err *e)
 	if (s->lmtp)
 		n = snprintf(text, sizeof(text), "Received: by %s (mailout "
 		    "service, from uid %lld %s)\r\n\tid %s; %s\r\n",
-		    sub->sv->hostname, sub->owner.uid, sub->owner.name,
+		    sub->sv->hostname, sub->caller.uid, sub->caller.name,
 		    sub->w.id, date);
 	else
 		n = snprintf(text, sizeof(text), "Received: from [%s] by %s "
@@ -421,13 +422,13 @@ fill_entry(struct submission *sub, struct queue_entry *qe, struct err *e)
 
 	memset(qe, 0, sizeof(*qe));
 	qe->created = qe->next_try = time(NULL);
-	qe->owner = sub->owner;
+	qe->caller = sub->caller;
 	snprintf(qe->env.sender, sizeof(qe->env.sender), "%s",
 	    sub->env.sender);
 	qe->env.body = sub->env.body;
 	qe->env.needs_smtputf8 = sub->env.needs_smtputf8;
 	for (i = 0; i < sub->env.rcpts.n; i++)
-		if (addr_list_add(&qe->env.rcpts, sub->env.rcpts.v[i], e) < 0)
+		if (queue_entry_add_rcpt(qe, sub->env.rcpts.v[i], NULL, e) < 0)
 			return -1;
 	if (queue_entry_set(&qe->profile, sub->profile, e) < 0 ||
 	    queue_entry_set(&qe->envid, sub->envid[0] ? sub->envid : NULL,
@@ -479,8 +480,8 @@ log_message(const struct submission *sub, const struct queue_entry *qe,
 {
 	fprintf(stderr, "mailout serve: %s: from %s (uid %lld, pid %lld): "
 	    "<%s>, %zu recipient%s, %lld octets: %zu sent, %zu refused, "
-	    "%zu queued\n", qe->id, sub->owner.name, sub->owner.uid,
-	    sub->owner.pid, sub->env.sender, o->n, o->n == 1 ? "" : "s",
+	    "%zu queued\n", qe->id, sub->caller.name, sub->caller.uid,
+	    sub->caller.pid, sub->env.sender, o->n, o->n == 1 ? "" : "s",
 	    qe->size, outcome_count(o, RCPT_ACCEPTED),
 	    outcome_count(o, RCPT_REFUSED), o->n -
 	    outcome_count(o, RCPT_ACCEPTED) - outcome_count(o, RCPT_REFUSED));
@@ -523,10 +524,7 @@ relay_and_reply(struct server *s, struct queue_entry *qe)
 		server_flush(s);
 	}
 	if (sub->sv->relay != NULL && !sub->queue_only) {
-		if (s->lmtp)
-			relay_send(sub->sv->relay, qe, &o);
-		else
-			flusher_send(sub->sv->relay->flusher, qe, &o, true);
+		upstream_send(sub->sv->relay, qe, &o, s->lmtp);
 		if (sub->noqueue)
 			drop_kept(sub, qe, &o);
 	} else {
@@ -537,7 +535,7 @@ relay_and_reply(struct server *s, struct queue_entry *qe)
 	}
 	log_message(sub, qe, &o);
 	for (i = 0; s->lmtp && i < sub->nrcpts; i++) {
-		relay_reply(&o, &sub->rcpts[i].targets, qe->id, sub->noqueue,
+		upstream_reply(&o, &sub->rcpts[i].targets, qe->id, sub->noqueue,
 		    &r);
 		server_reply(s, &r);
 	}
@@ -567,7 +565,8 @@ submit_data_end(struct server *s)
 	} else {
 		relay_and_reply(s, &qe);
 	}
-	queue_unlock(sub->w.fd);
+	if (sub->w.fd >= 0)
+		close(sub->w.fd);	/* the entry's lock */
 	sub->w.fd = -1;
 	queue_entry_free(&qe);
 	forget_transaction(sub);

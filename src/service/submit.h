@@ -28,6 +28,7 @@
 #include <stdbool.h>
 
 #include "message/envelope.h"
+#include "queue/flush.h"
 #include "queue/queue.h"
 #include "service/server.h"
 #include "service/service.h"
@@ -41,7 +42,7 @@ struct rcpt_in {
 /* A session's state beyond the protocol's: who, and the message. */
 struct submission {
 	struct service *sv;
-	struct queue_owner owner;	/* who is on the other end */
+	struct queue_caller caller;	/* who is on the other end */
 	char peer[64];			/* TCP: the client's address */
 	struct envelope env;		/* the recipients after aliases */
 	struct rcpt_in *rcpts;		/* as the client gave them */
@@ -57,11 +58,12 @@ struct submission {
 	int header_at;			/* header_scan's */
 	long long header_octets;
 	char message_id[256];
+	size_t counts[FLUSH_RESULTS];	/* XFLUSH's, by result */
 };
 
 extern const struct server_ops submit_ops;
 
-/* s->ctx is sub; owner and peer are filled by the caller. */
+/* s->ctx is sub; caller and peer are filled by the accepting code. */
 void submission_init(struct submission *sub, struct service *sv);
 void submission_free(struct submission *sub);
 

@@ -25,19 +25,13 @@ static int
 cache_file_name(char *buf, size_t n, const struct settings *st)
 {
 	char dir[PATH_MAX], host[256];
-	size_t i;
 	int len;
 
 	if (dirs_user(dir, sizeof(dir), "XDG_CACHE_HOME", ".cache",
 	    "mailout") < 0)
 		return -1;
 	snprintf(host, sizeof(host), "%s", st->host);
-	for (i = 0; host[i] != '\0'; i++)
-		if (!(host[i] >= 'a' && host[i] <= 'z') &&
-		    !(host[i] >= 'A' && host[i] <= 'Z') &&
-		    !(host[i] >= '0' && host[i] <= '9') &&
-		    host[i] != '.' && host[i] != '-')
-			host[i] = '_';
+	dirs_safe_name(host);
 	len = snprintf(buf, n, "%s/ehlo-%s-%s", dir, host, st->port);
 	return len < 0 || (size_t)len >= n ? -1 : 0;
 }

@@ -67,6 +67,12 @@ stage_set(enum stage *at, enum stage s)
 	*at = s;
 }
 
+void
+outcome_set_relay(struct outcome *o, const char *label)
+{
+	snprintf(o->relay, sizeof(o->relay), "%s", label);
+}
+
 bool
 outcome_retryable(const struct outcome *o, size_t i)
 {
@@ -126,4 +132,44 @@ outcome_exit_code(const struct outcome *o)
 	if (outcome_count(o, RCPT_REFUSED) > 0)
 		return EX_NOUSER;
 	return outcome_count(o, RCPT_DEFERRED) > 0 ? EX_TEMPFAIL : EX_OK;
+}
+
+static const char *const failure_keys[] = {
+	[FAILURE_NONE] = "",
+	[FAILURE_TEMPORARY] = "temporary",
+	[FAILURE_PERMANENT] = "permanent",
+	[FAILURE_AUTH] = "auth",
+	[FAILURE_TLS] = "tls",
+};
+
+enum failure_kind
+outcome_failure(const struct outcome *o)
+{
+	if (o->session.code == EX_TEMPFAIL)
+		return FAILURE_TEMPORARY;
+	if (o->session.code != 0 && o->session_stage == STAGE_AUTH)
+		return FAILURE_AUTH;
+	if (o->session.code != 0 && o->session_stage == STAGE_TLS)
+		return FAILURE_TLS;
+	if (o->session.code != 0)
+		return FAILURE_PERMANENT;
+	return outcome_count(o, RCPT_DEFERRED) > 0 ? FAILURE_TEMPORARY :
+	    FAILURE_NONE;
+}
+
+const char *
+failure_key(enum failure_kind k)
+{
+	return failure_keys[k];
+}
+
+enum failure_kind
+failure_of_key(const char *key)
+{
+	size_t i;
+
+	for (i = FAILURE_TEMPORARY; i <= FAILURE_TLS; i++)
+		if (strcmp(failure_keys[i], key) == 0)
+			return (enum failure_kind)i;
+	return FAILURE_NONE;
 }

@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "config/relays.h"
 #include "lib/err.h"
 #include "smtp/reply.h"
 
@@ -59,7 +60,12 @@ struct outcome {
 	int session_code;	/* the reply that did, 0 if none was one */
 	char session_enhanced[sizeof(((struct reply *)0)->enhanced)];
 	char queue_id[40];	/* the queue entry of the RCPT_QUEUED ones */
+	char relay[RELAY_LABEL_MAX];	/* the relay that answered ("name:port"
+					 * or the socket); "" if none did */
 };
+
+/* The relay the session went to (session.h's relay_label). */
+void outcome_set_relay(struct outcome *o, const char *label);
 
 /* The text of rr's reply without its code and enhanced code ("No such
  * user" of "550 5.1.1 No such user"). */
@@ -76,6 +82,31 @@ size_t outcome_count(const struct outcome *o, enum rcpt_state s);
 
 /* "sent", "partial", "queued" or "failed" (SPEC §6). */
 const char *outcome_status(const struct outcome *o);
+
+/*
+ * What kind of failure kept a message back, for the queue entry, the
+ * health check and alert_command: a person must act on the last three
+ * (a changed password, a certificate that no longer verifies, a
+ * configuration or a server that refuses for good).
+ */
+enum failure_kind {
+	FAILURE_NONE,		/* nothing went wrong */
+	FAILURE_TEMPORARY,	/* 4xx, a timeout, no connection: retried */
+	FAILURE_PERMANENT,	/* anything else that ended the session */
+	FAILURE_AUTH,		/* AUTH refused, or no credentials to send */
+	FAILURE_TLS,		/* TLS could not be set up or verified */
+};
+
+/* The failure that ended the session, else FAILURE_TEMPORARY when a
+ * recipient was deferred, else FAILURE_NONE. */
+enum failure_kind outcome_failure(const struct outcome *o);
+
+/* "temporary", "permanent", "auth", "tls" ("" for none): the word the
+ * queue entry keeps. */
+const char *failure_key(enum failure_kind k);
+
+/* The kind a failure_key names; FAILURE_NONE for anything else. */
+enum failure_kind failure_of_key(const char *key);
 
 /* The exit status (SPEC §6): 0, or the session's error (unless its
  * recipients were queued), else 67 for a refusal, else 75 for a deferral

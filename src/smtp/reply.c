@@ -155,7 +155,35 @@ static const struct {
 	{ "ENHANCEDSTATUSCODES", CAP_ENHANCEDSTATUSCODES },
 	{ "PIPECONNECT", CAP_PIPE_CONNECT },	/* Exim 4.94 and later */
 	{ "X_PIPE_CONNECT", CAP_PIPE_CONNECT },	/* Exim 4.92, 4.93 */
+	{ "LIMITS", CAP_LIMITS },
 };
+
+/* RFC 9422's "LIMITS RCPTMAX=n MAILMAX=m ...": the two limits mailout
+ * keeps to, each 1 to 6 digits; others, and malformed ones, are ignored. */
+static void
+limits_parse(struct caps *caps, const char *params, size_t len)
+{
+	const char *p = params, *end = params + len;
+
+	while (p < end) {
+		size_t item = strcspn(p, " "), name = strcspn(p, "=");
+		unsigned *limit = NULL;
+
+		if (item > (size_t)(end - p))
+			item = (size_t)(end - p);
+		if (name < item && name == 7 && strncasecmp(p, "RCPTMAX", 7) == 0)
+			limit = &caps->rcpt_max;
+		if (name < item && name == 7 && strncasecmp(p, "MAILMAX", 7) == 0)
+			limit = &caps->mail_max;
+		if (limit != NULL && item - name - 1 >= 1 &&
+		    item - name - 1 <= 6 &&
+		    strspn(p + name + 1, "0123456789") == item - name - 1)
+			*limit = (unsigned)strtoul(p + name + 1, NULL, 10);
+		p += item;
+		while (p < end && *p == ' ')
+			p++;
+	}
+}
 
 /* One capability line: "KEYWORD[ params]". */
 static void
@@ -180,6 +208,8 @@ caps_add(struct caps *caps, const char *line, size_t len)
 			    strtoull(params, NULL, 10) : 0;
 		/* "AUTH=LOGIN PLAIN" is the pre-RFC 2554 form some servers
 		 * still send; the standard "AUTH ..." line wins if both come. */
+		if (cap_keywords[i].flag == CAP_LIMITS)
+			limits_parse(caps, params, (size_t)(line + len - params));
 		if (cap_keywords[i].flag == CAP_AUTH &&
 		    (line[kw] != '=' || caps->auth[0] == '\0'))
 			snprintf(caps->auth, sizeof(caps->auth), "%.*s",

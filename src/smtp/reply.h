@@ -63,11 +63,16 @@ enum {
 	CAP_AUTH = 1 << 7,
 	CAP_ENHANCEDSTATUSCODES = 1 << 8,
 	CAP_PIPE_CONNECT = 1 << 9,	/* early pipelining (ehlocache.h) */
+	CAP_LIMITS = 1 << 10,		/* RFC 9422 */
 };
 
 struct caps {
 	unsigned flags;
 	unsigned long long size_max;	/* SIZE n; 0 = no limit given */
+	unsigned rcpt_max;		/* LIMITS RCPTMAX: RCPTs per
+					 * transaction; 0 = none given */
+	unsigned mail_max;		/* LIMITS MAILMAX: transactions per
+					 * session; 0 = none given */
 	char auth[256];			/* AUTH mechanism list, space-separated */
 };
 

@@ -10,9 +10,12 @@
 #include "lib/secret.h"
 #include "lib/trace.h"
 #include "lib/util.h"
+#include "oauth/oauth.h"
 #include "smtp/auth.h"
 #include "smtp/ehlocache.h"
+#include "smtp/relayhealth.h"
 #include "smtp/session.h"
+#include "transport/socks.h"
 
 #define SMTPS_PORT 465
 
@@ -50,8 +53,13 @@ enum early_mode {
 	EARLY_FAILED,		/* it failed: the ordinary way, keep anew */
 };
 
-/* The password or token: fetched once, even across two attempts. */
+/* A password or token: fetched once, even across attempts and relays. */
 enum secret_state { SECRET_NOT_YET, SECRET_READY, SECRET_FAILED };
+
+struct secret_once {
+	enum secret_state state;
+	struct err err;			/* SECRET_FAILED: why */
+};
 
 /* AUTH: queued early behind EHLO, or refused before it could be. */
 enum auth_state { AUTH_NOT_SENT, AUTH_QUEUED, AUTH_FAILED_EARLY };
@@ -59,20 +67,26 @@ enum auth_state { AUTH_NOT_SENT, AUTH_QUEUED, AUTH_FAILED_EARLY };
 /* One session_open: what its attempts share. */
 struct opening {
 	struct session *ss;
-	const struct settings *st;
+	const struct settings *all;	/* the host list's */
+	struct settings relay_st;	/* the relay being tried's */
+	const struct settings *st;	/* which of the two this opening uses */
+	enum stage *stage;
 	bool verify;			/* false: --serverinfo */
 	enum early_mode early;
 	struct ehlo_cache cache;	/* found: this attempt is early */
-	enum secret_state secret;
-	struct err secret_err;		/* SECRET_FAILED: why */
+	struct secret_once secret;	/* AUTH's */
+	struct oauth_token oauth;	/* ... when it is an OAuth token */
+	struct secret_once proxy_secret;	/* the SOCKS5 proxy's */
 	enum auth_state auth;
 	struct err auth_err;		/* AUTH_FAILED_EARLY: why */
 	struct sasl sasl;		/* in use while AUTH_QUEUED */
 	struct sasl_creds creds;
 };
 
-/* The password or token, wiped when session_open returns. */
+/* The password or token, and the proxy's password, wiped when
+ * session_open returns. */
 static char secret[SECRET_MAX];
+static char proxy_secret[SECRET_MAX];
 
 static void
 set_state(struct session *ss, enum session_state state)
@@ -115,13 +129,18 @@ auth_mechanism(const struct settings *st)
 	return strcmp(st->auth, "on") == 0 ? NULL : st->auth;
 }
 
-/* The secret AUTH sends, into secret[]; EXTERNAL needs none. */
+/* The secret AUTH sends, into secret[]: an OAuth access token, the
+ * password, or none for EXTERNAL. */
 static int
-read_secret(const struct settings *st, struct err *e)
+read_secret(struct opening *o, struct err *e)
 {
+	const struct settings *st = o->st;
 	const char *wanted = auth_mechanism(st);
 
 	secret[0] = '\0';
+	if (oauth_configured(st))
+		return oauth_access_token(st, &o->oauth, secret,
+		    sizeof(secret), e);
 	if (wanted != NULL && sasl_lookup(wanted) == SASL_EXTERNAL)
 		return 0;
 	if (st->password != NULL) {
@@ -136,16 +155,30 @@ read_secret(const struct settings *st, struct err *e)
 	    sizeof(secret), e);
 }
 
+/* The proxy user's password, into proxy_secret[]. */
 static int
-fetch_secret(struct opening *o, struct err *e)
+read_proxy_secret(struct opening *o, struct err *e)
 {
-	if (o->secret == SECRET_NOT_YET) {
-		o->secret = SECRET_READY;
-		if (read_secret(o->st, &o->secret_err) < 0)
-			o->secret = SECRET_FAILED;
+	const struct settings *st = o->st;
+
+	if (st->proxy_password_command == NULL)
+		return err_set(e, EX_CONFIG, "the proxy names a user: give "
+		    "proxy_password_command (--proxy-password-command)");
+	return secret_from_command(st->proxy_password_command, proxy_secret,
+	    sizeof(proxy_secret), e);
+}
+
+static int
+fetch_once(struct opening *o, struct secret_once *s,
+    int (*read)(struct opening *, struct err *), struct err *e)
+{
+	if (s->state == SECRET_NOT_YET) {
+		s->state = SECRET_READY;
+		if (read(o, &s->err) < 0)
+			s->state = SECRET_FAILED;
 	}
-	if (o->secret == SECRET_FAILED) {
-		*e = o->secret_err;
+	if (s->state == SECRET_FAILED) {
+		*e = s->err;
 		return -1;
 	}
 	return 0;
@@ -162,7 +195,7 @@ auth_send(struct opening *o, struct err *e)
 		return err_set(e, EX_NOPERM, "refusing to send credentials "
 		    "in clear to %s, which is not a loopback host; use TLS",
 		    ss->conn.peer);
-	if (fetch_secret(o, e) < 0)
+	if (fetch_once(o, &o->secret, read_secret, e) < 0)
 		return -1;
 	o->creds = (struct sasl_creds){ st->user ? st->user : "", secret,
 	    st->host, st->port };
@@ -210,15 +243,35 @@ authenticate(struct opening *o, struct err *e)
 			return -1;	/* session_open abandons it */
 	}
 	o->auth = AUTH_NOT_SENT;	/* auth_reply ends sasl */
-	return auth_reply(&ss->smtp, &o->sasl, e);
+	if (auth_reply(&ss->smtp, &o->sasl, e) == 0)
+		return 0;
+	/* once more, with a fresh token for a cached one refused */
+	if (!oauth_retry(o->st, &o->oauth, e))
+		return -1;
+	o->secret.state = SECRET_NOT_YET;
+	e->code = 0;
+	return authenticate(o, e);
 }
 
+/* The unix socket, the relay, or the relay through the proxy. */
 static int
-connect_server(const struct settings *st, struct conn *c, struct err *e)
+connect_server(struct opening *o, struct conn *c, struct err *e)
 {
+	const struct settings *st = o->st;
+	struct socks_proxy proxy;
+
 	if (st->socket != NULL)
 		return net_connect_unix(c, st->socket, e);
-	return net_connect_tcp(c, st->host, st->port, st->source_address, e);
+	if (st->proxy == NULL)
+		return net_connect_tcp(c, st->host, st->port,
+		    st->source_address, e);
+	if (socks_url_parse(st->proxy, &proxy) < 0)
+		return err_set(e, EX_CONFIG, "proxy: not a socks5:// URL");
+	if (proxy.user[0] != '\0' && fetch_once(o, &o->proxy_secret,
+	    read_proxy_secret, e) < 0)
+		return -1;
+	return socks_connect(c, &proxy, proxy_secret, st->host, st->port,
+	    st->source_address, e);
 }
 
 /* The first step of either opening: connect, and implicit TLS. */
@@ -233,7 +286,7 @@ connect_step(struct opening *o, struct err *e)
 	smtp_init(&ss->smtp, &ss->conn, o->st->lmtp);
 	memset(&ss->pre_tls_hello, 0, sizeof(ss->pre_tls_hello));
 	set_state(ss, SESSION_CONNECTING);
-	if (connect_server(o->st, &ss->conn, e) < 0)
+	if (connect_server(o, &ss->conn, e) < 0)
 		return -1;
 	trace_note("connected to %s", ss->conn.peer);
 	ss->tls = tls_policy(o->st, &ss->conn);
@@ -409,15 +462,40 @@ abandon_early(struct opening *o, const struct err *e)
 
 static void
 opening_init(struct opening *o, struct session *ss, const struct settings *st,
-    bool verify)
+    bool verify, enum stage *stage)
 {
 	memset(o, 0, sizeof(*o));
 	o->ss = ss;
-	o->st = st;
+	o->all = st;
 	o->verify = verify;
+	o->stage = stage;
+}
+
+/* A fresh session and opening for relay r (NULL: the unix socket); the
+ * settings of the opening are those of the list with r's name and port. */
+static void
+opening_relay(struct opening *o, const struct relay *r)
+{
+	struct session *ss = o->ss;
+	const struct settings *st = &o->relay_st;
+
+	memset(ss, 0, sizeof(*ss));
+	ss->stage = o->stage;
+	o->relay_st = *o->all;
+	if (r != NULL) {
+		ss->relay = *r;
+		o->relay_st.host = ss->relay.name;
+		o->relay_st.port = ss->relay.port;
+		relay_label(r, ss->relay_label, sizeof(ss->relay_label));
+	} else {
+		snprintf(ss->relay_label, sizeof(ss->relay_label), "%s",
+		    st->socket);
+	}
+	o->st = st;
+	memset(&o->cache, 0, sizeof(o->cache));
 	/* --serverinfo shows the server as an ordinary client meets it */
-	if (verify && st->pipelining && st->pipe_connect)
-		o->early = EARLY_TRY;
+	o->early = o->verify && st->pipelining && st->pipe_connect ?
+	    EARLY_TRY : EARLY_OFF;
 	ss->tls_options = (struct tls_options){
 		.server_name = st->socket ? NULL : st->host,
 		.trust_file = st->tls_trust_file,
@@ -425,8 +503,84 @@ opening_init(struct opening *o, struct session *ss, const struct settings *st,
 		.cert_file = st->tls_cert_file,
 		.key_file = st->tls_key_file,
 		.priorities = st->tls_priorities,
-		.verify = verify,
+		.verify = o->verify,
 	};
+}
+
+/* One relay: the ordinary way, or early and, if that fails early, once
+ * more the ordinary way. */
+static int
+open_relay(struct opening *o, const struct relay *r, struct err *e)
+{
+	int rc;
+
+	opening_relay(o, r);
+	rc = open_once(o, e);
+	if (rc < 0 && early_may_retry(o)) {
+		abandon_early(o, e);
+		rc = open_once(o, e);
+	}
+	auth_abandon(o);
+	return rc;
+}
+
+/*
+ * Whether the relay gave no answer, so the next one may try: it could
+ * not be reached, said 421 or closed before its greeting, ran out of
+ * time, or could not complete a TLS handshake. Anything else it said is
+ * an answer (issue 21): a 5xx, an AUTH failure, a certificate that
+ * fails verification, a protocol error.
+ */
+static bool
+relay_unreachable(const struct session *ss, const struct err *e)
+{
+	if (ss->conn.timed_out)
+		return true;
+	switch (ss->state) {
+	case SESSION_CONNECTING:
+		return e->code == EX_TEMPFAIL || e->code == EX_NOHOST;
+	case SESSION_GREETING:
+		return e->code == EX_TEMPFAIL;
+	case SESSION_TLS:
+	case SESSION_STARTTLS:
+		return ss->conn.handshake_failed;
+	default:
+		return false;
+	}
+}
+
+/* The relays in turn until one answers; each that does not is
+ * remembered (relayhealth.h) when there is a choice. */
+static int
+open_relays(struct opening *o, struct err *e)
+{
+	const struct settings *st = o->all;
+	struct relay relays[RELAYS_MAX];
+	size_t i, n = relays_of(st, relays);
+	bool unreachable = true;
+	int rc = -1;
+
+	relayhealth_order(st, relays, n);
+	for (i = 0; i < n && unreachable; i++) {
+		if (i > 0) {
+			char next[RELAY_LABEL_MAX];
+
+			relay_label(&relays[i], next, sizeof(next));
+			trace_note("%s; next relay: %s", e->msg, next);
+			session_close(o->ss);
+		}
+		rc = open_relay(o, &relays[i], e);
+		unreachable = rc < 0 && relay_unreachable(o->ss, e);
+		if (n > 1)
+			relayhealth_note(st, &relays[i], unreachable);
+	}
+	if (unreachable) {
+		o->ss->relay_label[0] = '\0';
+		if (n > 1)
+			err_prefix(e, "none of the %zu relays could be "
+			    "reached; the last", n);
+	}
+	return rc;
 }
 
 int
@@ -436,19 +590,26 @@ session_open(struct session *ss, const struct settings *st, bool verify,
 	struct opening o;
 	int rc;
 
-	memset(ss, 0, sizeof(*ss));
-	ss->stage = stage;
-	opening_init(&o, ss, st, verify);
-	rc = open_once(&o, e);
-	if (rc < 0 && early_may_retry(&o)) {
-		abandon_early(&o, e);
-		rc = open_once(&o, e);
-	}
-	auth_abandon(&o);
+	opening_init(&o, ss, st, verify, stage);
+	if (st->socket != NULL)
+		rc = open_relay(&o, NULL, e);
+	else
+		rc = open_relays(&o, e);
 	explicit_bzero(secret, sizeof(secret));
-	if (rc == 0)
+	explicit_bzero(proxy_secret, sizeof(proxy_secret));
+	if (rc == 0) {
+		memset(e, 0, sizeof(*e));	/* what earlier attempts met */
 		set_state(ss, SESSION_READY);
+	}
 	return rc;
+}
+
+bool
+session_spent(const struct session *ss)
+{
+	unsigned max = ss->smtp.caps.mail_max;
+
+	return max > 0 && ss->transactions >= max;
 }
 
 void

@@ -4,6 +4,13 @@
  * early pipelining (ehlocache.h) when the server offered it last time.
  * Shared by a send, the queue's flush, -bv and --serverinfo.
  *
+ * The relays of a host list (config/relays.h) are tried in order, those
+ * that failed lately last (relayhealth.h). The next relay gets its turn
+ * when this one gave no answer: a connect failure, a 421 greeting (or
+ * the connection closed before a greeting), a timeout, or a TLS
+ * handshake that failed. An answer ends the search: a 5xx, an AUTH
+ * failure, a certificate that fails verification.
+ *
  * The opening is a sequence of states, each entered through one setter
  * that --debug=2 traces by name and that keeps the outcome's stage (what
  * a report names as where a failure happened) in step.
@@ -13,6 +20,7 @@
 #ifndef MAILOUT_SESSION_H
 #define MAILOUT_SESSION_H
 
+#include "config/relays.h"
 #include "config/settings.h"
 #include "smtp/outcome.h"
 #include "smtp/smtp.h"
@@ -40,6 +48,12 @@ struct session {
 	struct tls_options tls_options;	/* what conn's TLS uses */
 	struct reply pre_tls_hello;	/* EHLO reply before STARTTLS; code 0
 					 * without STARTTLS */
+	struct relay relay;		/* the one tried last: the settings of
+					 * the opening point into it */
+	char relay_label[RELAY_LABEL_MAX];	/* its "name:port", or the
+						 * socket's path; "" when no
+						 * relay could be reached */
+	unsigned transactions;		/* MAIL commands sent on it */
 };
 
 /*
@@ -50,6 +64,10 @@ struct session {
  */
 int session_open(struct session *ss, const struct settings *st, bool verify,
     enum stage *stage, struct err *e);
+
+/* Whether the session has had as many transactions as the server's
+ * LIMITS MAILMAX allows (RFC 9422): the next needs a new session. */
+bool session_spent(const struct session *ss);
 
 /* QUIT when that is still polite, end TLS, close. */
 void session_close(struct session *ss);

@@ -258,6 +258,7 @@ int
 smtp_data(struct smtp *s, const void *buf, size_t len, struct err *e)
 {
 	s->state = SMTP_IN_DATA;
+	trace_progress(len);
 	return net_put(s->conn, buf, len, e);
 }
 

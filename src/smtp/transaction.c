@@ -1,13 +1,16 @@
 /*
  * transaction.c — one message through one session: as many transactions
- * as the recipients need (at most 100 each, and more after a 452), each
- * with its commands pipelined when the server offers PIPELINING, the
- * message sent with BDAT when it offers CHUNKING, else with DATA.
+ * as the recipients need (at most 100 each, or the server's LIMITS
+ * RCPTMAX, and more after a 452), each with its commands pipelined when
+ * the server offers PIPELINING, the message sent with BDAT when it offers
+ * CHUNKING, else with DATA; a new session when the server's LIMITS
+ * MAILMAX says this one has had its transactions.
  */
 #include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "lib/trace.h"
 #include "lib/xtext.h"
 #include "smtp/data.h"
 #include "smtp/transaction.h"
@@ -15,13 +18,19 @@
 /* RFC 5321 4.5.3.1.8: a server must take at least 100 recipients. */
 #define BATCH_MAX 100
 
+struct txn;
+
+static int make_room(struct txn *t, struct err *e);
+
 struct txn {
+	struct session *ss;
 	struct smtp *s;
 	const struct settings *st;
 	const struct envelope *env;
 	struct message_source *src;
 	struct outcome *out;
 	size_t batch[BATCH_MAX];	/* indices into out->rcpts */
+	size_t batch_max;		/* BATCH_MAX, or RCPTMAX below it */
 	size_t n;
 	size_t accepted;
 	bool pipelining, chunking;	/* offered and not turned off */
@@ -194,6 +203,7 @@ send_envelope(struct txn *t, struct err *e)
 	if (smtp_queue(t->s, e, "MAIL FROM:<%s>%s", t->env->sender,
 	    params) < 0)
 		return -1;
+	t->ss->transactions++;
 	if (!t->pipelining) {
 		if (smtp_flush(t->s, e) < 0)
 			return -1;
@@ -232,6 +242,22 @@ read_envelope_replies(struct txn *t, struct err *e)
 		if (reply_rcpt(t, i, e) < 0)
 			return -1;
 	return 0;
+}
+
+/* Recipients a 452 sent back need the message again in a further
+ * transaction: from a pipe, keep a copy of what is now going to be read
+ * (nothing is yet). Should that fail, they end deferred. */
+static void
+keep_for_retry(struct txn *t)
+{
+	struct err ignored;
+	size_t i;
+
+	for (i = 0; i < t->n; i++)
+		if (t->out->rcpts[t->batch[i]].retry) {
+			message_tee(t->src, &ignored);
+			return;
+		}
 }
 
 /* refused = abort: one refusal and nobody gets the message. */
@@ -337,6 +363,7 @@ via_data(struct txn *t, struct err *e)
 
 	if (envelope(t, pipe_data ? queue_data : NULL, e) < 0)
 		return -1;
+	keep_for_retry(t);
 	stage_set(&t->out->session_stage, STAGE_DATA);
 	if (!pipe_data && t->accepted == 0)
 		return 0;	/* every recipient refused */
@@ -393,24 +420,28 @@ send_chunks(struct txn *t, bool sent_first, struct err *e)
 static int
 via_bdat(struct txn *t, struct err *e)
 {
+	/* The whole message in one chunk rides with the envelope. It is
+	 * read ahead of the replies only when it can be read again: a pipe
+	 * must wait for them, a 452 may need a copy (keep_for_retry). */
+	bool ahead = message_kept(t->src), pipe_chunk;
 	struct reply r;
-	bool pipe_chunk;
 
-	if (chunk_fill(t->chunks, e) < 0)
+	if (ahead && chunk_fill(t->chunks, e) < 0)
 		return -1;
-	/* The whole message in one chunk rides with the envelope. */
-	pipe_chunk = t->pipelining && t->chunks->eof && !t->st->refused_abort;
+	pipe_chunk = ahead && t->pipelining && t->chunks->eof &&
+	    !t->st->refused_abort;
 	if (envelope(t, pipe_chunk ? queue_chunk : NULL, e) < 0)
 		return -1;
+	keep_for_retry(t);
 	stage_set(&t->out->session_stage, STAGE_DATA);
-	if (t->accepted > 0)
-		return send_chunks(t, pipe_chunk, e);
-	if (pipe_chunk)
-		return smtp_read_reply(t->s, &r, e);
-	return 0;
+	if (t->accepted == 0)
+		return pipe_chunk ? smtp_read_reply(t->s, &r, e) : 0;
+	if (!ahead && chunk_fill(t->chunks, e) < 0)
+		return -1;
+	return send_chunks(t, pipe_chunk, e);
 }
 
-/* Up to BATCH_MAX recipients not yet tried, or sent back by a 452. */
+/* Up to batch_max recipients not yet tried, or sent back by a 452. */
 static size_t
 next_batch(struct txn *t)
 {
@@ -418,7 +449,7 @@ next_batch(struct txn *t)
 
 	t->n = 0;
 	t->accepted = 0;
-	for (i = 0; i < t->out->n && t->n < BATCH_MAX; i++) {
+	for (i = 0; i < t->out->n && t->n < t->batch_max; i++) {
 		struct rcpt_result *rr = &t->out->rcpts[i];
 
 		if (rr->state != RCPT_PENDING || (rr->tried && !rr->retry))
@@ -452,7 +483,7 @@ transaction(struct txn *t, struct err *e)
 
 	if (!t->chunking)
 		return via_data(t, e);
-	if (chunk_reader_init(&cr, t->src, t->st->dot_ends, e) < 0)
+	if (chunk_reader_init(&cr, t->src, t->st->dot_ends, false, e) < 0)
 		return -1;
 	t->chunks = &cr;
 	rc = via_bdat(t, e);
@@ -490,11 +521,13 @@ run_transactions(struct txn *t, struct err *e)
 	bool first = true;
 
 	for (;;) {
-		if (!first && !t->src->seekable) {
+		if (!first && !message_rewindable(t->src)) {
 			defer_retries(t);	/* a pipe cannot be sent again */
 			return;
 		}
 		if (next_batch(t) == 0)
+			return;
+		if (make_room(t, e) < 0)
 			return;
 		if (!first && prepare_again(t, e) < 0)
 			return;
@@ -508,6 +541,19 @@ run_transactions(struct txn *t, struct err *e)
 	}
 }
 
+/* What the session's server offers and allows. */
+static void
+txn_caps(struct txn *t)
+{
+	const struct caps *caps = &t->ss->smtp.caps;
+
+	t->s = &t->ss->smtp;
+	t->pipelining = t->st->pipelining && (caps->flags & CAP_PIPELINING);
+	t->chunking = t->st->chunking && (caps->flags & CAP_CHUNKING);
+	t->batch_max = caps->rcpt_max > 0 && caps->rcpt_max < BATCH_MAX ?
+	    caps->rcpt_max : BATCH_MAX;
+}
+
 /* src is NULL for -bv: no message, no SIZE=. */
 static void
 txn_init(struct txn *t, struct session *ss, const struct settings *st,
@@ -515,14 +561,29 @@ txn_init(struct txn *t, struct session *ss, const struct settings *st,
     struct outcome *out)
 {
 	memset(t, 0, sizeof(*t));
-	t->s = &ss->smtp;
+	t->ss = ss;
 	t->st = st;
 	t->env = env;
 	t->src = src;
 	t->out = out;
-	t->pipelining = st->pipelining &&
-	    (ss->smtp.caps.flags & CAP_PIPELINING);
-	t->chunking = st->chunking && (ss->smtp.caps.flags & CAP_CHUNKING);
+	txn_caps(t);
+}
+
+/* LIMITS MAILMAX (RFC 9422): a session that has had its transactions
+ * ends, and a new one (the relays tried again) takes the rest. */
+static int
+make_room(struct txn *t, struct err *e)
+{
+	if (!session_spent(t->ss))
+		return 0;
+	trace_note("the server takes %u transactions per session (LIMITS "
+	    "MAILMAX): a new session", t->ss->smtp.caps.mail_max);
+	session_close(t->ss);
+	t->open = false;
+	if (session_open(t->ss, t->st, true, &t->out->session_stage, e) < 0)
+		return -1;
+	txn_caps(t);
+	return 0;
 }
 
 void
@@ -533,12 +594,12 @@ transaction_send(struct session *ss, const struct settings *st,
 	struct txn t;
 
 	message_mark(src);
-	/* More than one transaction means sending the message again. */
-	if (out->n > BATCH_MAX && !src->seekable &&
-	    message_spool(src, &out->session) < 0)
-		return;
 	txn_init(&t, ss, st, env, src, out);
+	/* More than one transaction means sending the message again. */
+	if (out->n > t.batch_max && message_tee(src, &out->session) < 0)
+		return;
 	run_transactions(&t, &out->session);
+	trace_progress_end();
 }
 
 /* -bv: the envelope of a batch, then RSET; RCPT's 2xx is the answer. */
@@ -597,6 +658,8 @@ transaction_verify(struct session *ss, const struct settings *st,
 		return;
 	}
 	while (next_batch(&t) > 0) {
+		if (make_room(&t, &out->session) < 0)
+			return;
 		if (verify_batch(&t, &out->session) < 0)
 			return;
 		if (no_progress(&t))

@@ -17,7 +17,8 @@
  * Send the message in src to the recipients of env (outcome->rcpts has
  * one entry for each). The session is left open, usable for the next
  * message when out->session.code is 0 (the queue's flush sends several
- * through one).
+ * through one); it may be a new one, when the server's LIMITS MAILMAX
+ * needed that.
  */
 void transaction_send(struct session *ss, const struct settings *st,
     const struct envelope *env, struct message_source *src,

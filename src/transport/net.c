@@ -1,12 +1,10 @@
-/* net.c — connecting, and reading and writing with a deadline. */
+/* net.c — reading and writing with a deadline (connect.c connects). */
 #include <errno.h>
-#include <fcntl.h>
-#include <netdb.h>
-#include <netinet/in.h>
 #include <poll.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
@@ -36,8 +34,8 @@ static const struct conn_io plain_io = {
 	plain_recv, plain_send, plain_pending
 };
 
-static long long
-now_ms(void)
+long long
+net_now_ms(void)
 {
 	struct timespec ts;
 
@@ -51,7 +49,7 @@ net_init(struct conn *c, int timeout_seconds)
 	memset(c, 0, sizeof(*c));
 	c->fd = -1;
 	c->timeout_ms = timeout_seconds * 1000;
-	c->session_deadline = now_ms() +
+	c->session_deadline = net_now_ms() +
 	    (long long)NET_SESSION_TIMEOUTS * c->timeout_ms;
 	c->io = &plain_io;
 }
@@ -65,7 +63,7 @@ wait_fd(int fd, short events, long long deadline, const char *what,
 	struct pollfd pfd = { fd, events, 0 };
 
 	for (;;) {
-		long long left = deadline - now_ms();
+		long long left = deadline - net_now_ms();
 		int n;
 
 		if (left <= 0)
@@ -102,164 +100,10 @@ wait_conn(struct conn *c, int fd, short events, long long deadline,
 	return -1;
 }
 
-static bool
-sockaddr_is_loopback(const struct sockaddr *sa)
-{
-	if (sa->sa_family == AF_INET) {
-		const struct sockaddr_in *in = (const void *)sa;
-		return (ntohl(in->sin_addr.s_addr) >> 24) == 127;
-	}
-	if (sa->sa_family == AF_INET6) {
-		const struct sockaddr_in6 *in6 = (const void *)sa;
-		const uint8_t *b = in6->sin6_addr.s6_addr;
-
-		if (IN6_IS_ADDR_LOOPBACK(&in6->sin6_addr))
-			return true;
-		return IN6_IS_ADDR_V4MAPPED(&in6->sin6_addr) && b[12] == 127;
-	}
-	return sa->sa_family == AF_UNIX;
-}
-
-static int
-bind_source(int fd, int family, const char *source, struct err *e)
-{
-	struct addrinfo hints, *res;
-	int rc;
-
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_family = family;
-	hints.ai_socktype = SOCK_STREAM;
-	rc = getaddrinfo(source, NULL, &hints, &res);
-	if (rc != 0) {
-		/* A source of the other family: skip this server address
-		 * (EX_TEMPFAIL lets the caller try the next one). */
-		hints.ai_family = AF_UNSPEC;
-		if (getaddrinfo(source, NULL, &hints, &res) == 0) {
-			freeaddrinfo(res);
-			return err_set(e, EX_TEMPFAIL, "source address %s is "
-			    "not of this address family", source);
-		}
-		return err_set(e, EX_NOHOST, "source address %s: %s", source,
-		    gai_strerror(rc));
-	}
-	rc = bind(fd, res->ai_addr, res->ai_addrlen);
-	freeaddrinfo(res);
-	if (rc < 0)
-		return err_set(e, EX_OSERR, "cannot bind to source address %s: %s",
-		    source, strerror(errno));
-	return 0;
-}
-
-/* One non-blocking connect attempt with the timeout; fd stays non-blocking. */
-static int
-connect_one(struct conn *c, const struct addrinfo *ai, const char *source,
-    struct err *e)
-{
-	int fd, soerr = 0;
-	socklen_t len = sizeof(soerr);
-
-	fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
-	    ai->ai_protocol);
-	if (fd < 0)
-		return err_set(e, EX_OSERR, "socket: %s", strerror(errno));
-	if (source != NULL && bind_source(fd, ai->ai_family, source, e) < 0)
-		goto fail;
-	if (connect(fd, ai->ai_addr, ai->ai_addrlen) < 0) {
-		if (errno != EINPROGRESS) {
-			c->connect_errno = errno;
-			err_set(e, EX_TEMPFAIL, "%s", strerror(errno));
-			goto fail;
-		}
-		if (wait_conn(c, fd, POLLOUT, now_ms() + c->timeout_ms,
-		    "connecting", e) < 0)
-			goto fail;
-		if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &len) < 0)
-			soerr = errno;
-		if (soerr != 0) {
-			c->connect_errno = soerr;
-			err_set(e, EX_TEMPFAIL, "%s", strerror(soerr));
-			goto fail;
-		}
-	}
-	c->fd = fd;
-	c->loopback = sockaddr_is_loopback(ai->ai_addr);
-	return 0;
-fail:
-	close(fd);
-	return -1;
-}
-
-static void
-describe_peer(struct conn *c, const char *host, const struct addrinfo *ai)
-{
-	char addr[INET6_ADDRSTRLEN + 8] = "?", port[16] = "?";
-
-	getnameinfo(ai->ai_addr, ai->ai_addrlen, addr, sizeof(addr), port,
-	    sizeof(port), NI_NUMERICHOST | NI_NUMERICSERV);
-	snprintf(c->peer, sizeof(c->peer), "%s [%s]:%s", host, addr, port);
-}
-
-int
-net_connect_tcp(struct conn *c, const char *host, const char *port,
-    const char *source_address, struct err *e)
-{
-	struct addrinfo hints, *res, *ai;
-	int rc;
-
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_family = AF_UNSPEC;
-	hints.ai_socktype = SOCK_STREAM;
-	rc = getaddrinfo(host, port, &hints, &res);
-	if (rc != 0) {
-		int code = (rc == EAI_AGAIN) ? EX_TEMPFAIL :
-		    (rc == EAI_SYSTEM || rc == EAI_MEMORY) ? EX_OSERR : EX_NOHOST;
-		return err_set(e, code, "cannot resolve %s: %s", host,
-		    gai_strerror(rc));
-	}
-	rc = -1;
-	for (ai = res; ai != NULL; ai = ai->ai_next) {
-		describe_peer(c, host, ai);
-		if (connect_one(c, ai, source_address, e) == 0) {
-			rc = 0;
-			memset(e, 0, sizeof(*e));	/* earlier tries failed */
-			break;
-		}
-		if (e->code != EX_TEMPFAIL)
-			break;
-		err_prefix(e, "cannot connect to %s", c->peer);
-	}
-	freeaddrinfo(res);
-	return rc;
-}
-
-int
-net_connect_unix(struct conn *c, const char *path, struct err *e)
-{
-	struct addrinfo ai;
-	struct sockaddr_un sun;
-
-	memset(&sun, 0, sizeof(sun));
-	sun.sun_family = AF_UNIX;
-	if (strlen(path) >= sizeof(sun.sun_path))
-		return err_set(e, EX_USAGE, "socket path too long: %s", path);
-	strcpy(sun.sun_path, path);
-	memset(&ai, 0, sizeof(ai));
-	ai.ai_family = AF_UNIX;
-	ai.ai_socktype = SOCK_STREAM;
-	ai.ai_addr = (struct sockaddr *)&sun;
-	ai.ai_addrlen = sizeof(sun);
-	snprintf(c->peer, sizeof(c->peer), "%s", path);
-	if (connect_one(c, &ai, NULL, e) < 0) {
-		err_prefix(e, "cannot connect to %s", path);
-		return -1;
-	}
-	return 0;
-}
-
 void
 net_start_deadline(struct conn *c)
 {
-	c->deadline = now_ms() + c->timeout_ms;
+	c->deadline = net_now_ms() + c->timeout_ms;
 }
 
 /* Refill rbuf (which the caller has found empty) before the deadline. */
@@ -335,6 +179,27 @@ net_fill(struct conn *c, struct err *e)
 }
 
 int
+net_read_exact(struct conn *c, void *buf, size_t n, struct err *e)
+{
+	char *p = buf;
+
+	while (n > 0) {
+		size_t take;
+		int rc;
+
+		if (c->rpos == c->rlen && (rc = fill(c, e)) != 0)
+			return rc < 0 ? -1 : err_set(e, EX_TEMPFAIL,
+			    "connection closed by %s", c->peer);
+		take = c->rlen - c->rpos < n ? c->rlen - c->rpos : n;
+		memcpy(p, c->rbuf + c->rpos, take);
+		c->rpos += take;
+		p += take;
+		n -= take;
+	}
+	return 0;
+}
+
+int
 net_wait(struct conn *c, short events, const char *what, struct err *e)
 {
 	return wait_conn(c, c->fd, events, c->deadline, what, e);
@@ -372,17 +237,41 @@ net_has_unread(struct conn *c)
 	    recv(c->fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT) > 0;
 }
 
-int
-net_flush(struct conn *c, struct err *e)
+/* Some of iov[0..n) sent: plain sockets take them all in one call, TLS
+ * a record of the first. */
+static ssize_t
+send_some(struct conn *c, const struct iovec *iov, int n)
 {
-	long long deadline = now_ms() + c->timeout_ms;
-	size_t off = 0;
+	struct msghdr mh = { .msg_iov = (struct iovec *)iov,
+	    .msg_iovlen = (size_t)n };
 
-	while (off < c->wlen) {
-		ssize_t n = c->io->send(c, c->wbuf + off, c->wlen - off);
+	if (c->io == &plain_io)
+		return sendmsg(c->fd, &mh, MSG_NOSIGNAL);
+	return c->io->send(c, iov[0].iov_base, iov[0].iov_len);
+}
 
-		if (n > 0) {
-			off += (size_t)n;
+/* Send what is buffered, then data (not copied), within the timeout. */
+static int
+send_all(struct conn *c, const void *data, size_t len, struct err *e)
+{
+	long long deadline = net_now_ms() + c->timeout_ms;
+	struct iovec iov[2] = { { c->wbuf, c->wlen }, { (void *)data, len } };
+	int i = 0;
+
+	while (i < 2) {
+		ssize_t n;
+
+		if (iov[i].iov_len == 0) {
+			i++;
+			continue;
+		}
+		if ((n = send_some(c, iov + i, 2 - i)) > 0) {
+			for (; i < 2 && (size_t)n >= iov[i].iov_len; i++)
+				n -= (ssize_t)iov[i].iov_len;
+			if (i < 2) {
+				iov[i].iov_base = (char *)iov[i].iov_base + n;
+				iov[i].iov_len -= (size_t)n;
+			}
 			continue;
 		}
 		if (n < 0 && errno != EAGAIN && errno != EINTR)
@@ -397,21 +286,19 @@ net_flush(struct conn *c, struct err *e)
 }
 
 int
+net_flush(struct conn *c, struct err *e)
+{
+	return send_all(c, NULL, 0, e);
+}
+
+int
 net_put(struct conn *c, const void *data, size_t len, struct err *e)
 {
-	const char *p = data;
-
-	while (len > 0) {
-		size_t room = sizeof(c->wbuf) - c->wlen;
-		size_t take = len < room ? len : room;
-
-		memcpy(c->wbuf + c->wlen, p, take);
-		c->wlen += take;
-		p += take;
-		len -= take;
-		if (c->wlen == sizeof(c->wbuf) && net_flush(c, e) < 0)
-			return -1;
-	}
+	/* More than fits: the message text goes out from where it is. */
+	if (len > sizeof(c->wbuf) - c->wlen)
+		return send_all(c, data, len, e);
+	memcpy(c->wbuf + c->wlen, data, len);
+	c->wlen += len;
 	return 0;
 }
 

@@ -1,6 +1,7 @@
 /*
- * net.h — a connection to the server: connect (TCP to every resolved
- * address, or a unix socket), buffered line reads and buffered writes,
+ * net.h — a connection to the server: connect (connect.c: the addresses
+ * of a name raced, Happy Eyeballs, or a unix socket), buffered line
+ * reads and buffered writes,
  * each bounded by the timeout. TLS plugs in underneath through
  * struct conn_io, so the protocol code never knows which it is using.
  *
@@ -45,6 +46,8 @@ struct conn {
 	long long session_deadline;	/* ... and the whole session ends */
 	bool timed_out;		/* a wait ran out of time */
 	int connect_errno;	/* why the last connect failed, 0 if it did not */
+	bool handshake_failed;	/* TLS could not start (not: a certificate
+				 * that failed verification) */
 	const struct conn_io *io;
 	void *io_ctx;		/* the transport's state (TLS session) */
 	/* How TLS starts when the protocol asks for it (STARTTLS) or the
@@ -66,9 +69,15 @@ struct conn {
 /* Also starts the session's clock (NET_SESSION_TIMEOUTS). */
 void net_init(struct conn *c, int timeout_seconds);
 
+/* RFC 8305: the addresses of host in turns by family, each attempt
+ * 250 ms after the last (at once when it failed), the first to connect
+ * winning and the others closed; each attempt gets the timeout. */
 int net_connect_tcp(struct conn *c, const char *host, const char *port,
     const char *source_address, struct err *e);
 int net_connect_unix(struct conn *c, const char *path, struct err *e);
+
+/* The monotonic clock in milliseconds, for deadlines. */
+long long net_now_ms(void);
 
 /* Start the clock for the next reply: every read until the next call
  * must finish within timeout_ms, however slowly the bytes trickle in. */
@@ -88,6 +97,9 @@ int net_read_line(struct conn *c, char *line, size_t cap, size_t *len,
  * c->rlen). Returns 0, 1 when the peer closed the connection, or -1
  * (EX_TEMPFAIL: timeout, connection lost). */
 int net_fill(struct conn *c, struct err *e);
+/* Read exactly n bytes (a binary reply, SOCKS5) before c->deadline; a
+ * close before the last is EX_TEMPFAIL. */
+int net_read_exact(struct conn *c, void *buf, size_t n, struct err *e);
 
 /* Wait for POLLIN/POLLOUT on the socket until c->deadline (TLS handshake). */
 int net_wait(struct conn *c, short events, const char *what, struct err *e);
@@ -104,7 +116,9 @@ bool net_is_tls(const struct conn *c);
 /* True when bytes the server sent are waiting unread (injection check). */
 bool net_has_unread(struct conn *c);
 
-/* Queue bytes for sending; flushes when the buffer fills. */
+/* Queue bytes for sending. What does not fit in the buffer goes out at
+ * once behind what is queued, straight from data: message text is not
+ * copied. */
 int net_put(struct conn *c, const void *data, size_t len, struct err *e);
 int net_flush(struct conn *c, struct err *e);
 

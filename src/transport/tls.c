@@ -169,9 +169,11 @@ handshake(struct tls *t, struct conn *c, struct err *e)
 
 	net_start_deadline(c);
 	while ((rc = gnutls_handshake(t->session)) < 0) {
-		if (gnutls_error_is_fatal(rc))
+		if (gnutls_error_is_fatal(rc)) {
+			c->handshake_failed = true;
 			return err_set(e, EX_UNAVAILABLE, "TLS handshake "
 			    "failed: %s", gnutls_strerror(rc));
+		}
 		if (net_wait(c, gnutls_record_get_direction(t->session) ?
 		    POLLOUT : POLLIN, "in the TLS handshake", e) < 0)
 			return -1;

@@ -3,7 +3,7 @@
 
 Usage:
   bench.py [--mailout PATH] [--msmtp PATH] [--runs N] [--delay-ms MS]
-           [--big-mb MB] [--big-runs N] [--no-exim] [--keep]
+           [--big-mb MB] [--big-runs N] [--flush-n N] [--no-exim] [--keep]
 
 Workloads, each run N times (--runs, default 5) per client, the clients
 alternating, after one untimed warm-up run each:
@@ -15,9 +15,18 @@ alternating, after one untimed warm-up run each:
      Exim offers PIPECONNECT, as it does by default, so mailout's warm-up
      run keeps its EHLO replies and the timed runs use early pipelining;
      the "pipe_connect off" rows show mailout without it;
-  3. throughput: a 50 MB message to sink.c (local discard SMTP sink);
+  3. throughput: a 50 MB message to sink.c (local discard SMTP sink),
+     and the ceiling: the file copied as it is into a socket to the sink
+     (copy.c);
   4. memory: 1 MB and --big-mb (default 500) MB messages to the sink
-     (--big-runs, default 3, runs for the big one).
+     (--big-runs, default 3, runs for the big one);
+  5. queue flush: --flush-n (default 300) messages queued with -odq (not
+     timed), then one mailout -q sending them to Exim over STARTTLS
+     (at most 3 runs);
+  6. the 50 MB message from a pipe (cat FILE |), the queue on;
+  7. CPU time: a 20 MB message to Exim with STARTTLS and in plain text.
+Below the table, the goals of issue 18 as ratios, each from one
+alternation of the clients it compares.
 
 Prints a Markdown table: median wall time, throughput (message octets /
 median time), the largest peak RSS of the runs (getrusage of the child),
@@ -48,6 +57,7 @@ SENDER = "sender@example.org"
 # GNU time (the "time" package) measures the peak RSS
 TIME = "/usr/bin/time" if os.access("/usr/bin/time", os.X_OK) else None
 RCPTS3 = ["alice@example.org", "bob@example.org", "carol@example.org"]
+TLS_MB = 20
 
 
 def log(msg):
@@ -85,11 +95,17 @@ class Bench:
         with open(port_file + ".err") as f:
             raise RuntimeError("%s did not start: %s" % (argv[0], f.read()))
 
-    def start_sink(self):
-        exe = self.path("sink")
+    def compile(self, name):
+        exe = self.path(name)
         cc = os.environ.get("CC", "cc")
-        subprocess.run([cc, "-O2", "-o", exe, os.path.join(HERE, "sink.c")],
+        subprocess.run([cc, "-O2", "-o", exe, os.path.join(HERE,
+                                                           name + ".c")],
                        check=True)
+        return exe
+
+    def start_sink(self):
+        exe = self.compile("sink")
+        self.copy = self.compile("copy")
         self.sink_log = self.path("sink.log")
         self.sink_port = self.spawn([exe, "-f", self.path("sink.port"),
                                      "-l", self.sink_log],
@@ -167,27 +183,35 @@ class Bench:
     # -- running -----------------------------------------------------------
 
     def run_once(self, argv, stdin_path):
-        """(wall seconds, peak RSS KiB or None, exit status, stderr).
-        The peak RSS comes from GNU time: a child of this (big) Python
-        process would inherit its high-water mark through fork/exec."""
+        """(wall seconds, (peak RSS KiB, CPU seconds) or None, exit status,
+        stderr). The peak RSS comes from GNU time: a child of this (big)
+        Python process would inherit its high-water mark through
+        fork/exec. The CPU time (user + sys, to the microsecond) is what
+        wait4 says of GNU time and what it ran."""
         err, rss_file = self.path("stderr"), self.path("rss")
         if TIME:
             argv = [TIME, "-q", "-f", "%M", "-o", rss_file] + argv
         with open(stdin_path, "rb") as fin, open(err, "wb") as ferr:
             t0 = time.perf_counter()
-            rc = subprocess.call(argv, stdin=fin, stdout=subprocess.DEVNULL,
+            p = subprocess.Popen(argv, stdin=fin, stdout=subprocess.DEVNULL,
                                  stderr=ferr)
+            _, status, usage = os.wait4(p.pid, 0)
             wall = time.perf_counter() - t0
+            p.returncode = rc = os.waitstatus_to_exitcode(status)
         with open(err, errors="replace") as f:
             text = f.read().strip()
         rss = None
         if TIME:
             try:
                 with open(rss_file) as f:
-                    rss = int(f.read().split()[-1])
+                    rss = (int(f.read().split()[-1]),
+                           usage.ru_utime + usage.ru_stime)
             except (OSError, ValueError, IndexError):
                 pass
         return wall, rss, rc, text
+
+
+NOT_RUN = {"time": None, "cpu": None, "rss": None, "fail": None}
 
 
 def median(xs):
@@ -216,16 +240,30 @@ def fmt_rss(kb):
     return "-" if kb is None else "%.1f MB" % (kb / 1024.0)
 
 
-def workload(b, name, msg, octets, clients, runs):
-    """clients: {"mailout": argv, "msmtp": argv}.  Returns a result row."""
+def empty_maildir(maildir):
+    for sub in ("new", "cur", "tmp"):
+        d = os.path.join(maildir, sub)
+        for f in os.listdir(d) if os.path.isdir(d) else ():
+            os.unlink(os.path.join(d, f))
+
+
+def fmt_cpu(s):
+    return "-" if s is None else "%.0f ms" % (s * 1000)
+
+
+def workload(b, name, msg, octets, clients, runs, between=None):
+    """clients: {"mailout": argv, "msmtp": argv, ...}; between() is
+    called after each run.  Returns a result row."""
     res = {}
     for c in clients:
-        res[c] = {"times": [], "rss": [], "fail": None}
+        res[c] = {"times": [], "rss": [], "cpu": [], "fail": None}
     log("%s: %d run(s) each" % (name, runs))
     order = list(clients)
     for i in range(-1, runs):          # -1: the warm-up
         for c in (order if i % 2 else order[::-1]):
             wall, rss, rc, err = b.run_once(clients[c], msg)
+            if between:
+                between()
             if rc != 0:
                 res[c]["fail"] = "exit %d: %s" % (rc, err.splitlines()[-1]
                                                   if err else "")
@@ -233,17 +271,72 @@ def workload(b, name, msg, octets, clients, runs):
             if i >= 0:
                 res[c]["times"].append(wall)
                 if rss is not None:
-                    res[c]["rss"].append(rss)
+                    res[c]["rss"].append(rss[0])
+                    res[c]["cpu"].append(rss[1])
         time.sleep(0.05)
     row = {"name": name, "runs": runs, "octets": octets}
     for c in clients:
         r = res[c]
-        row[c] = {"time": median(r["times"]),
+        row[c] = {"time": median(r["times"]), "cpu": median(r["cpu"]),
                   "rss": max(r["rss"]) if r["rss"] else None,
                   "fail": r["fail"]}
         if r["fail"]:
             log("%s: %s failed: %s" % (name, c, r["fail"]))
     return row
+
+
+def flush_row(b, opts, conf, port, n, runs):
+    """N messages queued (-odq, not timed), then one timed mailout -q
+    sending them all to Exim (one connection: the entries share their
+    settings). The queue must be empty after each run."""
+    qdir = b.path("flush-queue")
+    msg = b.message("flush", 2000, RCPTS3[:1])
+    res = {"times": [], "rss": [], "cpu": [], "fail": None}
+    log("queue flush: %d run(s) of %d messages" % (runs, n))
+    for i in range(-1, runs):          # -1: the warm-up
+        shutil.rmtree(qdir, ignore_errors=True)
+        for _ in range(n):
+            with open(msg, "rb") as fin:
+                subprocess.run([opts.mailout, "--config", conf, "-odq",
+                                "--queue-dir", qdir, "--host", "127.0.0.1",
+                                "--port", str(port), "-f", SENDER,
+                                RCPTS3[0]], stdin=fin, check=True)
+        wall, rss, rc, err = b.run_once([opts.mailout, "--config", conf,
+                                         "-q", "--queue-dir", qdir], msg)
+        left = [f for f in os.listdir(qdir) if f.endswith(".env")]
+        if rc != 0 or left:
+            res["fail"] = "exit %d, %d left: %s" % (rc, len(left), err)
+            log("queue flush failed: %s" % res["fail"])
+            continue
+        if i >= 0:
+            res["times"].append(wall)
+            if rss is not None:
+                res["rss"].append(rss[0])
+                res["cpu"].append(rss[1])
+    r = res
+    return {"name": "queue flush: %d queued messages to Exim (STARTTLS), "
+            "one mailout -q" % n, "runs": runs, "octets": None, "n": n,
+            "mailout": {"time": median(r["times"]), "cpu": median(r["cpu"]),
+                        "rss": max(r["rss"]) if r["rss"] else None,
+                        "fail": r["fail"]}}
+
+
+def pipe_row(b, msg, octets, clients, runs, rows, goals):
+    """The message from a pipe (cat FILE |), the queue on (mailout's
+    default; here its own directory); mailout from the file again in the
+    same alternation, for the ratio."""
+    def piped(argv):
+        return ["sh", "-c", 'cat "$0" | exec "$@"', msg] + argv
+
+    row = workload(b, "throughput: 50 MB message from a pipe, queue on, "
+                   "discard sink", msg, octets,
+                   {"mailout": piped(clients["mailout"]),
+                    "msmtp": piped(clients["msmtp"]),
+                    "file": clients["mailout"]}, runs)
+    rows.append(row)
+    goals.append(("50 MB from a pipe, queue on: mailout time / from the "
+                  "file (%s)" % fmt_time(row["file"]["time"]), "<= 1.25",
+                  fmt_ratio(row["mailout"]["time"], row["file"]["time"])))
 
 
 def auth_mechanisms(b, mailout_argv, msmtp_argv, msg):
@@ -291,6 +384,7 @@ def main():
     ap.add_argument("--delay-ms", type=float, default=25.0)
     ap.add_argument("--big-mb", type=int, default=500)
     ap.add_argument("--big-runs", type=int, default=3)
+    ap.add_argument("--flush-n", type=int, default=300)
     ap.add_argument("--no-exim", action="store_true")
     ap.add_argument("--keep", action="store_true")
     opts = ap.parse_args()
@@ -309,7 +403,7 @@ def main():
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
-    rows, notes = [], []
+    rows, notes, goals = [], [], []
     try:
         b.start_sink()
         exim = None
@@ -374,6 +468,47 @@ def main():
                     small, None, {"mailout": mailout, "msmtp": msmtp},
                     opts.runs))
 
+            fconf = b.conf("mailout-flush.conf",
+                           "[defaults]\ntls_trust_file = %s\n" % ca)
+            row = flush_row(b, opts, fconf, int(exim["EXIM_PORT"]),
+                            opts.flush_n, min(opts.runs, 3))
+            rows.append(row)
+            t = row["mailout"]["time"]
+            goals.append(("queue flush: messages per second (300 in 1.6 s "
+                          "before)", ">= 190",
+                          "%.0f (%d in %s)" % (row["n"] / t, row["n"],
+                                               fmt_time(t)) if t else "-"))
+
+            # CPU time of the TLS layer: the same message to Exim with
+            # STARTTLS and in plain text (its maildir emptied each time)
+            log("writing a %d MB message" % TLS_MB)
+            big = b.message("tls", TLS_MB * 1000 * 1000, RCPTS3[:1])
+            maildir = exim["EXIM_MAILDIR"]
+            to_exim = [opts.mailout, "--config", fconf, "--queue-dir",
+                       b.path("queue"), "--host", "127.0.0.1", "--port",
+                       exim["EXIM_PORT"], "-f", SENDER, RCPTS3[0]]
+            sconf = b.conf("msmtp-exim.conf",
+                           "account exim\nhost 127.0.0.1\nport %s\n"
+                           "from %s\nauth off\ntls on\ntls_starttls on\n"
+                           "tls_trust_file %s\naccount default : exim\n"
+                           % (exim["EXIM_PORT"], SENDER, ca))
+            row = workload(b, "CPU: %d MB message to Exim, STARTTLS (plain "
+                           "text: goals table)" % TLS_MB, big,
+                           os.path.getsize(big),
+                           {"mailout": to_exim + ["--tls", "starttls"],
+                            "msmtp": [opts.msmtp, "-C", sconf, "-f", SENDER,
+                                      RCPTS3[0]],
+                            "plain": to_exim + ["--tls", "off"]},
+                           opts.runs, between=lambda: empty_maildir(maildir))
+            rows.append(row)
+            goals.append(("%d MB to Exim: mailout CPU time with STARTTLS / "
+                          "in plain text (%s / %s)" % (
+                              TLS_MB, fmt_cpu(row["mailout"]["cpu"]),
+                              fmt_cpu(row["plain"]["cpu"])), "<= 1.5",
+                          fmt_ratio(row["mailout"]["cpu"],
+                                    row["plain"]["cpu"])))
+            os.unlink(big)
+
         sconf = b.conf("msmtp-sink.conf",
                        "account sink\nhost 127.0.0.1\nport %d\nfrom %s\n"
                        "auth off\ntls off\naccount default : sink\n"
@@ -382,6 +517,7 @@ def main():
         def sink_clients():
             return {"mailout": [opts.mailout, "--host", "127.0.0.1",
                                 "--port", str(b.sink_port), "--tls", "off",
+                                "--queue-dir", b.path("queue"),
                                 "-f", SENDER, "a@example.com"],
                     "msmtp": [opts.msmtp, "-C", sconf, "-f", SENDER,
                               "a@example.com"]}
@@ -393,9 +529,24 @@ def main():
             log("writing a %d MB message" % mb)
             msg = b.message("m%d" % mb, mb * 1000 * 1000, ["a@example.com"])
             octets = os.path.getsize(msg)
-            rows.append(workload(b, "%s: %d MB message, discard sink"
-                                 % (what, mb), msg, octets, sink_clients(),
-                                 runs))
+            clients = sink_clients()
+            if what == "throughput":
+                clients["ceiling"] = [b.copy, str(b.sink_port)]
+            row = workload(b, "%s: %d MB message, discard sink"
+                           % (what, mb), msg, octets, clients, runs)
+            rows.append(row)
+            if what == "throughput":
+                goals.append(("50 MB from a file: msmtp time / mailout "
+                              "time", ">= 20",
+                              fmt_ratio(row["msmtp"]["time"],
+                                        row["mailout"]["time"])))
+                goals.append(("50 MB from a file: mailout throughput / "
+                              "ceiling's (the file copied as it is into a "
+                              "socket to the sink, copy.c: %s)"
+                              % fmt_time(row["ceiling"]["time"]), ">= 0.90",
+                              fmt_ratio(row["ceiling"]["time"],
+                                        row["mailout"]["time"])))
+                pipe_row(b, msg, octets, sink_clients(), runs, rows, goals)
             os.unlink(msg)
     finally:
         b.stop()
@@ -405,7 +556,7 @@ def main():
           "| msmtp MB/s | mailout peak RSS | msmtp peak RSS | RSS ratio |")
     print("|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
-        m, s = r["mailout"], r["msmtp"]
+        m, s = r["mailout"], r.get("msmtp", NOT_RUN)
         cells = [r["name"], str(r["runs"]),
                  "FAILED" if m["fail"] and m["time"] is None
                  else fmt_time(m["time"]),
@@ -422,6 +573,12 @@ def main():
           "message octets (LF input) / median time; peak RSS = the largest "
           "ru_maxrss of the runs; ratios are mailout / msmtp (time ratio "
           "< 1: mailout faster).")
+    print()
+    print("| goal (issue 18) | target | measured |")
+    print("|---|---|---|")
+    for g in goals:
+        print("| %s | %s | %s |" % g)
+    print()
     for n in notes:
         print("- " + n)
     print("- machine: %s" % machine())

@@ -15,10 +15,10 @@
 #include <string.h>
 
 #include "fuzz.h"
+#include "lib/util.h"
 #include "smtp/sasl.h"
 
 #define ITERATIONS_MAX 4096
-#define nitems(a) (sizeof(a) / sizeof((a)[0]))
 
 static const enum sasl_mech mechs[] = {
 	SASL_SCRAM_SHA_256, SASL_SCRAM_SHA_1, SASL_CRAM_MD5, SASL_XOAUTH2,

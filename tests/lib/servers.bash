@@ -10,6 +10,9 @@
 #   (see tests/servers/exim.sh for the server's behaviour).
 # dovecot_start exports DOVECOT_PORT DOVECOT_SOCKET DOVECOT_MAILROOT
 #   DOVECOT_LOG DOVECOT_DIR (see tests/servers/dovecot.sh).
+# socks_start exports SOCKS_PORT SOCKS_USER SOCKS_PASSWORD SOCKS_DIR: a
+#   SOCKS5 proxy (microsocks) that alone resolves mail.test and other.test
+#   (see tests/servers/microsocks.sh); socks_stop stops it.
 # A server that cannot start makes setup_file fail with the reason and the
 # tail of the server's log: never a silent skip.
 #
@@ -89,6 +92,16 @@ dovecot_stop() {
 	local dir=${1:-${DOVECOT_DIR:-${BATS_FILE_TMPDIR:-}/dovecot}}
 	[ -d "$dir" ] || return 0
 	"$SERVERS_SCRIPTS_DIR/dovecot.sh" stop "$dir"
+}
+
+socks_start() {
+	_servers_start microsocks "${1:-${BATS_FILE_TMPDIR:?}/socks}"
+}
+
+socks_stop() {
+	local dir=${1:-${SOCKS_DIR:-${BATS_FILE_TMPDIR:-}/socks}}
+	[ -d "$dir" ] || return 0
+	"$SERVERS_SCRIPTS_DIR/microsocks.sh" stop "$dir"
 }
 
 dovecot_maildir() {

@@ -2,11 +2,13 @@
 """scripted.py - a scripted, fault-injecting SMTP/LMTP server for tests.
 
 Usage:
-  scripted.py [--unix PATH] [--port-file FILE] [--capture FILE] [--log FILE]
+  scripted.py [--unix PATH] [--address ADDR] [--port N] [--port-file FILE]
+              [--capture FILE] [--log FILE]
               [--connections N] [--no-accept] [--max-seconds S]
               [--read-timeout S] [--tail-seconds S] [--bdat-out FILE] SCRIPT
 
-Listens on 127.0.0.1, port 0 (a free port), or on the unix socket PATH, and
+Listens on 127.0.0.1 (or --address, e.g. ::1), port 0 (a free port) or
+--port N, or on the unix socket PATH, and
 writes the port number (or, with --unix, the socket path) to --port-file once
 it is listening (temp file + rename: readers never see a partial file).
 It then accepts N connections one after the other and runs SCRIPT on each.
@@ -732,17 +734,18 @@ def listen(opts, backlog):
         s.bind(opts.unix)
         s.listen(backlog)
         return s, opts.unix, opts.unix
-    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    family = socket.AF_INET6 if ":" in opts.address else socket.AF_INET
+    s = socket.socket(family, socket.SOCK_STREAM)
     s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    s.bind((LOCALHOST, opts.port))
+    s.bind((opts.address, opts.port))
     s.listen(backlog)
     port = s.getsockname()[1]
-    return s, (LOCALHOST, port), str(port)
+    return s, (opts.address, port), str(port)
 
 
 def no_accept(opts, log):
     srv, addr, label = listen(opts, 0)
-    family = socket.AF_UNIX if opts.unix else socket.AF_INET
+    family = srv.family
     dummies = []
     # Backlog 0 still queues one connection on Linux; a couple more cost
     # nothing and make sure the queue is full whatever the kernel does.
@@ -788,6 +791,8 @@ def main(argv=None):
         description="Scripted fault-injecting SMTP/LMTP test server.")
     ap.add_argument("--unix", metavar="PATH",
                     help="listen on this unix socket instead of TCP")
+    ap.add_argument("--address", default=LOCALHOST,
+                    help="TCP address to listen on (default 127.0.0.1)")
     ap.add_argument("--port", type=int, default=0,
                     help="TCP port (default 0: a free one)")
     ap.add_argument("--port-file", metavar="FILE")

@@ -21,24 +21,12 @@
 # Unknown users get 550 5.1.1 at RCPT.
 set -uo pipefail
 
+# shellcheck source=tests/servers/common.sh
+. "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/common.sh"
 START_TIMEOUT=${DOVECOT_START_TIMEOUT:-10}
 MAIL_USER=nobody
 
 die() { echo "dovecot.sh: $*" >&2; exit 1; }
-
-free_port() {
-	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
-
-# alive PID: the process exists and is not a zombie
-alive() {
-	local st
-	[ -n "${1:-}" ] && kill -0 "$1" 2>/dev/null || return 1
-	st=$(cut -d')' -f2 "/proc/$1/stat" 2>/dev/null) || return 1
-	[ "${st:1:1}" != Z ]
-}
-
-port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
 show_logs() {
 	local dir=$1 f
@@ -138,7 +126,7 @@ start() {
 	rm -f "$dir/env" "$dir/dovecot.stderr" "$dir/lmtp"
 
 	local port
-	port=$(free_port) || die "cannot find a free port"
+	port=$(free_ports 1) || die "cannot find a free port"
 	write_config "$dir" "$port"
 
 	if ! "$dovecot" -c "$dir/dovecot.conf" -n >/dev/null 2>"$dir/dovecot.stderr"; then

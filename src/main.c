@@ -10,6 +10,7 @@
 
 #include <gnutls/gnutls.h>
 
+#include "cli/handoff.h"
 #include "cli/options.h"
 #include "cli/send.h"
 #include "cli/serverinfo.h"
@@ -22,6 +23,7 @@
 #include "queue/health.h"
 #include "queue/mailq.h"
 #include "queue/ops.h"
+#include "service/serve.h"
 
 /* GnuTLS is set up when first needed (tls_library_init), not at load. */
 GNUTLS_SKIP_GLOBAL_INIT
@@ -48,7 +50,7 @@ flush(const struct options *o, const struct settings *st,
     const struct resolve_request *rq)
 {
 	struct flush_request fr = { rq, o->flush_due ? FLUSH_DUE : FLUSH_NOW,
-	    NULL, geteuid(), NULL, NULL };
+	    NULL, geteuid(), NULL, NULL, false, NULL };
 	struct err e = { 0, "" };
 
 	return flush_run(st, &fr, &e) < 0 ? err_report(&e) : EX_OK;
@@ -114,7 +116,7 @@ run(const struct options *o, struct settings *st,
 	default:
 		break;
 	}
-	return send_message(o, st, ch);
+	return send_message(o, st, ch, NULL);
 }
 
 int
@@ -139,6 +141,11 @@ main(int argc, char **argv)
 	if (o.action == ACTION_NEWALIASES)
 		return EX_OK;
 	trace_set_level(o.verbose);
+	if (o.action == ACTION_SERVE)
+		return serve_main(&o);
+	/* without a configuration of its own, through the mailout service */
+	if (handoff_wanted(&o) && handoff_run(&o, &status))
+		return status;
 	rq = request_of(&o);
 	if (o.action == ACTION_VERSION)
 		return version_print(&rq, stdout);

@@ -299,10 +299,10 @@ password = hunter2-secret
 EOF
 	chmod 644 "$CONF"
 	dry -a p
-	conf_error 3 "password: $CONF must be private (its mode is 0644): chmod 600 $CONF, or use password_command"
-	chmod 640 "$CONF"
+	conf_error 3 "password: $CONF must be private (its mode is 0644): chmod 600 $CONF (or 640 with a group of your own), or use password_command"
+	chmod 660 "$CONF"
 	dry -a p
-	conf_error 3 "password: $CONF must be private (its mode is 0640): chmod 600 $CONF, or use password_command"
+	conf_error 3 "password: $CONF must be private (its mode is 0660): chmod 600 $CONF (or 640 with a group of your own), or use password_command"
 	chmod 600 "$CONF"
 	dry -a p
 	assert_success
@@ -323,7 +323,40 @@ password = hunter2-secret
 EOF
 	chown nobody "$CONF"
 	dry
-	conf_error 2 "password: $CONF belongs to uid $(id -u nobody), not to you (uid 0); use password_command, or a file of your own"
+	conf_error 2 "password: $CONF belongs to uid $(id -u nobody), not to you (uid 0) nor to root; use password_command, or a file of your own"
+}
+
+@test "password in a file of root's, 0640 to a group: only for that group's members (the service's mailout.conf)" {
+	if [ "$(id -u)" != 0 ]; then
+		skip "needs root to make users and give the file away"
+	fi
+	groupadd -f mocfggrp
+	id mocfgin >/dev/null 2>&1 || useradd --no-create-home -G mocfggrp mocfgin
+	id mocfgout >/dev/null 2>&1 || useradd --no-create-home mocfgout
+	conf <<'EOF'
+[p]
+user = me
+password = hunter2-secret
+EOF
+	chown root:mocfggrp "$CONF"
+	chmod 640 "$CONF"
+	_servers_make_reachable "$(dirname "$CONF")"
+	# a member of the group may read it, and it is private enough
+	run runuser -u mocfgin -- "$MAILOUT" --config "$CONF" -a p --dry-run a@example.org </dev/null
+	assert_success
+	assert_line 'password = <set>'
+	# root's file, readable by a group that is not ours
+	chgrp nogroup "$CONF"
+	dry -a p
+	conf_error 3 "password: $CONF must be private (its mode is 0640): chmod 600 $CONF (or 640 with a group of your own), or use password_command"
+	# others cannot even open it
+	chgrp mocfggrp "$CONF"
+	run runuser -u mocfgout -- "$MAILOUT" --config "$CONF" -a p --dry-run a@example.org </dev/null
+	assert_failure 78
+	assert_output --partial "Permission denied"
+	userdel mocfgin
+	userdel mocfgout
+	groupdel mocfggrp
 }
 
 @test "password_command in a readable file is fine" {

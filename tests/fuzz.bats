@@ -42,3 +42,7 @@ replay() {
 @test "fuzz: SASL challenges (SCRAM, CRAM-MD5, OAuth errors)" {
 	replay sasl
 }
+
+@test "fuzz: the service's commands, session states and message end" {
+	replay service
+}

@@ -12,11 +12,13 @@ TOP_DIR=${TESTS_DIR%/*}
 : "${MAILOUT:=$TOP_DIR/src/mailout}"
 export MAILOUT
 
-# No config file of the machine or the user may influence a test, and no
-# test another (suites run at once under bats --jobs): the user's
-# directories (config, queue, EHLO cache) are the test's own.
+# No config file of the machine or the user may influence a test, nor a
+# mailout service running on the machine (tests/service.bats starts its
+# own), and no test another (suites run at once under bats --jobs): the
+# user's directories (config, queue, EHLO cache) are the test's own.
 export MAILOUT_CONFIG=/dev/null
 _xdg=${BATS_TEST_TMPDIR:-${BATS_FILE_TMPDIR:-${BATS_RUN_TMPDIR:-/tmp}}}
+export MAILOUT_SERVICE="$_xdg/mailout-no-service"
 export XDG_CONFIG_HOME="$_xdg/xdg-config"
 export XDG_STATE_HOME="$_xdg/xdg-state"
 export XDG_CACHE_HOME="$_xdg/xdg-cache"

@@ -620,7 +620,7 @@ EOF
 	chmod 644 "$CONF"
 	run --separate-stderr "$MAILOUT" -C "$CONF" -a work --dry-run rcpt@example.com </dev/null
 	assert_failure 78
-	assert_equal "$stderr" "mailout: $CONF:2: oauth_client_secret: $CONF must be private (its mode is 0644): chmod 600 $CONF, or use oauth_client_secret_command"
+	assert_equal "$stderr" "mailout: $CONF:2: oauth_client_secret: $CONF must be private (its mode is 0644): chmod 600 $CONF (or 640 with a group of your own), or use oauth_client_secret_command"
 	chmod 600 "$CONF"
 	run --separate-stderr "$MAILOUT" -C "$CONF" -a work --dry-run rcpt@example.com </dev/null
 	assert_success

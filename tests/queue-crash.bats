@@ -165,15 +165,6 @@ leftovers() {
 	done
 }
 
-# Exim delivers after its 250: wait until its spool holds no message.
-exim_wait_idle() {
-	local deadline=$((SECONDS + 30))
-	while [ -n "$(find "$EXIM_DIR/spool/input" -type f 2>/dev/null)" ]; do
-		[ $SECONDS -lt $deadline ] || fail "Exim still has messages in its spool after 30s"
-		sleep 0.1
-	done
-}
-
 # check_copies STRIP_CR FILE...: for each FILE, "N ok FILE" when its
 # Subject: is crash-N and its body (line ends CRLF if STRIP_CR, else LF) is
 # body-N line for line, else "N bad FILE". One process for them all.

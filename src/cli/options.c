@@ -51,6 +51,7 @@ static const struct option long_options[] = {
 	{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
 	{ "flush", optional_argument, NULL, OPT_FLUSH },
 	{ "vrfy", no_argument, NULL, OPT_VRFY },
+	{ "listen", required_argument, NULL, OPT_SETTING },
 	{ "remove", no_argument, NULL, OPT_QUEUE_OP },
 	{ "bounce", no_argument, NULL, OPT_QUEUE_OP },
 	{ "hold", no_argument, NULL, OPT_QUEUE_OP },
@@ -89,6 +90,7 @@ static const struct {
 	{ "password-command", "password_command", NULL },
 	{ "N", "dsn_notify", NULL },	/* sendmail's -N and -R */
 	{ "R", "dsn_return", NULL },
+	{ "listen", "listen", NULL },	/* mailout serve's */
 };
 
 _Static_assert(nitems(setting_options) <= CLI_SETTINGS_MAX,
@@ -165,9 +167,15 @@ cli_usage(const char *progname)
 	    "                       JSON object on stdout\n"
 	    "      --help, --version\n"
 	    "\n"
+	    "Without a configuration of its own, and when the mailout service\n"
+	    "runs, the message is handed to the service ($MAILOUT_SERVICE).\n"
+	    "  %s serve [-C FILE] [--queue-dir DIR] [--socket PATH]\n"
+	    "        [--listen ADDR:PORT]  run the service (as its own user)\n"
+	    "\n"
 	    "sendmail flags -oem -oee -oep -oeq -oew -om -oX -O -Am -Ac -G -U -L\n"
 	    "-h -n -X -odi -odb -bm are accepted. Options given here override the\n"
-	    "configuration file; see mailout(1) and mailout.conf(5).\n", progname);
+	    "configuration file; see mailout(1) and mailout.conf(5).\n", progname,
+	    progname);
 }
 
 static int
@@ -387,6 +395,9 @@ check_combination(const struct options *o, struct err *e)
 		    "messages (mailq lists them)", queue_op_name(o->queue_op));
 	if (o->format != NULL && o->action != ACTION_HEALTH)
 		return err_set(e, EX_USAGE, "--format goes with --health");
+	if (o->action == ACTION_SERVE && o->nrecipients > 0)
+		return err_set(e, EX_USAGE, "serve: unexpected argument %s",
+		    o->recipients[0]);
 	return 0;
 }
 
@@ -404,6 +415,13 @@ cli_parse(int argc, char **argv, const char *progname, struct options *o,
 		o->action = ACTION_NEWALIASES;
 	opterr = 0;
 	optind = 1;
+	/* "mailout serve [OPTION]...": a command, not a recipient (but
+	 * "sendmail serve" mails the user serve) */
+	if (argc > 1 && strcmp(argv[1], "serve") == 0 &&
+	    strcmp(progname, "sendmail") != 0) {
+		o->action = ACTION_SERVE;
+		optind = 2;
+	}
 	while ((opt = getopt_long(argc, argv, short_options, long_options,
 	    &index)) != -1) {
 		const char *name = opt >= 256 ? long_options[index].name : NULL;

@@ -29,6 +29,7 @@ enum cli_action {
 	ACTION_HEALTH,		/* --health */
 	ACTION_OAUTH_LOGIN,	/* --oauth-login PROFILE */
 	ACTION_NEWALIASES,	/* -bi, newaliases: nothing to rebuild */
+	ACTION_SERVE,		/* mailout serve: the local mail service */
 };
 
 enum report_format {

@@ -4,6 +4,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "cli/handoff.h"
 #include "cli/send.h"
 #include "cli/version.h"
 #include "config/mailname.h"
@@ -235,13 +236,22 @@ keep_rereadable(const struct settings *st, struct message_source *src,
 	return message_flowing(src) ? 0 : message_rewind(src, e);
 }
 
-/* Deliver now, keeping a way to read the message again for the queue. */
+/* Deliver now, keeping a way to read the message again for the queue;
+ * or hand it to the mailout service, which queues (-odq too). */
 static void
 deliver(const struct options *o, const struct settings *st,
     const struct envelope *env, const char *message_id,
-    struct message_source *src, struct outcome *out)
+    struct message_source *src, struct outcome *out,
+    struct session *service)
 {
 	message_mark(src);
+	if (service != NULL) {
+		if (keep_rereadable(st, src, &out->session) < 0)
+			return;
+		transaction_send(service, st, env, src, out);
+		handoff_decode(out);
+		return;
+	}
 	if (o->queue_only) {	/* -odq: nobody asked the server */
 		err_set(&out->session, EX_TEMPFAIL, "not tried (-odq)");
 		queue_rest(o, st, env, message_id, src, out, false);
@@ -313,13 +323,18 @@ stamp_delivery(const struct settings *st, const struct outcome *out)
 		queue_note_delivery(st);
 }
 
+/* service: the mailout service queued it; -q asks it to send it. */
 static void
 report(const struct options *o, const struct settings *st,
-    const struct outcome *out, const struct message_info *mi, int status)
+    const struct outcome *out, const struct message_info *mi, int status,
+    bool service)
 {
 	char command[PATH_MAX + 128];
 
-	send_now(command, sizeof(command), st, out->queue_id);
+	if (service)
+		snprintf(command, sizeof(command), "mailout -q");
+	else
+		send_now(command, sizeof(command), st, out->queue_id);
 	/* -odq asked for the queue: only a failure to queue is news */
 	if (!o->queue_only || out->queue_id[0] == '\0' ||
 	    o->report == REPORT_TEXT)
@@ -345,7 +360,7 @@ init_outcome(struct outcome *out, const struct envelope *env, struct err *e)
 
 int
 send_message(const struct options *o, const struct settings *st,
-    const struct conf_choice *ch)
+    const struct conf_choice *ch, struct session *service)
 {
 	struct envelope env;
 	struct header_block hb;
@@ -358,7 +373,11 @@ send_message(const struct options *o, const struct settings *st,
 
 	memset(&env, 0, sizeof(env));
 	memset(&hb, 0, sizeof(hb));
-	if (o->dry_run) {
+	if (o->dry_run && service != NULL) {
+		printf("service: %s (the mailout service sends the message, "
+		    "with its own configuration)\ndomain: %s\n", st->socket,
+		    st->domain);
+	} else if (o->dry_run) {
 		conf_print(st, ch, stdout);
 		version_paths(st, stdout);
 	}
@@ -376,11 +395,11 @@ send_message(const struct options *o, const struct settings *st,
 		goto out;
 	}
 	message_id = header_message_id_of(&hb);
-	deliver(o, st, &env, message_id, &src, &out);
+	deliver(o, st, &env, message_id, &src, &out, service);
 	status = outcome_exit_code(&out);
 	message_info_init(&mi, st, env.sender, message_id,
 	    message_size(&src));
-	report(o, st, &out, &mi, status);
+	report(o, st, &out, &mi, status, service != NULL);
 	stamp_delivery(st, &out);
 	alert_failure(st, &out, &mi);
 out:

@@ -11,9 +11,13 @@
 #include "cli/options.h"
 #include "config/files.h"
 #include "config/settings.h"
+#include "smtp/session.h"
 
+/* service: the session with the mailout service (cli/handoff.h) that
+ * takes the message, already open; NULL to send it oneself (ch says why
+ * these settings, for --dry-run). */
 int send_message(const struct options *o, const struct settings *st,
-    const struct conf_choice *ch);
+    const struct conf_choice *ch, struct session *service);
 
 /* -bv: the recipients of the command line checked with the server. */
 int verify_recipients(const struct options *o, const struct settings *st);

@@ -5,7 +5,6 @@
  * and applying a profile then only walks that model.
  */
 #include <errno.h>
-#include <fnmatch.h>
 #include <ini.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -16,6 +15,7 @@
 #include <unistd.h>
 
 #include "config/files.h"
+#include "config/lists.h"
 #include "config/sysdirs.h"
 #include "lib/util.h"
 
@@ -57,7 +57,7 @@ struct reader {
 };
 
 static int check_name(const char *v, struct err *e);
-static int check_patterns(const char *v, struct err *e);
+static int check_users(const char *v, struct err *e);
 
 /* Keys about profiles rather than settings: where each belongs and how
  * its value is checked. The profiles they name are checked once every
@@ -69,7 +69,8 @@ static const struct meta_key {
 } meta_keys[] = {
 	{ "default_profile", true, check_name },
 	{ "inherit", false, check_name },
-	{ "match_from", false, check_patterns },
+	{ "match_from", false, patterns_check },
+	{ "users", false, check_users },
 };
 
 static const struct meta_key *
@@ -91,43 +92,24 @@ check_name(const char *v, struct err *e)
 	return 0;
 }
 
-/* The next pattern of a match_from list (blanks around it dropped) into
- * buf; false at the end of the list. */
-static bool
-next_pattern(const char **list, char *buf, size_t n)
-{
-	const char *s = *list + strspn(*list, " \t");
-	size_t len = strcspn(s, ",");
-
-	if (*s == '\0')
-		return false;
-	*list = s[len] == ',' ? s + len + 1 : s + len;
-	while (len > 0 && (s[len - 1] == ' ' || s[len - 1] == '\t'))
-		len--;
-	if (len >= n)
-		len = n - 1;
-	memcpy(buf, s, len);
-	buf[len] = '\0';
-	return true;
-}
-
+/* users: names and @groups, as the system spells them. */
 static int
-check_patterns(const char *v, struct err *e)
+check_users(const char *v, struct err *e)
 {
-	char pattern[CONF_PATTERN_MAX];
-	const char *p = v;
-	bool ok = true;
+	char item[LIST_ITEM_MAX];
+	const char *p = v, *name;
 	int n = 0;
 
-	while (next_pattern(&p, pattern, sizeof(pattern))) {
-		/* empty, or too long to have been copied whole */
-		if (*pattern == '\0' || strlen(pattern) == sizeof(pattern) - 1)
-			ok = false;
+	while (list_next(&p, item, sizeof(item))) {
+		name = item + (item[0] == '@');
+		if (*name == '\0' || strspn(name, "abcdefghijklmnopqrstuvwxyz"
+		    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-$") != strlen(name))
+			n = -1000;
 		n++;
 	}
-	if (!ok || n == 0)
-		return err_set(e, EX_CONFIG, "expected comma-separated "
-		    "patterns such as *@example.org, got \"%s\"", v);
+	if (n <= 0)
+		return err_set(e, EX_CONFIG, "expected users and @groups "
+		    "such as alice, @staff, got \"%s\"", v);
 	return 0;
 }
 
@@ -190,22 +172,45 @@ base_of(const struct conf *cf, const struct section *s)
  * Reading
  */
 
-/* A password or other secret must be in a file only its owner can read
- * or change, as msmtp and ssh insist: refuse it, since a warning goes
- * unread in cron. */
+/* Whether gid is one of our groups. */
+static bool
+our_group(gid_t gid)
+{
+	gid_t groups[NGROUPS_MAX];
+	int i, n;
+
+	if (gid == getegid())
+		return true;
+	if ((n = getgroups(NGROUPS_MAX, groups)) < 0)
+		return false;
+	for (i = 0; i < n; i++)
+		if (groups[i] == gid)
+			return true;
+	return false;
+}
+
+/*
+ * A password or other secret must be in a file nobody else can read or
+ * change, as msmtp and ssh insist: refuse it, since a warning goes
+ * unread in cron. The file is ours or root's; others have no access; the
+ * group may read it only when it is ours (the service's
+ * /etc/mailout.conf, 0640 root:mailout), and never write it.
+ */
 static int
 check_private(const struct reader *r, const char *key)
 {
-	if (r->sb.st_uid != geteuid())
-		return err_set(r->e, EX_CONFIG, "%s: %s belongs to uid "
-		    "%ld, not to you (uid %ld); use %s_command, or a "
+	mode_t mode = r->sb.st_mode;
+
+	if (r->sb.st_uid != geteuid() && r->sb.st_uid != 0)
+		return err_set(r->e, EX_CONFIG, "%s: %s belongs to uid %ld, "
+		    "not to you (uid %ld) nor to root; use %s_command, or a "
 		    "file of your own", key, r->file, (long)r->sb.st_uid,
 		    (long)geteuid(), key);
-	if ((r->sb.st_mode & 077) != 0)
-		return err_set(r->e, EX_CONFIG, "%s: %s must be "
-		    "private (its mode is %04o): chmod 600 %s, or use "
-		    "%s_command", key, r->file,
-		    (unsigned)(r->sb.st_mode & 07777), r->file, key);
+	if ((mode & 027) != 0 || ((mode & 040) && !our_group(r->sb.st_gid)))
+		return err_set(r->e, EX_CONFIG, "%s: %s must be private (its "
+		    "mode is %04o): chmod 600 %s (or 640 with a group of your "
+		    "own), or use %s_command", key, r->file,
+		    (unsigned)(mode & 07777), r->file, key);
 	return 0;
 }
 
@@ -236,6 +241,9 @@ check_entry(const struct reader *r, const char *section, const char *key,
 		return err_set(r->e, EX_CONFIG, "%s belongs in %s", key,
 		    m->in_defaults ? "[defaults]" :
 		    "a profile, not [defaults]");
+	if (settings_key_defaults_only(key) && strcmp(section, DEFAULTS) != 0)
+		return err_set(r->e, EX_CONFIG, "%s belongs in [defaults]: it "
+		    "is the mailout service's", key);
 	if (check_value(r, key, value) < 0) {
 		err_prefix(r->e, "%s", key);
 		return -1;
@@ -563,15 +571,6 @@ ranks_before(const struct entry *en, const struct entry *best)
 	return en->line < best->line;
 }
 
-static bool
-match_list(const char *list, const char *sender, char *pattern, size_t n)
-{
-	while (next_pattern(&list, pattern, n))
-		if (fnmatch(pattern, sender, FNM_CASEFOLD) == 0)
-			return true;
-	return false;
-}
-
 /* The first profile whose match_from matches sender. */
 static bool
 choose_by_sender(const struct conf *cf, const char *sender,
@@ -584,7 +583,7 @@ choose_by_sender(const struct conf *cf, const char *sender,
 	for (i = 0; i < cf->n; i++) {
 		m = last_entry(&cf->v[i], "match_from");
 		if (m == NULL || !ranks_before(m, best) ||
-		    !match_list(m->value, sender, pattern, sizeof(pattern)))
+		    !patterns_match(m->value, sender, pattern, sizeof(pattern)))
 			continue;
 		best = m;
 		ch->profile = cf->v[i].name;
@@ -689,6 +688,21 @@ conf_apply(const struct conf *cf, const struct conf_choice *ch,
 	if (ch->profile != NULL)
 		apply_profile(cf, find_profile(cf, ch->profile), st);
 	st->profile = ch->profile;
+}
+
+const char *
+conf_profile_value(const struct conf *cf, const char *profile,
+    const char *key)
+{
+	const struct section *s;
+	const struct entry *en;
+
+	/* the chain is finite: check_references ruled out loops */
+	for (s = profile ? find_profile(cf, profile) : NULL; s != NULL;
+	    s = base_of(cf, s))
+		if ((en = last_entry(s, key)) != NULL)
+			return en->value;
+	return NULL;
 }
 
 /* No file was read: the search path's files are all missing. */

@@ -23,7 +23,7 @@
 #include "message/addr.h"
 
 #define CONF_FILES_MAX 2	/* the system file and the user's */
-#define CONF_PATTERN_MAX 256
+#define CONF_PATTERN_MAX 256	/* LIST_ITEM_MAX (lists.h) */
 
 struct conf;
 
@@ -80,6 +80,11 @@ int conf_choose(const struct conf *cf, const char *profile,
  */
 void conf_apply(const struct conf *cf, const struct conf_choice *ch,
     struct settings *st);
+
+/* A key of a profile's own (users), from the profile or what it
+ * inherits; NULL when none sets it, or profile is NULL. */
+const char *conf_profile_value(const struct conf *cf, const char *profile,
+    const char *key);
 
 /* For --dry-run: the files read, the profile and why, and every
  * setting, the password masked. */

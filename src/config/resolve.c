@@ -55,15 +55,22 @@ int
 resolve_settings(const struct resolve_request *rq, struct conf **cf,
     struct settings *st, struct conf_choice *ch, struct err *e)
 {
+	if (conf_load(cf, rq->config, e) < 0)
+		return -1;
+	return resolve_loaded(rq, *cf, st, ch, e);
+}
+
+int
+resolve_loaded(const struct resolve_request *rq, const struct conf *cf,
+    struct settings *st, struct conf_choice *ch, struct err *e)
+{
 	char sender[ADDR_MAX + 1];
 	int i;
 
-	if (conf_load(cf, rq->config, e) < 0)
-		return -1;
 	match_sender(rq->sender, sender, sizeof(sender));
-	if (conf_choose(*cf, rq->profile, *sender ? sender : NULL, ch, e) < 0)
+	if (conf_choose(cf, rq->profile, *sender ? sender : NULL, ch, e) < 0)
 		return -1;
-	conf_apply(*cf, ch, st);
+	conf_apply(cf, ch, st);
 	for (i = 0; i < rq->noverrides; i++)
 		if (settings_set(st, rq->overrides[i].key,
 		    rq->overrides[i].value, e) < 0) {

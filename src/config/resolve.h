@@ -27,4 +27,9 @@ struct resolve_request {
 int resolve_settings(const struct resolve_request *rq, struct conf **cf,
     struct settings *st, struct conf_choice *ch, struct err *e);
 
+/* The same with files already read (rq->config is not looked at): the
+ * service reads its configuration once and resolves each message's. */
+int resolve_loaded(const struct resolve_request *rq, const struct conf *cf,
+    struct settings *st, struct conf_choice *ch, struct err *e);
+
 #endif

@@ -9,9 +9,11 @@
 #include <string.h>
 #include <strings.h>
 
+#include "config/lists.h"
 #include "config/relays.h"
 #include "config/settings.h"
 #include "lib/util.h"
+#include "service/listen.h"
 #include "smtp/sasl.h"
 #include "transport/socks.h"
 #include "transport/tls.h"
@@ -20,8 +22,9 @@
 #define QUEUE_LIFETIME_MAX (365 * 24 * 3600L)
 #define HEALTH_WARN_AGE_DEFAULT 3600L
 #define HEALTH_CRIT_AGE_DEFAULT (24 * 3600L)
-#define TIMEOUT_MAX 86400
 #define SHOW_MAX 32		/* a number or word as dry-run shows it */
+#define WORKERS_MAX 256
+#define RATE_LIMIT_MAX 1000000
 
 struct key;
 
@@ -59,6 +62,8 @@ settings_defaults(struct settings *st)
 	st->syslog_facility = "mail";
 	st->health_warn_age = HEALTH_WARN_AGE_DEFAULT;
 	st->health_crit_age = HEALTH_CRIT_AGE_DEFAULT;
+	st->allow_from_override = true;
+	st->service_workers = 16;
 }
 
 /* 'expected WHAT, got "VALUE"', the value quoted safely. */
@@ -254,12 +259,80 @@ parse_seconds(const struct key *k, void *field, const char *v,
 	return 0;
 }
 
+/* An int field shown as a number. */
 static const char *
 show_seconds(const struct key *k, const void *field, char *buf, size_t n)
 {
 	(void)k;
 	snprintf(buf, n, "%d", *(const int *)field);
 	return buf;
+}
+
+/* rate_limit: messages a minute, 0 for no limit. */
+static int
+parse_rate(const struct key *k, void *field, const char *v, struct err *e)
+{
+	long n;
+
+	(void)k;
+	if (parse_long(v, 0, RATE_LIMIT_MAX, &n) < 0)
+		return expected(e, "messages a minute, from 0 (no limit) to "
+		    "1000000", v);
+	*(int *)field = (int)n;
+	return 0;
+}
+
+static int
+parse_patterns(const struct key *k, void *field, const char *v,
+    struct err *e)
+{
+	if (*v != '\0' && patterns_check(v, e) < 0)
+		return -1;
+	return parse_text(k, field, v, e);
+}
+
+/* A list each of whose items check() accepts. */
+static int
+parse_items(const struct key *k, void *field, const char *v,
+    int (*check)(const char *), const char *what, struct err *e)
+{
+	char item[LIST_ITEM_MAX];
+	const char *p = v;
+
+	while (list_next(&p, item, sizeof(item)))
+		if (check(item) < 0)
+			return expected(e, what, v);
+	return parse_text(k, field, v, e);
+}
+
+static int
+parse_listen(const struct key *k, void *field, const char *v,
+    struct err *e)
+{
+	return parse_items(k, field, v, listen_address_check, "numeric "
+	    "addresses and ports such as 127.0.0.1:2525 or [::1]:2525", e);
+}
+
+static int
+parse_networks(const struct key *k, void *field, const char *v,
+    struct err *e)
+{
+	return parse_items(k, field, v, listen_network_check, "networks "
+	    "such as 10.0.0.0/8, 192.0.2.7 or fd00::/8", e);
+}
+
+/* service_workers: the service's processes. */
+static int
+parse_workers(const struct key *k, void *field, const char *v,
+    struct err *e)
+{
+	long n;
+
+	(void)k;
+	if (parse_long(v, 1, WORKERS_MAX, &n) < 0)
+		return expected(e, "a number from 1 to 256", v);
+	*(int *)field = (int)n;
+	return 0;
 }
 
 /* A duration: seconds, or a number with s, m, h, d or w after it. */
@@ -441,6 +514,11 @@ static const struct type type_fingerprint = { parse_fingerprint, show_text };
 static const struct type type_proxy = { parse_proxy, show_text };
 static const struct type type_auth = { parse_auth, show_text };
 static const struct type type_seconds = { parse_seconds, show_seconds };
+static const struct type type_workers = { parse_workers, show_seconds };
+static const struct type type_rate = { parse_rate, show_seconds };
+static const struct type type_patterns = { parse_patterns, show_text };
+static const struct type type_listen = { parse_listen, show_text };
+static const struct type type_networks = { parse_networks, show_text };
 static const struct type type_duration = { parse_duration, show_duration };
 static const struct type type_boolean = { parse_boolean, show_boolean };
 static const struct type type_pair = { parse_pair, show_pair };
@@ -518,6 +596,18 @@ static const struct key keys[] = {
 	{ "oauth_trust_file", &type_text, F(oauth_trust_file), NULL, NULL },
 	{ "oauth_refresh_token_file", &type_text, F(oauth_refresh_token_file),
 	    NULL, NULL },
+	{ "allow_from_override", &type_boolean, F(allow_from_override), NULL,
+	    NULL },
+	{ "allowed_from", &type_patterns, F(allowed_from), NULL, NULL },
+	{ "rate_limit", &type_rate, F(rate_limit), NULL, NULL },
+	{ "listen", &type_listen, F(listen), NULL, NULL },
+	{ "listen_allow", &type_networks, F(listen_allow), NULL, NULL },
+	{ "service_workers", &type_workers, F(service_workers), NULL, NULL },
+};
+
+/* The mailout service's own keys, which only [defaults] may set. */
+static const char *const service_keys[] = {
+	"rate_limit", "listen", "listen_allow", "service_workers",
 };
 
 static const struct key *
@@ -541,6 +631,17 @@ bool
 settings_key_exists(const char *key)
 {
 	return find_key(key) != NULL;
+}
+
+bool
+settings_key_defaults_only(const char *key)
+{
+	size_t i;
+
+	for (i = 0; i < nitems(service_keys); i++)
+		if (strcmp(service_keys[i], key) == 0)
+			return true;
+	return false;
 }
 
 bool

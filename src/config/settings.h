@@ -13,6 +13,8 @@
 #include "lib/err.h"
 #include "message/addr.h"
 
+#define TIMEOUT_MAX 86400	/* seconds: the timeout key's bound */
+
 enum tls_mode {
 	TLS_AUTO,		/* implicit on 465, STARTTLS unless loopback */
 	TLS_OFF,
@@ -60,6 +62,9 @@ struct settings {
 	const char *dsn_notify;		/* "never" or "success,failure,delay" */
 	const char *dsn_return;		/* "full" or "hdrs" */
 	const char *dsn_envid;		/* -V */
+	const char *mail_extra;		/* more MAIL parameters, for the
+					 * mailout service (cli/handoff.h);
+					 * no key sets it */
 	bool refused_abort;		/* refused = abort: all or nothing */
 	bool queue;			/* queue temporary failures */
 	const char *queue_dir;		/* NULL: by user (queue.c) */
@@ -81,6 +86,16 @@ struct settings {
 	const char *oauth_scope;
 	const char *oauth_trust_file;		/* NULL: the system trust */
 	const char *oauth_refresh_token_file;	/* NULL: in the state dir */
+
+	/* the mailout service's policy (mailout serve) */
+	bool allow_from_override;	/* any envelope sender; off: only
+					 * user@domain and allowed_from */
+	const char *allowed_from;	/* patterns, with the override off */
+	/* and the service's own, only in [defaults] */
+	int rate_limit;			/* messages a minute per user; 0: any */
+	const char *listen;		/* "ADDR:PORT, ..." for SMTP on TCP */
+	const char *listen_allow;	/* networks beyond loopback */
+	int service_workers;		/* processes serving clients, at most */
 };
 
 /* A setting given outside the configuration files, by an option of the
@@ -105,6 +120,9 @@ bool settings_key_exists(const char *key);
 /* Whether key holds a secret itself (password, oauth_client_secret): a
  * file that sets it must be private (conf.c), and --dry-run masks it. */
 bool settings_key_is_secret(const char *key);
+
+/* Whether key belongs in [defaults] only: the service's own keys. */
+bool settings_key_defaults_only(const char *key);
 
 /*
  * Parse value as the setting key and store it in st: the one parser of

@@ -119,6 +119,13 @@ add_recipient(const struct settings *st, const char *addr,
 	return addr_list_add(out, addr, e);
 }
 
+int
+envelope_add_recipient(const struct settings *st, const char *addr,
+    struct addr_list *out, struct err *e)
+{
+	return add_recipient(st, addr, out, 0, e);
+}
+
 /* A message is 8-bit when its caller says so, when its header has 8-bit
  * octets, or when it declares an 8-bit Content-Transfer-Encoding: the body
  * is streamed, so it is not scanned before MAIL FROM. */

@@ -45,6 +45,11 @@ struct envelope_request {
 int envelope_build(struct envelope *env, const struct envelope_request *req,
     const struct settings *st, const struct header_block *hb, struct err *e);
 
+/* One recipient the way envelope_build takes each: a name without "@"
+ * through the aliases file, then qualified with domain; to out. */
+int envelope_add_recipient(const struct settings *st, const char *addr,
+    struct addr_list *out, struct err *e);
+
 void envelope_free(struct envelope *env);
 
 #endif

@@ -25,7 +25,10 @@ struct flusher {
 	const struct flush_request *rq;
 	time_t now;
 	size_t counts[FLUSH_RESULTS];	/* what became of the entries */
+	bool caller_told;	/* refusals are the caller's to report */
 	/* the group being sent */
+	struct queue_entry group;	/* what its entries share */
+	bool in_group;
 	struct setting_override *overrides;
 	struct conf *cf;
 	struct settings st;
@@ -151,6 +154,24 @@ end_group(struct flusher *f)
 	f->resolved = false;
 	f->group_err.code = 0;
 	f->group_stage = STAGE_CONNECT;
+	queue_entry_free(&f->group);
+	f->in_group = false;
+}
+
+/* ne is sent the way qe is: its configuration, profile and settings. */
+static int
+copy_route(struct queue_entry *ne, const struct queue_entry *qe,
+    struct err *e)
+{
+	size_t i;
+
+	for (i = 0; i < qe->nsettings; i++)
+		if (queue_entry_add_setting(ne, qe->settings[i].key,
+		    qe->settings[i].value, e) < 0)
+			return -1;
+	if (queue_entry_set(&ne->config, qe->config, e) < 0)
+		return -1;
+	return queue_entry_set(&ne->profile, qe->profile, e);
 }
 
 /* The entry's command line, then the flush's own over it. */
@@ -163,6 +184,11 @@ begin_group(struct flusher *f, const struct queue_entry *qe)
 	size_t i, n = qe->nsettings + (size_t)cmd->noverrides;
 
 	end_group(f);
+	f->in_group = true;
+	snprintf(f->group.env.sender, sizeof(f->group.env.sender), "%s",
+	    qe->env.sender);
+	if (copy_route(&f->group, qe, &f->group_err) < 0)
+		return -1;
 	if ((f->overrides = calloc(n + 1, sizeof(*f->overrides))) == NULL)
 		return err_set(&f->group_err, EX_SOFTWARE, "out of memory");
 	for (i = 0; i < qe->nsettings; i++) {
@@ -222,22 +248,6 @@ ensure_session(struct flusher *f, enum stage *stage, struct err *e)
 
 static enum flush_result flush_one(struct flusher *f, struct queue_entry *qe,
     enum flush_mode mode);
-
-/* ne is sent the way qe is: its configuration, profile and settings. */
-static int
-copy_route(struct queue_entry *ne, const struct queue_entry *qe,
-    struct err *e)
-{
-	size_t i;
-
-	for (i = 0; i < qe->nsettings; i++)
-		if (queue_entry_add_setting(ne, qe->settings[i].key,
-		    qe->settings[i].value, e) < 0)
-			return -1;
-	if (queue_entry_set(&ne->config, qe->config, e) < 0)
-		return -1;
-	return queue_entry_set(&ne->profile, qe->profile, e);
-}
 
 /* The notice as a queue entry of its own, to qe's sender. */
 static int
@@ -320,7 +330,7 @@ give_up(struct flusher *f, struct queue_entry *qe, const struct outcome *o,
 			    "queue_lifetime" : "refused", gone[n].reply);
 		n++;
 	}
-	if (n > 0) {
+	if (n > 0 && !(why == NOTICE_REFUSED && f->caller_told)) {
 		notify_sender(f, qe, gone, n, why);
 		alert_given_up(settings_of(f), &f->q, qe, gone, n, why);
 	}
@@ -382,23 +392,32 @@ update_entry(struct flusher *f, struct queue_entry *qe,
 	return qe->env.rcpts.n;
 }
 
-/* A 5xx to MAIL or to the message itself: no retry can help. */
+/*
+ * A 5xx to MAIL or to the message itself: no retry can help. refused =
+ * abort (a recipient was refused, the message went to nobody): the
+ * others are not sent either, later.
+ */
 static void
 refuse_undecided(struct outcome *o)
 {
+	bool whole = o->session.code == EX_UNAVAILABLE &&
+	    (o->session_stage == STAGE_MAIL || o->session_stage == STAGE_DATA);
 	size_t i;
 
-	if (o->session.code != EX_UNAVAILABLE ||
-	    (o->session_stage != STAGE_MAIL && o->session_stage != STAGE_DATA))
+	if (!whole && o->session.code != EX_NOUSER)
 		return;
 	for (i = 0; i < o->n; i++) {
-		if (o->rcpts[i].state != RCPT_PENDING)
+		struct rcpt_result *rr = &o->rcpts[i];
+
+		if (rr->state != RCPT_PENDING)
 			continue;
-		o->rcpts[i].state = RCPT_REFUSED;
-		o->rcpts[i].stage = o->session_stage;
-		snprintf(o->rcpts[i].reply, sizeof(o->rcpts[i].reply), "%s",
-		    o->session.msg);
-		o->rcpts[i].enhanced[0] = '\0';	/* not RCPT's 2.1.5 */
+		rr->state = RCPT_REFUSED;
+		rr->by_session = true;
+		rr->stage = o->session_stage;
+		rr->code = o->session_code;
+		snprintf(rr->reply, sizeof(rr->reply), "%s", o->session.msg);
+		/* the reply's own, not RCPT's 2.1.5 */
+		memcpy(rr->enhanced, o->session_enhanced, sizeof(rr->enhanced));
 	}
 }
 
@@ -481,25 +500,16 @@ first_refusal(const struct outcome *o)
 }
 
 /* Try qe now, or give it up (expired, or --bounce); the queue is
- * updated and the log written. */
+ * updated and the log written. o: its recipients, their fates. */
 static void
-attempt(struct flusher *f, struct queue_entry *qe, bool expired,
-    enum flush_mode mode, struct flush_report *r)
+attempt_with(struct flusher *f, struct queue_entry *qe, bool expired,
+    enum flush_mode mode, struct flush_report *r, struct outcome *outcome)
 {
-	struct outcome o = { .n = qe->env.rcpts.n };
+	struct outcome o = *outcome;
 	struct queue_entry old;
 	struct message_info mi;
-	size_t i;
 
 	memset(&old, 0, sizeof(old));
-	if ((o.rcpts = calloc(o.n + 1, sizeof(*o.rcpts))) == NULL) {
-		r->result = FLUSH_DEFERRED;	/* as it was: still queued */
-		snprintf(r->detail, sizeof(r->detail), "not tried: out of "
-		    "memory");
-		return;
-	}
-	for (i = 0; i < o.n; i++)
-		o.rcpts[i].addr = qe->env.rcpts.v[i];
 	if (expired || mode == FLUSH_GIVE_UP) {
 		err_set(&o.session, EX_TEMPFAIL, "%s", qe->last_error ?
 		    qe->last_error : expired ? "expired" : "bounced");
@@ -525,8 +535,28 @@ attempt(struct flusher *f, struct queue_entry *qe, bool expired,
 		    qe->size);
 		maillog_write(&f->st, &mi, &o, outcome_exit_code(&o));
 	}
-	free(o.rcpts);
+	*outcome = o;
 	queue_entry_free(&old);
+}
+
+/* attempt_with, for qe's own recipients. */
+static void
+attempt(struct flusher *f, struct queue_entry *qe, bool expired,
+    enum flush_mode mode, struct flush_report *r)
+{
+	struct outcome o = { .n = qe->env.rcpts.n };
+	size_t i;
+
+	if ((o.rcpts = calloc(o.n + 1, sizeof(*o.rcpts))) == NULL) {
+		r->result = FLUSH_DEFERRED;	/* as it was: still queued */
+		snprintf(r->detail, sizeof(r->detail), "not tried: out of "
+		    "memory");
+		return;
+	}
+	for (i = 0; i < o.n; i++)
+		o.rcpts[i].addr = qe->env.rcpts.v[i];
+	attempt_with(f, qe, expired, mode, r, &o);
+	free(o.rcpts);
 }
 
 /* What another process may have changed in qe since it was listed, from
@@ -670,17 +700,20 @@ flush_run(const struct settings *st, const struct flush_request *rq,
 	f.now = time(NULL);
 	if (queue_open(&f.q, st, e) < 0)
 		return -1;
-	if ((lock = queue_lock(&f.q, e)) < 0) {
+	lock = -1;
+	if (!rq->shared && (lock = queue_lock(&f.q, e)) < 0) {
 		queue_close(&f.q);
 		return -1;
 	}
-	queue_sweep(&f.q);
+	if (!rq->shared)
+		queue_sweep(&f.q);
 	if ((entries = load_entries(&f, &n, e)) == NULL) {
-		close(lock);
+		if (lock >= 0)
+			close(lock);
 		queue_close(&f.q);
 		return -1;
 	}
-	for (i = 0; i < n; i++) {
+	for (i = 0; i < n && (rq->stop == NULL || !*rq->stop); i++) {
 		if ((i == 0 || compare_groups(&entries[i - 1], &entries[i]) != 0)
 		    && begin_group(&f, &entries[i]) < 0)
 			fprintf(stderr, "mailout: %s: %s\n", entries[i].id,
@@ -697,7 +730,63 @@ flush_run(const struct settings *st, const struct flush_request *rq,
 	for (i = 0; i < n; i++)
 		queue_entry_free(&entries[i]);
 	free(entries);
-	close(lock);
+	if (lock >= 0)
+		close(lock);
 	queue_close(&f.q);
 	return 0;
+}
+
+/* ---- a flusher that lasts ---- */
+
+struct flusher *
+flusher_new(struct queue *q, const struct settings *st,
+    const struct flush_request *rq)
+{
+	struct flusher *f = calloc(1, sizeof(*f));
+
+	if (f == NULL)
+		return NULL;
+	f->q = *q;
+	f->own = st;
+	f->rq = rq;
+	f->ss.state = SESSION_CLOSED;
+	return f;
+}
+
+void
+flusher_idle(struct flusher *f)
+{
+	end_group(f);
+}
+
+void
+flusher_free(struct flusher *f)
+{
+	if (f == NULL)
+		return;
+	end_group(f);
+	free(f);
+}
+
+void
+flusher_send(struct flusher *f, struct queue_entry *qe, struct outcome *o,
+    bool caller_told)
+{
+	struct flush_report r;
+
+	f->now = time(NULL);
+	f->caller_told = caller_told;
+	/* each message its own try, as a direct send: a relay that failed
+	 * the last one may take this one (a flush, which sends many at once,
+	 * keeps the group's failure for the rest of it instead) */
+	if (f->group_err.code != 0 ||
+	    (f->in_group && compare_groups(&f->group, qe) != 0))
+		end_group(f);
+	if (!f->in_group && begin_group(f, qe) < 0)
+		fprintf(stderr, "mailout: %s: %s\n", qe->id, f->group_err.msg);
+	memset(&r, 0, sizeof(r));
+	r.id = qe->id;
+	name_rcpts(r.rcpts, sizeof(r.rcpts), qe);
+	attempt_with(f, qe, false, FLUSH_NOW, &r, o);
+	tell(f, &r);
 }

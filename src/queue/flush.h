@@ -16,6 +16,7 @@
 #ifndef MAILOUT_FLUSH_H
 #define MAILOUT_FLUSH_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <sys/types.h>
@@ -24,6 +25,7 @@
 #include "config/resolve.h"
 #include "config/settings.h"
 #include "queue/queue.h"
+#include "smtp/outcome.h"
 
 #define BACKOFF_FIRST 300		/* seconds after the first failure */
 #define BACKOFF_MAX (4 * 60 * 60)
@@ -67,6 +69,10 @@ struct flush_request {
 	/* told what became of each entry (NULL: nobody) */
 	void (*told)(void *arg, const struct flush_report *r);
 	void *arg;
+	bool shared;		/* beside other flushes (the service's
+				 * XFLUSH): the entries' locks suffice,
+				 * not the queue's flush lock */
+	const volatile sig_atomic_t *stop;	/* set: end between entries */
 };
 
 /*
@@ -77,5 +83,35 @@ struct flush_request {
  */
 int flush_run(const struct settings *st, const struct flush_request *rq,
     struct err *e);
+
+/*
+ * A flusher that outlives one flush: the mailout service relays each
+ * message it takes through one (service/relay.h), its session to the
+ * relay kept open from one message to the next (RSET between).
+ */
+struct flusher;
+
+/* For the open queue q (which must outlive it, and which it does not
+ * close), st and rq as flush_run's (kept, not copied); NULL when out of
+ * memory. */
+struct flusher *flusher_new(struct queue *q, const struct settings *st,
+    const struct flush_request *rq);
+
+/* Its session (QUIT) and the group's settings go; it stays usable. */
+void flusher_idle(struct flusher *f);
+void flusher_free(struct flusher *f);
+
+/*
+ * Send qe now, loaded and locked by the caller, through the session of
+ * its group (the one kept open, after RSET, when the group is the last
+ * one's), and update it as a flush does: accepted and refused recipients
+ * leave it, the rest stay with backoff, and it is removed when none
+ * stays. o: n and each rcpts[i].addr set by the caller, in qe's order,
+ * to strings that outlive the call; each recipient's fate on return.
+ * caller_told: the caller reports the refusals itself, so the sender
+ * gets no failure notice for them and alert_command hears nothing.
+ */
+void flusher_send(struct flusher *f, struct queue_entry *qe,
+    struct outcome *o, bool caller_told);
 
 #endif

@@ -27,6 +27,9 @@ print_entry(FILE *out, const struct queue_entry *qe, time_t now)
 		    strcmp(reply, qe->last_error) != 0))
 			fprintf(out, "      %s\n", reply);
 	}
+	if (qe->caller.known)	/* who gave it to the mailout service */
+		fprintf(out, "    owner: %s (uid %lld, pid %lld)\n",
+		    qe->caller.name, qe->caller.uid, qe->caller.pid);
 	when_age(next, sizeof(next), (long long)(qe->next_try - now));
 	if (qe->held)
 		fprintf(out, "    held (mailout --release %s)%s%s\n", qe->id,

@@ -124,7 +124,8 @@ flush_ids(const struct settings *st, const struct queue_op_request *rq,
 {
 	struct told t = { rq, results };
 	struct flush_request fr = { rq->cmd, rq->op == QUEUE_OP_SEND ?
-	    FLUSH_NOW : FLUSH_GIVE_UP, NULL, rq->actor, record, &t };
+	    FLUSH_NOW : FLUSH_GIVE_UP, NULL, rq->actor, record, &t, false,
+	    NULL };
 	char **ids = calloc(rq->nids + 1, sizeof(*ids));
 	size_t i, n = 0;
 	int rc;

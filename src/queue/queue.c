@@ -36,10 +36,14 @@ queue_dir_path(const struct settings *st, char *buf, size_t n, struct err *e)
 static int
 open_dir(struct queue *q, struct err *e)
 {
+	struct stat sb;
+
 	q->dirfd = open(q->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (q->dirfd < 0)
+	if (q->dirfd < 0 || fstat(q->dirfd, &sb) < 0)
 		return err_set(e, EX_CANTCREAT, "cannot open the queue "
 		    "directory %s: %s", q->dir, strerror(errno));
+	q->uid = sb.st_uid;
+	q->gid = sb.st_gid;
 	return 0;
 }
 
@@ -85,21 +89,41 @@ io_error(struct err *e, const struct queue *q, const char *what)
 	    strerror(errno));
 }
 
-/* fsync and close fd, rename tmp.NAME to NAME, fsync the directory. */
+/* fsync fd, rename tmp.NAME to NAME, fsync the directory; fd stays
+ * open (it may hold the entry's lock). */
 static int
-commit_file(struct queue *q, int fd, const char *name, struct err *e)
+sync_file(struct queue *q, int fd, const char *name, struct err *e)
 {
 	char tmp[QUEUE_ID_MAX + 16];
-	int rc = fsync(fd);
 
 	snprintf(tmp, sizeof(tmp), TMP_PREFIX "%s", name);
-	if (close(fd) < 0 || rc < 0) {
+	if (fsync(fd) < 0) {
 		unlinkat(q->dirfd, tmp, 0);
 		return io_error(e, q, "write a file");
 	}
 	if (renameat(q->dirfd, tmp, q->dirfd, name) < 0 || fsync(q->dirfd) < 0)
 		return io_error(e, q, "rename a file");
 	return 0;
+}
+
+/* sync_file, and close fd. */
+static int
+commit_file(struct queue *q, int fd, const char *name, struct err *e)
+{
+	int rc = sync_file(q, fd, name, e);
+
+	if (close(fd) < 0 && rc == 0)
+		rc = io_error(e, q, "write a file");
+	return rc;
+}
+
+/* What root creates in the queue of another user (the service's system
+ * queue) belongs to that user, who must go on reading it. */
+static void
+give_to_queue_owner(const struct queue *q, int fd)
+{
+	if (geteuid() == 0 && q->uid != 0)
+		(void)fchown(fd, q->uid, q->gid);
 }
 
 static int
@@ -114,6 +138,7 @@ create_tmp(struct queue *q, const char *name, struct err *e)
 	if (fd < 0)
 		return err_set(e, EX_CANTCREAT, "queue %s: cannot create %s: %s",
 		    q->dir, tmp, strerror(errno));
+	give_to_queue_owner(q, fd);
 	return fd;
 }
 
@@ -190,6 +215,13 @@ print_entry(FILE *f, const struct queue_entry *qe)
 		fputs("smtputf8 yes\n", f);
 	if (qe->held)
 		fputs("held yes\n", f);
+	if (qe->caller.known) {
+		char key[96];
+
+		snprintf(key, sizeof(key), "caller %lld %lld %lld",
+		    qe->caller.uid, qe->caller.gid, qe->caller.pid);
+		put_escaped(f, key, qe->caller.name);
+	}
 	put_escaped(f, "sender", qe->env.sender);
 	for (i = 0; i < qe->env.rcpts.n; i++) {
 		put_escaped(f, "rcpt", qe->env.rcpts.v[i]);
@@ -255,57 +287,136 @@ new_id(char *id, size_t n, struct err *e)
 	return 0;
 }
 
-static int
-copy_message(int fd, struct message_source *src, bool dot_ends,
+int
+queue_create(struct queue *q, struct queue_writer *w, struct err *e)
+{
+	char name[QUEUE_ID_MAX + 8];
+
+	w->fd = -1;
+	w->size = 0;
+	if (new_id(w->id, sizeof(w->id), e) < 0)
+		return -1;
+	snprintf(name, sizeof(name), "%s.msg", w->id);
+	if ((w->fd = create_tmp(q, name, e)) < 0)
+		return -1;
+	/* the inode keeps the lock through the rename (queue_entry_lock) */
+	if (flock(w->fd, LOCK_EX | LOCK_NB) < 0) {
+		drop_tmp(q, w->fd, name);
+		w->fd = -1;
+		return io_error(e, q, "lock a new entry");
+	}
+	return 0;
+}
+
+int
+queue_write(struct queue *q, struct queue_writer *w, const void *buf,
+    size_t len, struct err *e)
+{
+	if (fd_write_all(w->fd, buf, len) < 0)
+		return io_error(e, q, "write the queued message");
+	w->size += (long long)len;
+	return 0;
+}
+
+void
+queue_discard(struct queue *q, struct queue_writer *w)
+{
+	char name[QUEUE_ID_MAX + 8];
+
+	if (w->fd < 0)
+		return;
+	snprintf(name, sizeof(name), "%s.msg", w->id);
+	drop_tmp(q, w->fd, name);
+	w->fd = -1;
+}
+
+int
+queue_commit(struct queue *q, struct queue_writer *w, struct queue_entry *qe,
     struct err *e)
+{
+	char name[QUEUE_ID_MAX + 8], env[QUEUE_ID_MAX + 8];
+
+	snprintf(name, sizeof(name), "%s.msg", w->id);
+	if (sync_file(q, w->fd, name, e) < 0) {
+		close(w->fd);
+		w->fd = -1;
+		return -1;
+	}
+	snprintf(qe->id, sizeof(qe->id), "%s", w->id);
+	qe->size = w->size;
+	if (queue_save(q, qe, e) < 0) {
+		/* only a message without its entry is garbage: when the
+		 * rename happened but the directory fsync failed, both stay */
+		snprintf(env, sizeof(env), "%s.env", qe->id);
+		if (faccessat(q->dirfd, env, F_OK, 0) < 0)
+			unlinkat(q->dirfd, name, 0);
+		close(w->fd);
+		w->fd = -1;
+		return -1;
+	}
+	return 0;
+}
+
+static int
+copy_message(struct queue *q, struct queue_writer *w,
+    struct message_source *src, bool dot_ends, struct err *e)
 {
 	struct chunk_reader cr;
 	int rc = 0;
 
 	if (chunk_reader_init(&cr, src, dot_ends, false, e) < 0)
 		return -1;
-	while (rc == 0 && !cr.eof) {
-		if ((rc = chunk_fill(&cr, e)) == 0 &&
-		    fd_write_all(fd, cr.buf, cr.len) < 0)
-			rc = err_set(e, EX_IOERR, "cannot write the queued "
-			    "message: %s", strerror(errno));
-	}
+	while (rc == 0 && !cr.eof)
+		if ((rc = chunk_fill(&cr, e)) == 0)
+			rc = queue_write(q, w, cr.buf, cr.len, e);
 	chunk_reader_free(&cr);
 	return rc;
+}
+
+int
+queue_add_locked(struct queue *q, struct queue_entry *qe,
+    struct message_source *src, bool dot_ends, struct err *e)
+{
+	struct queue_writer w;
+
+	if (queue_create(q, &w, e) < 0)
+		return -1;
+	if (copy_message(q, &w, src, dot_ends, e) < 0) {
+		queue_discard(q, &w);
+		return -1;
+	}
+	if (queue_commit(q, &w, qe, e) < 0)
+		return -1;
+	return w.fd;
 }
 
 int
 queue_add(struct queue *q, struct queue_entry *qe,
     struct message_source *src, bool dot_ends, struct err *e)
 {
-	char name[QUEUE_ID_MAX + 8];
-	int fd;
+	int lock = queue_add_locked(q, qe, src, dot_ends, e);
 
-	if (new_id(qe->id, sizeof(qe->id), e) < 0)
+	if (lock < 0)
 		return -1;
-	snprintf(name, sizeof(name), "%s.msg", qe->id);
-	if ((fd = create_tmp(q, name, e)) < 0)
-		return -1;
-	if (copy_message(fd, src, dot_ends, e) < 0) {
-		drop_tmp(q, fd, name);
-		return -1;
-	}
-	if (commit_file(q, fd, name, e) < 0)
-		return -1;
-	if (queue_save(q, qe, e) < 0) {
-		char env[QUEUE_ID_MAX + 8];
-
-		/* only a message without its entry is garbage: when the
-		 * rename happened but the directory fsync failed, both stay */
-		snprintf(env, sizeof(env), "%s.env", qe->id);
-		if (faccessat(q->dirfd, env, F_OK, 0) < 0)
-			unlinkat(q->dirfd, name, 0);
-		return -1;
-	}
+	close(lock);
 	return 0;
 }
 
 /* ---- reading ---- */
+
+/* "UID GID PID NAME" */
+static int
+parse_caller(struct queue_caller *c, const char *value, struct err *e)
+{
+	int used = 0;
+
+	if (sscanf(value, "%lld %lld %lld %n", &c->uid, &c->gid, &c->pid,
+	    &used) < 3 || used == 0 || strlen(value + used) >= sizeof(c->name))
+		return err_set(e, EX_DATAERR, "bad caller line");
+	snprintf(c->name, sizeof(c->name), "%s", value + used);
+	c->known = true;
+	return 0;
+}
 
 static int
 entry_line(struct queue_entry *qe, char *key, char *value, struct err *e)
@@ -348,6 +459,8 @@ entry_line(struct queue_entry *qe, char *key, char *value, struct err *e)
 		qe->held = strcmp(value, "yes") == 0;
 	else if (strcmp(key, "error-kind") == 0)
 		qe->error_kind = failure_of_key(value);
+	else if (strcmp(key, "caller") == 0)
+		return parse_caller(&qe->caller, value, e);
 	else
 		return err_set(e, EX_DATAERR, "unknown line '%s'", key);
 	return 0;
@@ -431,7 +544,10 @@ queue_load(struct queue *q, const char *id, struct queue_entry *qe,
 		return -1;
 	}
 	qe->size = (long long)sb.st_size;
-	qe->owner = sb.st_uid;
+	/* in the service's queue every file is the service's: the entry is
+	 * its caller's */
+	qe->owner = qe->caller.known && qe->caller.uid >= 0 ?
+	    (uid_t)qe->caller.uid : sb.st_uid;
 	return 0;
 }
 
@@ -665,6 +781,7 @@ queue_lock(struct queue *q, struct err *e)
 	if (fd < 0)
 		return err_set(e, EX_CANTCREAT, "queue %s: cannot create the "
 		    "lock: %s", q->dir, strerror(errno));
+	give_to_queue_owner(q, fd);
 	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
 		close(fd);
 		return err_set(e, EX_TEMPFAIL, "another flush of %s is running",

@@ -38,12 +38,22 @@
 struct queue {
 	char dir[PATH_MAX];
 	int dirfd;
+	uid_t uid;		/* the directory's owner and group: what root */
+	gid_t gid;		/* creates in another's queue is given to them */
 };
 
 /* A setting given on the command line of the original invocation, so
  * the flush connects where that invocation would have. */
 struct queue_setting {
 	char *key, *value;
+};
+
+/* Who handed the message to the mailout service (service/): from the
+ * socket's SO_PEERCRED, never from what the client says. */
+struct queue_caller {
+	bool known;			/* false: not through the service */
+	long long uid, gid, pid;	/* -1 for a client over TCP */
+	char name[64];			/* the user's name, or "tcp:ADDRESS" */
 };
 
 struct queue_entry {
@@ -65,8 +75,19 @@ struct queue_entry {
 	enum failure_kind error_kind;	/* what last_error was */
 	bool held;			/* --hold: no flush sends it */
 	long long size;			/* of ID.msg, filled by queue_load */
-	uid_t owner;			/* who may act on it: for now the
+	struct queue_caller caller;	/* who gave it to the service */
+	uid_t owner;			/* who may act on it: the caller's uid
+					 * (the service's queue), else the
 					 * owner of its files (queue_load) */
+};
+
+/* A message being written into the queue: tmp.ID.msg, locked as the
+ * entry's lock (queue_entry_lock) from its creation, so that no flush
+ * takes the entry while its writer still sends it. */
+struct queue_writer {
+	char id[QUEUE_ID_MAX];
+	int fd;				/* -1 when none */
+	long long size;			/* octets written */
 };
 
 /*
@@ -88,6 +109,25 @@ void queue_close(struct queue *q);
  * the entry; fills qe->id. */
 int queue_add(struct queue *q, struct queue_entry *qe,
     struct message_source *src, bool dot_ends, struct err *e);
+
+/* The same, the entry still locked: returns the lock (close it). */
+int queue_add_locked(struct queue *q, struct queue_entry *qe,
+    struct message_source *src, bool dot_ends, struct err *e);
+
+/*
+ * The same in three steps, for a message that arrives in pieces (the
+ * mailout service): create tmp.ID.msg under a new id, locked; write the
+ * message in wire form (CRLF, no dot-stuffing); commit it and then qe
+ * (qe->id is set) durably. After queue_commit, w->fd still holds the
+ * entry's lock: close it once the entry is sent or saved. queue_discard
+ * drops what queue_create began.
+ */
+int queue_create(struct queue *q, struct queue_writer *w, struct err *e);
+int queue_write(struct queue *q, struct queue_writer *w, const void *buf,
+    size_t len, struct err *e);
+int queue_commit(struct queue *q, struct queue_writer *w,
+    struct queue_entry *qe, struct err *e);
+void queue_discard(struct queue *q, struct queue_writer *w);
 
 /* Write qe's entry file, new or replacing the stored one, durably. */
 int queue_save(struct queue *q, const struct queue_entry *qe, struct err *e);

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "lib/trace.h"
+#include "lib/util.h"
 #include "smtp/outcome.h"
 
 static const char *const stage_names[][2] = {
@@ -27,6 +28,35 @@ const char *
 stage_key(enum stage s)
 {
 	return stage_names[s][1];
+}
+
+int
+stage_of_key(const char *key, size_t len, enum stage *s)
+{
+	size_t i;
+
+	for (i = 0; i < nitems(stage_names); i++) {
+		if (strlen(stage_names[i][1]) == len &&
+		    strncmp(stage_names[i][1], key, len) == 0) {
+			*s = (enum stage)i;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+const char *
+rcpt_reply_text(const struct rcpt_result *rr)
+{
+	const char *t = rr->reply;
+	size_t n = strlen(rr->enhanced);
+
+	t += strspn(t, "0123456789");
+	t += *t == ' ';
+	if (n > 0 && strncmp(t, rr->enhanced, n) == 0 &&
+	    (t[n] == ' ' || t[n] == '\0'))
+		t += n + (t[n] == ' ');
+	return t;
 }
 
 void

@@ -22,6 +22,9 @@ enum stage {
 const char *stage_name(enum stage s);		/* "RCPT", for people */
 const char *stage_key(enum stage s);		/* "rcpt", for JSON and logs */
 
+/* The stage whose key is key; -1 when none is. */
+int stage_of_key(const char *key, size_t len, enum stage *s);
+
 /* The one way a stage is set: *at = s, traced with --debug=2. */
 void stage_set(enum stage *at, enum stage s);
 
@@ -40,6 +43,9 @@ struct rcpt_result {
 	bool rcpt_ok;		/* RCPT got 2xx: this one is in the transaction */
 	bool tried;		/* it was in a transaction */
 	bool retry;		/* 452 too many recipients: in the next one */
+	bool by_session;	/* refused with the transaction as a whole (a
+				 * 5xx to MAIL or to the message, refused =
+				 * abort), not by a reply of its own */
 	enum stage stage;	/* where state was decided */
 	int code;		/* the deciding reply code, 0 if none */
 	char reply[REPLY_ONELINE_MAX];	/* that reply on one line */
@@ -51,6 +57,8 @@ struct outcome {
 	size_t n;
 	struct err session;	/* what ended the session early; code 0 if nothing */
 	enum stage session_stage;
+	int session_code;	/* the reply that did, 0 if none was one */
+	char session_enhanced[sizeof(((struct reply *)0)->enhanced)];
 	char queue_id[40];	/* the queue entry of the RCPT_QUEUED ones */
 	char relay[RELAY_LABEL_MAX];	/* the relay that answered ("name:port"
 					 * or the socket); "" if none did */
@@ -58,6 +66,10 @@ struct outcome {
 
 /* The relay the session went to (session.h's relay_label). */
 void outcome_set_relay(struct outcome *o, const char *label);
+
+/* The text of rr's reply without its code and enhanced code ("No such
+ * user" of "550 5.1.1 No such user"). */
+const char *rcpt_reply_text(const struct rcpt_result *rr);
 
 /* Worth another try: a 4xx, or left undecided by a temporary failure. */
 bool outcome_retryable(const struct outcome *o, size_t i);

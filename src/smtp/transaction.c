@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "lib/trace.h"
+#include "lib/xtext.h"
 #include "smtp/data.h"
 #include "smtp/transaction.h"
 
@@ -59,21 +60,19 @@ record(struct rcpt_result *rr, enum stage stage, const struct reply *r)
 	    r->code / 100 == 4 ? RCPT_DEFERRED : RCPT_REFUSED;
 }
 
-/* RFC 3461 4: xtext, "+HH" for "+", "=" and anything not printable. */
-static void
-xtext(const char *in, char *out, size_t n)
+/* smtp_expect, keeping in the outcome the reply that ends the
+ * transaction when it is not the one expected (the service passes its
+ * code on to its client). */
+static int
+expect(struct txn *t, const struct reply *r, int digit, const char *what,
+    struct err *e)
 {
-	size_t o = 0;
-
-	for (; *in != '\0' && o + 4 < n; in++) {
-		unsigned char c = (unsigned char)*in;
-
-		if (c < 33 || c > 126 || c == '+' || c == '=')
-			o += (size_t)snprintf(out + o, n - o, "+%02X", c);
-		else
-			out[o++] = (char)c;
-	}
-	out[o] = '\0';
+	if (smtp_expect(r, digit, what, e) == 0)
+		return 0;
+	t->out->session_code = r->code;
+	memcpy(t->out->session_enhanced, r->enhanced,
+	    sizeof(t->out->session_enhanced));
+	return -1;
 }
 
 /* Append " NAME=value" (name given with its "=") to a parameter list. */
@@ -111,13 +110,15 @@ mail_parameters(const struct txn *t, char *buf, size_t n, struct err *e)
 		    "8BITMIME");
 	if (t->env->needs_smtputf8)
 		append(buf, n, "SMTPUTF8", "");
+	if (t->st->mail_extra != NULL)
+		append(buf, n, t->st->mail_extra, "");
 	if (!(caps->flags & CAP_DSN))
 		return 0;
 	if (t->st->dsn_return != NULL)
 		append(buf, n, "RET=", strcmp(t->st->dsn_return, "hdrs") == 0 ?
 		    "HDRS" : "FULL");
 	if (t->st->dsn_envid != NULL) {
-		xtext(t->st->dsn_envid, envid, sizeof(envid));
+		xtext_encode(t->st->dsn_envid, envid, sizeof(envid));
 		append(buf, n, "ENVID=", envid);
 	}
 	return 0;
@@ -145,7 +146,7 @@ rcpt_parameters(const struct txn *t, const char *addr, char *buf, size_t n)
 		append(buf, n, "NOTIFY=", notify);
 	}
 	if (addr_is_ascii(addr)) {
-		xtext(addr, orcpt, sizeof(orcpt));
+		xtext_encode(addr, orcpt, sizeof(orcpt));
 		append(buf, n, "ORCPT=rfc822;", orcpt);
 	}
 }
@@ -157,7 +158,7 @@ reply_mail(struct txn *t, struct err *e)
 
 	if (smtp_read_reply(t->s, &r, e) < 0)
 		return -1;
-	if (smtp_expect(&r, 2, "MAIL FROM", e) < 0) {
+	if (expect(t, &r, 2, "MAIL FROM", e) < 0) {
 		if (r.code == 552 && t->s->caps.size_max > 0)
 			err_prefix(e, "the server's size limit is %llu octets",
 			    t->s->caps.size_max);
@@ -176,7 +177,7 @@ reply_rcpt(struct txn *t, size_t i, struct err *e)
 	if (smtp_read_reply(t->s, &r, e) < 0)
 		return -1;
 	if (r.code / 100 == 1 || r.code / 100 == 3)
-		return smtp_expect(&r, 2, "RCPT TO", e);
+		return expect(t, &r, 2, "RCPT TO", e);
 	if (r.code / 100 == 2) {
 		rr->rcpt_ok = true;	/* accepted for now; the data decides */
 		t->accepted++;
@@ -301,7 +302,7 @@ read_smtp_final_reply(struct txn *t, size_t first, const struct reply *r,
 {
 	size_t i;
 
-	if (r->code / 100 != 4 && smtp_expect(r, 2, "end of data", e) < 0)
+	if (r->code / 100 != 4 && expect(t, r, 2, "end of data", e) < 0)
 		return -1;
 	for (i = first; i < t->n; i++)
 		if (t->out->rcpts[t->batch[i]].rcpt_ok)
@@ -326,7 +327,7 @@ read_final_replies(struct txn *t, struct err *e)
 		if (smtp_read_reply(t->s, &r, e) < 0)
 			return -1;
 		if (r.code / 100 == 1 || r.code / 100 == 3)
-			return smtp_expect(&r, 2, "end of data", e);
+			return expect(t, &r, 2, "end of data", e);
 		if (!t->s->lmtp)
 			return read_smtp_final_reply(t, i, &r, e);
 		record(rr, STAGE_DATA, &r);
@@ -374,7 +375,7 @@ via_data(struct txn *t, struct err *e)
 	} else if (smtp_command(t->s, &r, e, "DATA") < 0) {
 		return -1;
 	}
-	if (smtp_expect(&r, 3, "DATA", e) < 0)
+	if (expect(t, &r, 3, "DATA", e) < 0)
 		return -1;
 	if (data_send(t->s, t->src, t->st->dot_ends, e) < 0)
 		return -1;
@@ -411,7 +412,7 @@ send_chunks(struct txn *t, bool sent_first, struct err *e)
 			return -1;
 		if (smtp_read_reply(t->s, &r, e) < 0)
 			return -1;
-		if (smtp_expect(&r, 2, "BDAT", e) < 0)
+		if (expect(t, &r, 2, "BDAT", e) < 0)
 			return -1;
 	}
 }

@@ -192,8 +192,10 @@ attempt_start(struct race *r, struct err *e)
 	}
 	if (connect(a->fd, ai->ai_addr, ai->ai_addrlen) == 0)
 		return 1;
-	if (errno != EINPROGRESS)
+	if (errno != EINPROGRESS) {
+		r->c->connect_errno = errno;
 		attempt_failed(r, a, false, strerror(errno));
+	}
 	return 0;
 }
 
@@ -246,6 +248,7 @@ race_wait(struct race *r, int *won, struct err *e)
 			*won = (int)idx[i];
 			return 0;
 		}
+		r->c->connect_errno = soerr;
 		attempt_failed(r, a, false, strerror(soerr));
 	}
 	for (i = 0; i < r->next; i++)

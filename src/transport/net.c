@@ -54,10 +54,11 @@ net_init(struct conn *c, int timeout_seconds)
 	c->io = &plain_io;
 }
 
-/* Wait until fd is ready for events or the deadline passes. */
+/* Wait until fd is ready for events or the deadline passes, or a
+ * signal sets *cancel. */
 static int
 wait_fd(int fd, short events, long long deadline, const char *what,
-    struct err *e)
+    const volatile sig_atomic_t *cancel, struct err *e)
 {
 	struct pollfd pfd = { fd, events, 0 };
 
@@ -72,6 +73,8 @@ wait_fd(int fd, short events, long long deadline, const char *what,
 			return 0;
 		if (n < 0 && errno != EINTR)
 			return err_set(e, EX_OSERR, "poll: %s", strerror(errno));
+		if (n < 0 && cancel != NULL && *cancel)
+			return err_set(e, EX_TEMPFAIL, "interrupted %s", what);
 	}
 }
 
@@ -81,12 +84,12 @@ wait_conn(struct conn *c, int fd, short events, long long deadline,
     const char *what, struct err *e)
 {
 	if (deadline <= c->session_deadline) {
-		if (wait_fd(fd, events, deadline, what, e) == 0)
+		if (wait_fd(fd, events, deadline, what, c->cancel, e) == 0)
 			return 0;
 		c->timed_out = e->code == EX_TEMPFAIL;
 		return -1;
 	}
-	if (wait_fd(fd, events, c->session_deadline, what, e) == 0)
+	if (wait_fd(fd, events, c->session_deadline, what, c->cancel, e) == 0)
 		return 0;
 	c->timed_out = e->code == EX_TEMPFAIL;
 	if (c->timed_out)
@@ -167,6 +170,12 @@ net_read_line(struct conn *c, char *line, size_t cap, size_t *len,
 	line[n] = '\0';
 	*len = n;
 	return 0;
+}
+
+int
+net_fill(struct conn *c, struct err *e)
+{
+	return c->rpos < c->rlen ? 0 : fill(c, e);
 }
 
 int

@@ -12,6 +12,7 @@
 #ifndef MAILOUT_NET_H
 #define MAILOUT_NET_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
@@ -44,6 +45,7 @@ struct conn {
 	long long deadline;	/* monotonic ms by which the current reply is due */
 	long long session_deadline;	/* ... and the whole session ends */
 	bool timed_out;		/* a wait ran out of time */
+	int connect_errno;	/* why the last connect failed, 0 if it did not */
 	bool handshake_failed;	/* TLS could not start (not: a certificate
 				 * that failed verification) */
 	const struct conn_io *io;
@@ -55,6 +57,9 @@ struct conn {
 	int (*tls_start)(struct conn *c, const struct tls_options *o,
 	    struct err *e);
 	const struct tls_options *tls_options;
+	/* When set and non-zero after a signal, a wait ends at once with
+	 * EX_TEMPFAIL (the service's SIGTERM); NULL: signals are ignored. */
+	const volatile sig_atomic_t *cancel;
 	char rbuf[NET_RBUF_SIZE];
 	size_t rpos, rlen;
 	char wbuf[NET_WBUF_SIZE];
@@ -87,6 +92,11 @@ void net_start_deadline(struct conn *c);
 int net_read_line(struct conn *c, char *line, size_t cap, size_t *len,
     struct err *e);
 
+/* Wait until the deadline for unread octets, for a reader that takes only
+ * part of them (the service's message data): they are c->rbuf[c->rpos ..
+ * c->rlen). Returns 0, 1 when the peer closed the connection, or -1
+ * (EX_TEMPFAIL: timeout, connection lost). */
+int net_fill(struct conn *c, struct err *e);
 /* Read exactly n bytes (a binary reply, SOCKS5) before c->deadline; a
  * close before the last is EX_TEMPFAIL. */
 int net_read_exact(struct conn *c, void *buf, size_t n, struct err *e);

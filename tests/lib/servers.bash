@@ -32,6 +32,8 @@
 #   maildir_files DIR             the message files in DIR/new + DIR/cur
 #   maildir_count DIR             number of messages in DIR/new + DIR/cur
 #   maildir_wait N DIR [TIMEOUT]  wait until DIR holds exactly N messages
+#   exim_wait_idle [TIMEOUT]      wait until Exim has delivered everything
+#                                 it took (its spool is empty; 30 s)
 #   maildir_clear DIR             delete the messages in DIR
 #   maildir_find_for ADDR DIR     print the one message whose Envelope-to:
 #                                 or Delivered-To: names ADDR
@@ -225,6 +227,16 @@ maildir_wait() {
 		} | fail
 		return 1
 	fi
+}
+
+# Exim delivers after its 250: wait until its spool holds no message.
+exim_wait_idle() {
+	local timeout=${1:-30}
+	local deadline=$((SECONDS + timeout))
+	while [ -n "$(find "$EXIM_DIR/spool/input" -type f 2>/dev/null)" ]; do
+		[ $SECONDS -lt $deadline ] || fail "Exim still has messages in its spool after ${timeout}s"
+		sleep 0.1
+	done
 }
 
 # awk program fragment: for each input file, collect its unfolded headers

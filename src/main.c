@@ -105,7 +105,7 @@ run(const struct options *o, struct settings *st,
 	case ACTION_QUEUE_OP:
 		return queue_op(o, st, &rq);
 	case ACTION_HEALTH:
-		return health_check(st, prometheus(o), stdout);
+		return health_check(st, geteuid(), prometheus(o), stdout);
 	case ACTION_LIST:
 		return mailq_list(st, o->report == REPORT_JSON, geteuid(), stdout,
 		    &e) < 0 ? err_report(&e) : EX_OK;

@@ -565,6 +565,53 @@ os.execv(sys.argv[2], sys.argv[2:])' "$path" "$SVC_BIN" serve -C "$SVC_CONF" \
 	grep -q "^caller $(id -u "$SVC_OTHER") " "$SVC_QUEUE"/*.env
 }
 
+@test "privacy: --hold, --release, --remove, --send through the service act on the caller's entries; another's is unknown" {
+	local mine theirs
+	sendmail_as "$SVC_CALLER" -odq -i a@example.org
+	sendmail_as "$SVC_OTHER" -odq -i b@example.org
+	mine=$(basename "$(grep -l "^caller $(id -u "$SVC_CALLER") " "$SVC_QUEUE"/*.env)" .env)
+	theirs=$(basename "$(grep -l "^caller $(id -u "$SVC_OTHER") " "$SVC_QUEUE"/*.env)" .env)
+	# the other user's entry is as unknown as no entry; the caller's own
+	# is held, and the other IDs are still handled
+	run --separate-stderr as_user "$SVC_CALLER" "$SVC_BIN" --hold "$theirs" "$mine"
+	assert_failure 66
+	assert_equal "$stderr" "mailout: $theirs: no such entry in the queue"
+	grep -qx 'held yes' "$SVC_QUEUE/$mine.env"
+	! grep -qx 'held yes' "$SVC_QUEUE/$theirs.env"
+	run --separate-stderr as_user "$SVC_CALLER" "$SVC_BIN" -v --release "$mine"
+	assert_success
+	[[ $stderr == *"C: XOP release $mine"* ]]
+	[[ $stderr == *$'\n'"mailout: $mine: released: due now"$'\n'* ]]
+	! grep -qx 'held yes' "$SVC_QUEUE/$mine.env"
+	run as_user "$SVC_CALLER" "$SVC_BIN" --remove "$theirs"
+	assert_failure 66
+	[ -e "$SVC_QUEUE/$theirs.env" ]
+	# --send delivers the caller's own now
+	run --separate-stderr as_user "$SVC_CALLER" "$SVC_BIN" --send "$mine"
+	assert_success
+	maildir_wait 1 "$EXIM_MAILDIR"
+	[ ! -e "$SVC_QUEUE/$mine.env" ]
+	# root acts on every entry
+	run env -u MAILOUT_CONFIG MAILOUT_SERVICE="$SVC_SOCKET" "$MAILOUT" --remove "$theirs"
+	assert_success
+	[ -z "$(queue_entries)" ]
+}
+
+@test "health: --health through the service counts the caller's entries (root: all)" {
+	sendmail_as "$SVC_CALLER" -odq -i a@example.org
+	sendmail_as "$SVC_OTHER" -odq -i b@example.org
+	sendmail_as "$SVC_OTHER" -odq -i c@example.org
+	run as_user "$SVC_CALLER" "$SVC_BIN" --health
+	assert_success
+	assert_output --regexp '^MAILOUT OK - 1 queued.*\|.*queued=1;'
+	run as_user "$SVC_OTHER" "$SVC_BIN" --health --format prometheus
+	assert_success
+	assert_line --regexp '^mailout_queue_messages\{.*\} 2$'
+	run env -u MAILOUT_CONFIG MAILOUT_SERVICE="$SVC_SOCKET" "$MAILOUT" --health
+	assert_success
+	assert_output --regexp 'queued=3;'
+}
+
 @test "privacy: a user cannot read the service's configuration or the queue, nor name a file or a host" {
 	run as_user "$SVC_CALLER" cat "$SVC_CONF"
 	assert_failure

@@ -16,6 +16,8 @@
 #include "lib/trace.h"
 #include "lib/util.h"
 #include "lib/xtext.h"
+#include "queue/health.h"
+#include "queue/ops.h"
 
 /* ---- the decision ---- */
 
@@ -59,7 +61,8 @@ handoff_wanted(const struct options *o)
 	struct stat sb;
 
 	if (o->action != ACTION_SEND && o->action != ACTION_FLUSH &&
-	    o->action != ACTION_LIST)
+	    o->action != ACTION_LIST && o->action != ACTION_QUEUE_OP &&
+	    o->action != ACTION_HEALTH)
 		return false;
 	if (has_own_config(o) || sets_connection(o))
 		return false;
@@ -363,23 +366,143 @@ flush_through(struct handoff *h, struct err *e)
 	return smtp_expect(&r, 2, "XFLUSH", e);
 }
 
-/* XQUEUE: a reply, then the listing up to "."; with json, mailq's JSON
- * (-bp --report json). */
+/* The text after a reply, up to ".", dots unstuffed, copied to out. */
 static int
-list_through(struct handoff *h, bool json, FILE *out, struct err *e)
+read_text(struct handoff *h, FILE *out, struct err *e)
 {
 	char line[REPLY_LINE_MAX + 1];
-	struct reply r;
 
-	if (smtp_command(&h->ss.smtp, &r, e, "XQUEUE%s", json ? " JSON" :
-	    "") < 0 || smtp_expect(&r, 2, "XQUEUE", e) < 0)
-		return -1;
 	for (;;) {
 		if (read_line(h, line, sizeof(line), e) < 0)
 			return -1;
 		if (strcmp(line, ".") == 0)
 			return 0;
 		fprintf(out, "%s\n", line + (line[0] == '.'));
+	}
+}
+
+/* XQUEUE: a reply, then the listing up to "."; with json, mailq's JSON
+ * (-bp --report json). */
+static int
+list_through(struct handoff *h, bool json, FILE *out, struct err *e)
+{
+	struct reply r;
+
+	if (smtp_command(&h->ss.smtp, &r, e, "XQUEUE%s", json ? " JSON" :
+	    "") < 0)
+		return -1;
+	if (smtp_expect(&r, 2, "XQUEUE", e) < 0)
+		return -1;
+	return read_text(h, out, e);
+}
+
+/* XHEALTH: "250 2.0.0 STATUS: ...", then the plugin's (or Prometheus')
+ * text up to "."; returns the plugin's exit status. */
+static int
+health_through(struct handoff *h, bool prometheus, FILE *out,
+    struct err *e)
+{
+	struct reply r;
+	int status;
+
+	if (smtp_command(&h->ss.smtp, &r, e, "XHEALTH%s", prometheus ?
+	    " PROMETHEUS" : "") < 0)
+		return -1;
+	if (smtp_expect(&r, 2, "XHEALTH", e) < 0)
+		return -1;
+	if (sscanf(r.text + strlen(r.enhanced), " %d:", &status) != 1)
+		return err_set(e, EX_PROTOCOL, "XHEALTH: no status in the "
+		    "reply");
+	if (read_text(h, out, e) < 0)
+		return -1;
+	return status;
+}
+
+/* IDs an XOP line carries at most: well within a command line. */
+#define XOP_IDS_MAX 20
+#define XOP_LINE_MAX 1000
+
+/* One XOP command for up to XOP_IDS_MAX IDs; each "CODE ID: what became
+ * of it" line is told as a direct run tells it; *status takes the first
+ * CODE that is not 0. */
+static int
+queue_op_batch(struct handoff *h, const struct options *o, int first,
+    int n, int *status, struct err *e)
+{
+	char cmd[XOP_LINE_MAX], line[REPLY_LINE_MAX + 1];
+	struct reply r;
+	size_t len;
+	int i, code, last, used;
+
+	len = (size_t)snprintf(cmd, sizeof(cmd), "XOP %s",
+	    queue_op_name(o->queue_op));
+	for (i = first; i < first + n && len < sizeof(cmd); i++)
+		len += (size_t)snprintf(cmd + len, sizeof(cmd) - len, " %s",
+		    o->recipients[i]);
+	if (len >= sizeof(cmd))
+		return err_set(e, EX_USAGE, "an ID is too long");
+	if (smtp_queue(&h->ss.smtp, e, "%s", cmd) < 0)
+		return -1;
+	if (smtp_flush(&h->ss.smtp, e) < 0)
+		return -1;
+	do {
+		if (read_line(h, line, sizeof(line), e) < 0)
+			return -1;
+		memset(&r, 0, sizeof(r));
+		if ((last = reply_add_line(&r, &(size_t){ 0 }, line,
+		    strlen(line), e)) < 0)
+			return -1;
+		used = 0;
+		if (last || sscanf(r.text, "%d %n", &code, &used) < 1 ||
+		    used == 0)
+			continue;
+		if (code != 0 || o->verbose)
+			fprintf(stderr, "mailout: %s\n", r.text + used);
+		if (*status == EX_OK)
+			*status = code;
+	} while (!last);
+	return smtp_expect(&r, 2, "XOP", e);
+}
+
+/* --remove, --bounce, --hold, --release, --send through the service. */
+static int
+queue_op_through(struct handoff *h, const struct options *o, struct err *e)
+{
+	int i, n, status = EX_OK;
+
+	for (i = 0; i < o->nrecipients; i += n) {
+		n = o->nrecipients - i < XOP_IDS_MAX ? o->nrecipients - i :
+		    XOP_IDS_MAX;
+		if (queue_op_batch(h, o, i, n, &status, e) < 0)
+			return -1;
+	}
+	return status;
+}
+
+/* The action of the command line through the service; its exit status. */
+static int
+run_through(struct handoff *h, const struct options *o)
+{
+	bool prometheus = o->format != NULL &&
+	    strcmp(o->format, "prometheus") == 0;
+	struct err e = { 0, "" };
+	int status;
+
+	switch (o->action) {
+	case ACTION_FLUSH:
+		return flush_through(h, &e) < 0 ? err_report(&e) : EX_OK;
+	case ACTION_LIST:
+		return list_through(h, o->report == REPORT_JSON, stdout,
+		    &e) < 0 ? err_report(&e) : EX_OK;
+	case ACTION_QUEUE_OP:
+		status = queue_op_through(h, o, &e);
+		return status < 0 ? err_report(&e) : status;
+	case ACTION_HEALTH:
+		status = health_through(h, prometheus, stdout, &e);
+		return status < 0 ? health_unknown(&e, prometheus, stdout) :
+		    status;
+	default:
+		return send_message(o, &h->st, NULL, &h->ss);
 	}
 }
 
@@ -396,13 +519,7 @@ handoff_run(const struct options *o, int *status)
 		*status = err_report(&e);
 		return true;
 	}
-	if (o->action == ACTION_FLUSH)
-		*status = flush_through(&h, &e) < 0 ? err_report(&e) : EX_OK;
-	else if (o->action == ACTION_LIST)
-		*status = list_through(&h, o->report == REPORT_JSON, stdout,
-		    &e) < 0 ? err_report(&e) : EX_OK;
-	else
-		*status = send_message(o, &h.st, NULL, &h.ss);
+	*status = run_through(&h, o);
 	session_close(&h.ss);
 	return true;
 }

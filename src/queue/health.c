@@ -173,13 +173,14 @@ print_prometheus(FILE *out, const struct health *h, enum health_status s)
 }
 
 int
-health_check(const struct settings *st, bool prometheus, FILE *out)
+health_check(const struct settings *st, uid_t actor, bool prometheus,
+    FILE *out)
 {
 	struct health h;
 	struct err e = { 0, "" };
 	enum health_status s;
 
-	if (health_measure(st, geteuid(), &h, &e) < 0)
+	if (health_measure(st, actor, &h, &e) < 0)
 		return health_unknown(&e, prometheus, out);
 	s = health_verdict(&h, st);
 	if (prometheus) {

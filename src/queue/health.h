@@ -45,9 +45,11 @@ int health_measure(const struct settings *st, uid_t actor, struct health *h,
 enum health_status health_verdict(const struct health *h,
     const struct settings *st);
 
-/* Measure, judge and print; returns the exit status: the verdict as a
- * plugin, or 0 for Prometheus text once written. */
-int health_check(const struct settings *st, bool prometheus, FILE *out);
+/* Measure (the actor's entries; root's: all), judge and print; returns
+ * the exit status: the verdict as a plugin, or 0 for Prometheus text once
+ * written. */
+int health_check(const struct settings *st, uid_t actor, bool prometheus,
+    FILE *out);
 
 /* The plugin's answer when the settings themselves cannot be read:
  * "MAILOUT UNKNOWN - why", status 3 (for Prometheus the usual error). */

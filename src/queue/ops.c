@@ -24,6 +24,17 @@ queue_op_name(enum queue_op op)
 	return op_names[op];
 }
 
+enum queue_op
+queue_op_lookup(const char *name)
+{
+	int op;
+
+	for (op = QUEUE_OP_REMOVE; op <= QUEUE_OP_SEND; op++)
+		if (strcmp(queue_op_name((enum queue_op)op), name) == 0)
+			return (enum queue_op)op;
+	return QUEUE_OP_NONE;
+}
+
 static void
 set_result(struct queue_op_result *r, const struct err *e, const char *done)
 {

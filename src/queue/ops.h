@@ -33,6 +33,9 @@ enum queue_op {
 /* "remove", "bounce" ...: the option without its dashes. */
 const char *queue_op_name(enum queue_op op);
 
+/* The operation of that name; QUEUE_OP_NONE for none. */
+enum queue_op queue_op_lookup(const char *name);
+
 struct queue_op_request {
 	enum queue_op op;
 	char *const *ids;

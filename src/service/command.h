@@ -27,6 +27,8 @@ enum verb {
 	VERB_RSET, VERB_NOOP, VERB_QUIT, VERB_VRFY,
 	VERB_XFLUSH,		/* mailout -q through the service */
 	VERB_XQUEUE,		/* mailq through the service */
+	VERB_XOP,		/* --remove, --hold ... through the service */
+	VERB_XHEALTH,		/* --health through the service */
 	VERB_UNSUPPORTED,	/* known, not offered: STARTTLS, AUTH, BDAT... */
 };
 

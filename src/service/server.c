@@ -142,11 +142,11 @@ data(struct server *s, struct service_reply *r)
 	return ACT_DATA;
 }
 
-/* XFLUSH and XQUEUE: the service's own, for its local clients that said
- * LHLO and were offered XMAILOUT, between transactions. */
+/* XFLUSH, XQUEUE, XOP and XHEALTH: the service's own, for its local
+ * clients that said LHLO and were offered XMAILOUT, between
+ * transactions. */
 static enum server_action
-service_command(struct server *s, const struct command *c,
-    struct service_reply *r)
+service_command(struct server *s, struct service_reply *r)
 {
 	if (!s->lmtp || s->domain == NULL) {
 		service_reply_set(r, 500, "5.5.1", "Command unrecognized");
@@ -154,7 +154,7 @@ service_command(struct server *s, const struct command *c,
 	}
 	if (s->state != SERVER_IDLE)
 		return out_of_order(s, r);
-	return c->verb == VERB_XFLUSH ? ACT_XFLUSH : ACT_XQUEUE;
+	return ACT_CONTROL;
 }
 
 enum server_action
@@ -187,7 +187,9 @@ server_command(struct server *s, const struct command *c,
 		return ACT_REPLY;
 	case VERB_XFLUSH:
 	case VERB_XQUEUE:
-		return service_command(s, c, r);
+	case VERB_XOP:
+	case VERB_XHEALTH:
+		return service_command(s, r);
 	case VERB_NOOP:
 	default:
 		service_reply_set(r, 250, "2.0.0", "OK");
@@ -402,11 +404,8 @@ handle_line(struct server *s, const char *line, size_t len)
 		}
 		server_message_end(s);
 		break;
-	case ACT_XFLUSH:
-		s->ops->xflush(s, &c);
-		break;
-	case ACT_XQUEUE:
-		s->ops->xqueue(s, &c);
+	case ACT_CONTROL:
+		s->ops->control(s, &c);
 		break;
 	default:
 		server_reply(s, &r);

@@ -41,8 +41,7 @@ enum server_action {
 	ACT_HELLO,		/* send the reply and the extensions */
 	ACT_DATA,		/* send the 354 reply, then read the message */
 	ACT_CLOSE,		/* send the reply, then close */
-	ACT_XFLUSH,		/* the service's commands (ops->xflush...) */
-	ACT_XQUEUE,
+	ACT_CONTROL,		/* the service's own commands (ops->control) */
 };
 
 struct server;
@@ -62,8 +61,9 @@ struct server_ops {
 	 * or once (SMTP) */
 	void (*data_end)(struct server *s);
 	void (*rset)(struct server *s);	/* the transaction is dropped */
-	void (*xflush)(struct server *s, const struct command *c);
-	void (*xqueue)(struct server *s, const struct command *c);
+	/* XFLUSH, XQUEUE, XOP, XHEALTH (service/control.h): each writes
+	 * its own replies */
+	void (*control)(struct server *s, const struct command *c);
 };
 
 struct server {

@@ -580,5 +580,5 @@ submit_rset(struct server *s)
 
 const struct server_ops submit_ops = {
 	submit_mail, submit_rcpt, submit_data_begin, submit_data_write,
-	submit_data_end, submit_rset, control_xflush, control_xqueue,
+	submit_data_end, submit_rset, control_run,
 };

@@ -427,6 +427,19 @@ assert_added() {
 	assert_added "Cron Daemon <$SENDER>" example.org
 }
 
+@test "-F with a CR or LF is refused before anything is read or sent (65)" {
+	# The name goes into From:; a line end in it would start a new field.
+	# tests/fuzz/regressions/header/full-name-with-cr relies on this.
+	local name
+	msg 'To: a@example.com\n\nHello.\n'
+	serve_nothing
+	for name in $'Evil\rBcc: x@example.net' $'Evil\nBcc: x@example.net'; do
+		sm -t -f "$SENDER" -F "$name"
+		assert_failure 65
+		assert_output 'mailout: -F: the name must be one line'
+	done
+}
+
 @test "-F glued to the flag (-FCronDaemon), as cron passes it" {
 	msg 'To: a@example.com\n\nHello.\n'
 	serve "MAIL FROM:<$SENDER>" a@example.com

@@ -47,9 +47,14 @@ mailq_list(const struct settings *st, FILE *out, struct err *e)
 	time_t now = time(NULL);
 	long long total = 0;
 	size_t i, n = 0;
+	int rc;
 
-	if (queue_open(&q, st, e) < 0)
-		return -1;
+	/* Listing changes nothing: a queue never used stays uncreated. */
+	if ((rc = queue_open_existing(&q, st, e)) != 0) {
+		if (rc > 0)
+			fprintf(out, "Mail queue is empty\n");
+		return rc < 0 ? -1 : 0;
+	}
 	if (queue_ids(&q, &ids, e) < 0) {
 		queue_close(&q);
 		return -1;

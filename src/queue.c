@@ -36,6 +36,16 @@ queue_path(const struct settings *st, char *buf, size_t n, struct err *e)
 	return 0;
 }
 
+static int
+open_dir(struct queue *q, struct err *e)
+{
+	q->dirfd = open(q->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (q->dirfd < 0)
+		return err_set(e, EX_CANTCREAT, "cannot open the queue "
+		    "directory %s: %s", q->dir, strerror(errno));
+	return 0;
+}
+
 int
 queue_open(struct queue *q, const struct settings *st, struct err *e)
 {
@@ -43,11 +53,21 @@ queue_open(struct queue *q, const struct settings *st, struct err *e)
 	if (queue_path(st, q->dir, sizeof(q->dir), e) < 0 ||
 	    dirs_make(q->dir, "queue", e) < 0)
 		return -1;
-	q->dirfd = open(q->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (q->dirfd < 0)
-		return err_set(e, EX_CANTCREAT, "cannot open the queue "
-		    "directory %s: %s", q->dir, strerror(errno));
-	return 0;
+	return open_dir(q, e);
+}
+
+int
+queue_open_existing(struct queue *q, const struct settings *st,
+    struct err *e)
+{
+	struct stat sb;
+
+	q->dirfd = -1;
+	if (queue_path(st, q->dir, sizeof(q->dir), e) < 0)
+		return -1;
+	if (stat(q->dir, &sb) < 0 && errno == ENOENT)
+		return 1;
+	return open_dir(q, e);
 }
 
 void

@@ -61,6 +61,11 @@ struct queue_entry {
  * created (mode 0700) when missing.
  */
 int queue_open(struct queue *q, const struct settings *st, struct err *e);
+
+/* The same for reading only (mailq): nothing is created; 1 when the
+ * queue directory does not exist, which is an empty queue. */
+int queue_open_existing(struct queue *q, const struct settings *st,
+    struct err *e);
 void queue_close(struct queue *q);
 
 /* Store the rest of src (read through the body filter with dot_ends) and

@@ -303,6 +303,28 @@ PY
 	assert_queue_empty
 }
 
+@test "mailq and -bp list a queue never used without creating it: listing changes nothing" {
+	ln -s "$MAILOUT" "$BATS_TEST_TMPDIR/mailq"
+	run --separate-stderr "$BATS_TEST_TMPDIR/mailq" --queue-dir "$Q/never/used"
+	assert_success
+	assert_output "Mail queue is empty"
+	assert_equal "$stderr" ""
+	run --separate-stderr "$MAILOUT" --queue-dir "$Q/never/used" -bp
+	assert_success
+	assert_output "Mail queue is empty"
+	[ ! -e "$Q" ] || fail "listing created $(find "$Q" | head -1)"
+	# An existing queue is listed and left exactly as it was.
+	mq --host 127.0.0.1 --port "$EXIM_PORT" -odq a@example.org
+	assert_success
+	find "$Q" -printf '%p %m %T@\n' | sort >"$BATS_TEST_TMPDIR/before"
+	run "$BATS_TEST_TMPDIR/mailq" --queue-dir "$Q"
+	assert_success
+	assert_line '    <a@example.org>'
+	find "$Q" -printf '%p %m %T@\n' | sort >"$BATS_TEST_TMPDIR/after"
+	cmp "$BATS_TEST_TMPDIR/before" "$BATS_TEST_TMPDIR/after" ||
+		fail "listing changed the queue directory"
+}
+
 @test "log = FILE: one line per attempt, with every field" {
 	printf '[defaults]\nlog = %s\n' "$BATS_TEST_TMPDIR/log" >"$BATS_TEST_TMPDIR/conf"
 	export MAILOUT_CONFIG=$BATS_TEST_TMPDIR/conf

@@ -19,6 +19,7 @@
 #include "conf.h"
 
 #define DEFAULTS "defaults"	/* the section that is not a profile */
+#define CONF_LINE_MAX 4096	/* octets in a line, its line end aside */
 
 #define nitems(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -314,6 +315,17 @@ on_entry(void *user, const char *section, const char *key, const char *value)
 	return 1;
 }
 
+/* The length of a line without its line end (LF or CRLF). */
+static size_t
+line_length(const char *line, size_t n)
+{
+	if (n > 0 && line[n - 1] == '\n')
+		n--;
+	if (n > 0 && line[n - 1] == '\r')
+		n--;
+	return n;
+}
+
 /*
  * inih's line source: whole lines, counted here so that errors found in
  * on_entry know their line. Leading blanks are dropped, because inih
@@ -340,9 +352,10 @@ read_line(char *str, int num, void *stream)
 	r->line++;
 	skip = strspn(r->buf, " \t");
 	len = (size_t)n - skip;
-	if (len + 1 > (size_t)num) {
+	/* inih needs room for the line, CR, LF and NUL: "3 more" */
+	if (line_length(r->buf, (size_t)n) > (size_t)num - 3) {
 		err_set(r->e, EX_CONFIG, "%s:%d: line longer than %d "
-		    "characters", r->file, r->line, num - 3);
+		    "octets", r->file, r->line, num - 3);
 		r->error_line = r->line;
 		return NULL;
 	}
@@ -356,10 +369,31 @@ read_line(char *str, int num, void *stream)
 	return str;
 }
 
+/*
+ * inih parses a line in a buffer of 200 octets as it is built by
+ * default, which a long password_command outgrows. Debian's libinih
+ * lets that buffer be sized at run time: CONF_LINE_MAX and inih's three
+ * octets more, allocated once per file and not grown (read_line hands
+ * over whole lines).
+ */
+static void
+size_line_buffer(void)
+{
+#ifdef HAVE_INI_RUNTIME_LINE
+	ini_use_stack = false;
+	ini_allow_realloc = false;
+	ini_max_line = CONF_LINE_MAX + 3;
+	ini_initial_alloc = CONF_LINE_MAX + 3;
+#endif
+}
+
 static int
 parse_file(struct reader *r)
 {
-	int rc = ini_parse_stream(read_line, r, on_entry, r);
+	int rc;
+
+	size_line_buffer();
+	rc = ini_parse_stream(read_line, r, on_entry, r);
 
 	/* inih's own errors (syntax) count when they come first. */
 	if (rc > 0 && (r->error_line == 0 || rc < r->error_line))

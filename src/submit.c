@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "idn.h"
 #include "log.h"
 #include "session.h"
 #include "submit.h"
@@ -86,9 +87,6 @@ mail_parameters(const struct txn *t, char *buf, size_t n, struct err *e)
 	char envid[300], num[32];
 
 	buf[0] = '\0';
-	if (t->env->needs_smtputf8 && !(caps->flags & CAP_SMTPUTF8))
-		return err_set(e, EX_DATAERR, "an address is not ASCII and the "
-		    "server does not offer SMTPUTF8 (RFC 6531)");
 	if (size >= 0 && caps->size_max > 0 &&
 	    (unsigned long long)size > caps->size_max)
 		return err_set(e, EX_UNAVAILABLE, "the message (%lld octets) is "
@@ -101,7 +99,7 @@ mail_parameters(const struct txn *t, char *buf, size_t n, struct err *e)
 	if (t->env->body != BODY_UNDECLARED && (caps->flags & CAP_8BITMIME))
 		append(buf, n, "BODY=", t->env->body == BODY_7BIT ? "7BIT" :
 		    "8BITMIME");
-	if (t->env->needs_smtputf8)
+	if (t->env->needs_smtputf8 && (caps->flags & CAP_SMTPUTF8))
 		append(buf, n, "SMTPUTF8", "");
 	if (!(caps->flags & CAP_DSN))
 		return 0;
@@ -178,27 +176,60 @@ reply_rcpt(struct txn *t, size_t i, struct err *e)
 	return 0;
 }
 
+/* addr as this server takes it (idn.h): as written when it offers
+ * SMTPUTF8 or addr is ASCII, else with its domain in A-labels. */
+static const char *
+on_wire(const struct txn *t, const char *addr, char *buf, size_t n,
+    struct err *e)
+{
+	if ((t->s->caps.flags & CAP_SMTPUTF8) || addr_is_ascii(addr))
+		return addr;
+	return idn_downgrade(addr, buf, n, e) == 0 ? buf : NULL;
+}
+
+/* Every address of the transaction has a form the server takes, before
+ * MAIL: none is found wanting half way through the envelope. */
+static int
+check_wire_forms(const struct txn *t, struct err *e)
+{
+	char buf[ADDR_MAX + 1];
+	size_t i;
+
+	if (on_wire(t, t->env->sender, buf, sizeof(buf), e) == NULL)
+		return -1;
+	for (i = 0; i < t->n; i++)
+		if (on_wire(t, t->out->rcpts[t->batch[i]].addr, buf,
+		    sizeof(buf), e) == NULL)
+			return -1;
+	return 0;
+}
+
 /* MAIL and every RCPT; without PIPELINING each waits for its reply, with
  * it the replies are read by read_envelope_replies after the caller has
  * queued DATA or the first BDAT behind them. */
 static int
 send_envelope(struct txn *t, struct err *e)
 {
-	char params[1024];
+	char params[1024], wire[ADDR_MAX + 1];
+	const char *sender;
 	size_t i;
 
 	t->out->session_stage = STAGE_MAIL;
-	if (mail_parameters(t, params, sizeof(params), e) < 0 ||
-	    smtp_queue(t->s, e, "MAIL FROM:<%s>%s", t->env->sender, params) < 0)
+	if (check_wire_forms(t, e) < 0 ||
+	    mail_parameters(t, params, sizeof(params), e) < 0 ||
+	    (sender = on_wire(t, t->env->sender, wire, sizeof(wire), e)) ==
+	    NULL ||
+	    smtp_queue(t->s, e, "MAIL FROM:<%s>%s", sender, params) < 0)
 		return -1;
 	if (!t->pipelining && (smtp_flush(t->s, e) < 0 || reply_mail(t, e) < 0))
 		return -1;
 	t->out->session_stage = STAGE_RCPT;
 	for (i = 0; i < t->n; i++) {
-		const char *addr = t->out->rcpts[t->batch[i]].addr;
+		const char *addr = t->out->rcpts[t->batch[i]].addr, *to;
 
 		rcpt_parameters(t, addr, params, sizeof(params));
-		if (smtp_queue(t->s, e, "RCPT TO:<%s>%s", addr, params) < 0)
+		if ((to = on_wire(t, addr, wire, sizeof(wire), e)) == NULL ||
+		    smtp_queue(t->s, e, "RCPT TO:<%s>%s", to, params) < 0)
 			return -1;
 		if (!t->pipelining && (smtp_flush(t->s, e) < 0 ||
 		    reply_rcpt(t, i, e) < 0))

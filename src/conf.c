@@ -17,6 +17,7 @@
 
 #include "config.h"
 #include "conf.h"
+#include "suggest.h"
 
 #define DEFAULTS "defaults"	/* the section that is not a profile */
 #define CONF_LINE_MAX 4096	/* octets in a line, its line end aside */
@@ -222,6 +223,25 @@ check_value(const struct reader *r, const char *key, const char *value)
 	return settings_set(&scratch, key, value, r->e);
 }
 
+/* "unknown key", with the key that was probably meant. */
+static int
+unknown_key(const char *key, struct err *e)
+{
+	struct suggestion s;
+	const char *k;
+	size_t i;
+
+	suggest_init(&s, key);
+	for (i = 0; (k = settings_key_at(i)) != NULL; i++)
+		suggest_consider(&s, k);
+	for (i = 0; i < nitems(meta_keys); i++)
+		suggest_consider(&s, meta_keys[i].name);
+	if (suggest_result(&s) != NULL)
+		return err_set(e, EX_CONFIG, "unknown key \"%s\"; did you mean "
+		    "\"%s\"?", key, suggest_result(&s));
+	return err_set(e, EX_CONFIG, "unknown key \"%s\"", key);
+}
+
 static int
 check_entry(const struct reader *r, const char *section, const char *key,
     const char *value)
@@ -232,7 +252,7 @@ check_entry(const struct reader *r, const char *section, const char *key,
 		return err_set(r->e, EX_CONFIG, "\"%s\" is outside any "
 		    "section: put it under [defaults] or a [profile]", key);
 	if (m == NULL && !settings_key_exists(key))
-		return err_set(r->e, EX_CONFIG, "unknown key \"%s\"", key);
+		return unknown_key(key, r->e);
 	if (m != NULL && m->in_defaults != (strcmp(section, DEFAULTS) == 0))
 		return err_set(r->e, EX_CONFIG, "%s belongs in %s", key,
 		    m->in_defaults ? "[defaults]" :

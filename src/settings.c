@@ -495,6 +495,12 @@ settings_key_exists(const char *key)
 	return find_key(key) != NULL;
 }
 
+const char *
+settings_key_at(size_t i)
+{
+	return i < nitems(keys) ? keys[i].name : NULL;
+}
+
 int
 settings_set(struct settings *st, const char *key, const char *value,
     struct err *e)

@@ -70,6 +70,10 @@ void settings_defaults(struct settings *st);
 /* Whether key is a setting of mailout.conf(5) (host, port, ...). */
 bool settings_key_exists(const char *key);
 
+/* The i-th setting's key, in the order of mailout.conf(5); NULL past
+ * the last. */
+const char *settings_key_at(size_t i);
+
 /*
  * Parse value as the setting key and store it in st: the one parser of
  * each key, for a config file line and a command-line option alike. An

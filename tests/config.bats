@@ -83,7 +83,7 @@ EOF
 hots = smtp.example.org
 EOF
 	dry
-	conf_error 3 'unknown key "hots"'
+	conf_error 3 'unknown key "hots"; did you mean "host"?'
 }
 
 @test "error: a bad value for each kind of key" {
@@ -185,7 +185,7 @@ hots = y
 just some words
 EOF
 	dry
-	conf_error 2 'unknown key "hots"'
+	conf_error 2 'unknown key "hots"; did you mean "host"?'
 }
 
 @test "error: a line too long for the parser is refused, not cut" {

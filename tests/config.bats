@@ -73,6 +73,32 @@ EOF
 	conf_error 2 "$1: $3"
 }
 
+# serve_plain_alice SECRET LINE: a server taking AUTH PLAIN from alice
+# with SECRET, then one message from sender@example.org to
+# rcpt@example.com; and profile p of $CONF for it, with LINE (password
+# or password_command).
+serve_plain_alice() {
+	scripted_start < <(
+		printf '%s\n' 'send 220 server.test ESMTP' 'expect EHLO client\.test' \
+			'send 250-server.test' 'send 250 AUTH PLAIN' \
+			"expect AUTH PLAIN $(printf '\0alice\0%s' "$1" | base64 -w0)" \
+			'send 235 2.7.0 Authentication successful' \
+			'expect MAIL FROM:<sender@example\.org>' 'send 250 2.1.0 Ok' \
+			'expect RCPT TO:<rcpt@example\.com>' 'send 250 2.1.5 Ok' \
+			'expect DATA' 'send 354 go ahead' 'data' \
+			'send 250 2.0.0 Ok: queued' 'expect QUIT' 'send 221 Bye'
+	)
+	conf <<EOF
+[p]
+host = 127.0.0.1
+port = $SERVER_PORT
+tls = off
+helo = client.test
+user = alice
+$2
+EOF
+}
+
 ###########################################################################
 # Errors: exit 78, FILE:LINE
 
@@ -627,35 +653,10 @@ EOF
 }
 
 @test "send: a 4000-octet password_command is read whole and its password used" {
-	scripted_start <<'EOF'
-send 220 server.test ESMTP
-expect EHLO client\.test
-send 250-server.test
-send 250 AUTH PLAIN
-expect AUTH PLAIN AGFsaWNlAGxvbmctbGluZS1zZWNyZXQ=
-send 235 2.7.0 Authentication successful
-expect MAIL FROM:<sender@example\.org>
-send 250 2.1.0 Ok
-expect RCPT TO:<rcpt@example\.com>
-send 250 2.1.5 Ok
-expect DATA
-send 354 go ahead
-data
-send 250 2.0.0 Ok: queued
-expect QUIT
-send 221 Bye
-EOF
 	# The password comes from the very end of the line: a cut line
 	# would print nothing, or something else.
-	conf <<EOF
-[p]
-host = 127.0.0.1
-port = $SERVER_PORT
-tls = off
-helo = client.test
-user = alice
-password_command = printf '%.0s' '$(head -c 3950 /dev/zero | tr '\0' x)'; echo long-line-secret
-EOF
+	serve_plain_alice long-line-secret \
+		"password_command = printf '%.0s' '$(head -c 3950 /dev/zero | tr '\0' x)'; echo long-line-secret"
 	assert [ "$(awk '/^password_command/ { print length }' "$CONF")" -gt 4000 ]
 	run timeout 20 "$MAILOUT" --config "$CONF" -a p -f sender@example.org \
 		rcpt@example.com <"$BATS_TEST_TMPDIR/msg"
@@ -962,33 +963,7 @@ EOF
 }
 
 @test "send: password from a private config file is used for AUTH" {
-	scripted_start <<'EOF'
-send 220 server.test ESMTP
-expect EHLO client\.test
-send 250-server.test
-send 250 AUTH PLAIN
-expect AUTH PLAIN AGFsaWNlAGZpbGUtc2VjcmV0
-send 235 2.7.0 Authentication successful
-expect MAIL FROM:<sender@example\.org>
-send 250 2.1.0 Ok
-expect RCPT TO:<rcpt@example\.com>
-send 250 2.1.5 Ok
-expect DATA
-send 354 go ahead
-data
-send 250 2.0.0 Ok: queued
-expect QUIT
-send 221 Bye
-EOF
-	conf <<EOF
-[p]
-host = 127.0.0.1
-port = $SERVER_PORT
-tls = off
-helo = client.test
-user = alice
-password = file-secret
-EOF
+	serve_plain_alice file-secret 'password = file-secret'
 	run timeout 20 "$MAILOUT" --config "$CONF" -a p -v -f sender@example.org \
 		rcpt@example.com <"$BATS_TEST_TMPDIR/msg"
 	assert_success

@@ -14,7 +14,7 @@
 enum {
 	OPT_FILE = 256, OPT_FROM, OPT_DEBUG, OPT_REPORT, OPT_HELP, OPT_VERSION,
 	OPT_SERVERINFO, OPT_CONFIG, OPT_PROFILE, OPT_DRY_RUN, OPT_SETTING,
-	OPT_FLUSH, OPT_VRFY,
+	OPT_FLUSH, OPT_VRFY, OPT_IMPORT,
 };
 
 /* OPT_SETTING: the option sets a key of mailout.conf(5); see
@@ -50,6 +50,7 @@ static const struct option long_options[] = {
 	{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
 	{ "flush", optional_argument, NULL, OPT_FLUSH },
 	{ "vrfy", no_argument, NULL, OPT_VRFY },
+	{ "import-msmtprc", no_argument, NULL, OPT_IMPORT },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -144,6 +145,9 @@ cli_usage(const char *progname)
 	    "                       RSET; with --vrfy, VRFY instead\n"
 	    "      --report text|json  every recipient's fate on stderr, or one\n"
 	    "                       JSON object on stdout\n"
+	    "      --import-msmtprc [FILE]  print the mailout.conf that does what\n"
+	    "                       msmtp's FILE does (default ~/.msmtprc, then\n"
+	    "                       /etc/msmtprc)\n"
 	    "      --help, --version\n"
 	    "\n"
 	    "sendmail flags -oem -oee -oep -oeq -oew -om -oX -O -Am -Ac -G -U -L\n"
@@ -285,6 +289,7 @@ parse_long(struct options *o, int opt, const char *name, const char *arg,
 		o->flush_all = arg != NULL;
 		break;
 	case OPT_VRFY: o->vrfy = true; break;
+	case OPT_IMPORT: o->action = ACTION_IMPORT; break;
 	default:
 		return err_set(e, EX_SOFTWARE, "--%s: not handled", name);
 	}
@@ -456,5 +461,8 @@ cli_parse(int argc, char **argv, const char *progname, struct options *o,
 	}
 	o->recipients = argv + optind;
 	o->nrecipients = argc - optind;
+	if (o->action == ACTION_IMPORT && o->nrecipients > 1)
+		return err_set(e, EX_USAGE, "--import-msmtprc takes one file, "
+		    "not %d", o->nrecipients);
 	return 0;
 }

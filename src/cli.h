@@ -30,6 +30,7 @@ enum cli_action {
 	ACTION_FLUSH,		/* -q, --flush */
 	ACTION_LIST,		/* -bp, mailq */
 	ACTION_VERIFY,		/* -bv */
+	ACTION_IMPORT,		/* --import-msmtprc [FILE] */
 };
 
 enum report_format {

@@ -13,6 +13,7 @@
 #include "flush.h"
 #include "log.h"
 #include "mailq.h"
+#include "msmtprc.h"
 #include "resolve.h"
 #include "send.h"
 #include "serverinfo.h"
@@ -82,6 +83,9 @@ main(int argc, char **argv)
 		printf("mailout %s\n", PACKAGE_VERSION);
 		return EX_OK;
 	}
+	if (o.action == ACTION_IMPORT)	/* needs no configuration of ours */
+		return msmtprc_import(o.nrecipients ? o.recipients[0] : NULL,
+		    stdout, &e) < 0 ? err_report(&e) : EX_OK;
 	log_set_level(o.verbose);
 	rq = request_of(&o);
 	if (resolve_settings(&rq, &cf, &st, &ch, &e) < 0)

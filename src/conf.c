@@ -211,16 +211,16 @@ check_private(const struct reader *r)
 	return 0;
 }
 
-static int
-check_value(const struct reader *r, const char *key, const char *value)
+int
+conf_check_value(const char *key, const char *value, struct err *e)
 {
 	const struct meta_key *m = find_meta(key);
 	struct settings scratch;
 
 	if (m != NULL)
-		return m->check(value, r->e);
+		return m->check(value, e);
 	settings_defaults(&scratch);
-	return settings_set(&scratch, key, value, r->e);
+	return settings_set(&scratch, key, value, e);
 }
 
 /* "unknown key", with the key that was probably meant. */
@@ -257,7 +257,7 @@ check_entry(const struct reader *r, const char *section, const char *key,
 		return err_set(r->e, EX_CONFIG, "%s belongs in %s", key,
 		    m->in_defaults ? "[defaults]" :
 		    "a profile, not [defaults]");
-	if (check_value(r, key, value) < 0) {
+	if (conf_check_value(key, value, r->e) < 0) {
 		err_prefix(r->e, "%s", key);
 		return -1;
 	}

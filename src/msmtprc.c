@@ -10,6 +10,7 @@
  * comes out with exactly the settings msmtp's account had, however
  * msmtp's defaults moved between accounts.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -17,11 +18,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "conf.h"
 #include "msmtpmap.h"
 #include "msmtprc.h"
-#include "settings.h"
 
 #define LINE_OCTETS_MAX 4096	/* msmtp's own limit is 500 */
+#define NAME_MAX_OCTETS 256	/* an account name, so its lines fit */
+#define ECHO_MAX 160		/* of msmtp's text quoted in a comment */
 #define NO_BASE ((size_t)-1)
 
 struct note {
@@ -32,6 +35,7 @@ struct note {
 /* msmtp's defaults, or one account. */
 struct block {
 	char *name;		/* the account; NULL for the defaults */
+	char *profile;		/* its section: the name, made one */
 	char *set[MK_COUNT];	/* its own lines' settings and its bases' */
 	char *eff[MK_COUNT];	/* ... over the defaults it began with */
 	struct note *notes;	/* remarks on its own lines, in order */
@@ -78,6 +82,15 @@ static int
 oom(struct msmtprc *m)
 {
 	return err_set(m->e, EX_OSERR, "out of memory");
+}
+
+/* text cut to what a comment quotes of it, "..." marking the cut. */
+static const char *
+clip(char *buf, size_t n, const char *text)
+{
+	if ((size_t)snprintf(buf, n, "%s", text) >= n)
+		memcpy(buf + n - 4, "...", 4);
+	return buf;
 }
 
 static int
@@ -186,6 +199,36 @@ copy_settings(struct msmtprc *m, char *to[MK_COUNT],
 	return 0;
 }
 
+/*
+ * The section of an account: its name, with '[', ']', ';' and control
+ * characters (which end or break a section line) made '_', and "_"
+ * added while it is "defaults" or an earlier account's section.
+ */
+static int
+name_profile(struct msmtprc *m, struct block *b)
+{
+	size_t len = strlen(b->name), i;
+	char *p = malloc(len + m->n + 2);
+
+	if ((b->profile = p) == NULL)
+		return oom(m);
+	for (i = 0; i < len; i++)
+		p[i] = strchr("[];", b->name[i]) != NULL ||
+		    (unsigned char)b->name[i] < 0x20 ? '_' : b->name[i];
+	p[len] = '\0';
+	if (strcmp(p, "defaults") == 0)
+		strcat(p, "_");
+	for (i = 0; i + 1 < m->n; i++)
+		if (strcmp(p, m->v[i].profile) == 0) {
+			strcat(p, "_");
+			i = (size_t)-1;	/* check the new name from the start */
+		}
+	if (strcmp(p, b->name) == 0)
+		return 0;
+	return add_note(m, "account %s is the profile %s: a section name "
+	    "holds no '[', ']' or ';', and [defaults] is taken", b->name, p);
+}
+
 /* A new account, beginning with the defaults as they stand. */
 static int
 add_account(struct msmtprc *m, const char *name)
@@ -210,7 +253,8 @@ add_account(struct msmtprc *m, const char *name)
 	m->n++;
 	if ((b->name = strdup(name)) == NULL)
 		return oom(m);
-	return copy_settings(m, b->eff, m->defaults.set);
+	return name_profile(m, b) < 0 ? -1 :
+	    copy_settings(m, b->eff, m->defaults.set);
 }
 
 /* "account name : a, b": what a and then b set (their own lines and
@@ -258,6 +302,9 @@ begin_account(struct msmtprc *m, char *arg)
 	if (strchr(name, ',') != NULL)
 		return fail(m, "an account name must not contain colons or "
 		    "commas");
+	if (strlen(name) > NAME_MAX_OCTETS)
+		return fail(m, "account name longer than %d octets",
+		    NAME_MAX_OCTETS);
 	if (find_account(m, name, m->n) != NULL)
 		return fail(m, "account %s was already defined", name);
 	if (add_account(m, name) < 0)
@@ -270,14 +317,17 @@ static int
 set_line(struct msmtprc *m, const char *cmd, const char *arg)
 {
 	struct block *b = m->cur;
+	char line[ECHO_MAX], whole[LINE_OCTETS_MAX + 2];
 	struct mline ml;
 
 	b->own = true;
+	snprintf(whole, sizeof(whole), "%s%s%s", cmd, *arg ? " " : "", arg);
+	clip(line, sizeof(line), whole);
 	if (msmtp_command(cmd, arg, &ml) < 0)
-		return add_note(m, "\"%s %s\": not an msmtp command (msmtp "
-		    "refuses the file); left out", cmd, arg);
-	if (ml.note != NULL && add_note(m, "\"%s%s%s\": no equivalent: %s",
-	    cmd, *arg ? " " : "", arg, ml.note) < 0)
+		return add_note(m, "\"%s\": not an msmtp command (msmtp "
+		    "refuses the file); left out", line);
+	if (ml.note != NULL && add_note(m, "\"%s\": no equivalent: %s", line,
+	    ml.note) < 0)
 		return -1;
 	if (ml.key == MK_NONE)
 		return 0;
@@ -338,7 +388,7 @@ read_lines(struct msmtprc *m, FILE *fp)
 static const char *
 profile_of(const struct msmtprc *m, size_t i)
 {
-	return m->v[i].name;
+	return m->v[i].profile;
 }
 
 /* "account default : x" with nothing of its own names the default:
@@ -381,16 +431,20 @@ same(const char *a, const char *b)
 }
 
 /* Whether mailout.conf can hold value for key: inih cuts a value at a
- * ';' after a blank and drops blanks at its ends. */
+ * ';' after white space and drops white space (isspace) at its ends. */
 static bool
 representable(const char *key, const char *value)
 {
-	size_t len = strlen(value);
+	size_t len = strlen(value), i;
 
-	return strlen(key) + 3 + len <= LINE_OCTETS_MAX &&
-	    strstr(value, " ;") == NULL && strstr(value, "\t;") == NULL &&
-	    value[0] != ';' && value[0] != ' ' && value[0] != '\t' &&
-	    (len == 0 || (value[len - 1] != ' ' && value[len - 1] != '\t'));
+	if (strlen(key) + 3 + len > LINE_OCTETS_MAX || value[0] == ';' ||
+	    (len > 0 && (isspace((unsigned char)value[0]) ||
+	    isspace((unsigned char)value[len - 1]))))
+		return false;
+	for (i = 1; i < len; i++)
+		if (value[i] == ';' && isspace((unsigned char)value[i - 1]))
+			return false;
+	return true;
 }
 
 /* What puts k back to mailout's built-in default: an empty value for
@@ -404,25 +458,11 @@ reset_value(enum okey k)
 		[OK_TIMEOUT] = "60", [OK_ADD_MISSING_HEADERS] = "on",
 		[OK_REMOVE_BCC] = "on", [OK_SYSLOG_FACILITY] = "mail",
 	};
-	struct settings st;
 	struct err e;
 
-	settings_defaults(&st);
-	if (settings_set(&st, msmtp_okey_name(k), "", &e) == 0)
+	if (conf_check_value(msmtp_okey_name(k), "", &e) == 0)
 		return "";
 	return words[k];
-}
-
-/* mailout's own check of the value, so that the file reads back. */
-static bool
-accepted(enum okey k, const char *value, struct err *why)
-{
-	struct settings st;
-
-	if (k == OK_MATCH_FROM)
-		return true;
-	settings_defaults(&st);
-	return settings_set(&st, msmtp_okey_name(k), value, why) == 0;
 }
 
 /* Write k = value, or say why it cannot be written. */
@@ -430,17 +470,19 @@ static void
 write_value(FILE *out, struct block *b, enum okey k, const char *value)
 {
 	const char *key = msmtp_okey_name(k);
+	char shown[ECHO_MAX], reason[ECHO_MAX];
 	struct err why;
 
+	clip(shown, sizeof(shown), k == OK_PASSWORD ? "(the password)" : value);
 	if (!representable(key, value)) {
 		fprintf(out, "# %s: cannot be written in mailout.conf (a ';' "
-		    "after a blank, blanks at an end, or too long)%s%s\n", key,
-		    k == OK_PASSWORD ? "" : ": ", k == OK_PASSWORD ? "" : value);
+		    "after a blank, blanks at an end, or too long): %s\n", key,
+		    shown);
 		return;
 	}
-	if (!accepted(k, value, &why)) {
-		fprintf(out, "# %s = %s: mailout refuses it: %s\n", key, value,
-		    why.msg);
+	if (conf_check_value(key, value, &why) < 0) {
+		fprintf(out, "# %s = %s: mailout refuses it: %s\n", key, shown,
+		    clip(reason, sizeof(reason), why.msg));
 		return;
 	}
 	if (b->out[k].note != NULL)
@@ -573,7 +615,8 @@ write_header(const struct msmtprc *m, FILE *out)
 	size_t i;
 	bool clear = false;
 
-	fprintf(out, "# mailout.conf(5) from %s, by mailout --import-msmtprc.\n"
+	fprintf(out, "# mailout.conf(5) from %.1024s, by mailout "
+	    "--import-msmtprc.\n"
 	    "# Every msmtp account is a profile; check one with\n"
 	    "#   mailout --config THIS-FILE --dry-run --profile NAME\n",
 	    m->file);
@@ -621,6 +664,7 @@ free_block(struct block *b)
 		free(b->notes[k].text);
 	free(b->notes);
 	free(b->name);
+	free(b->profile);
 	msmtp_ovalues_free(b->out);
 }
 

@@ -42,3 +42,7 @@ replay() {
 @test "fuzz: SASL challenges (SCRAM, CRAM-MD5, OAuth errors)" {
 	replay sasl
 }
+
+@test "fuzz: msmtp configuration imported, and read back as mailout.conf" {
+	replay msmtprc
+}

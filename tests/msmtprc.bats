@@ -320,7 +320,7 @@ EOF
 	import "$rc"
 	assert_line "# match_from: msmtp's from is a pattern here: it chooses this profile, the sender is -f's"
 	assert_line 'match_from = *@odd.example'
-	assert_line '# password: cannot be written in mailout.conf (a '"';'"' after a blank, blanks at an end, or too long)'
+	assert_line '# password: cannot be written in mailout.conf (a '"';'"' after a blank, blanks at an end, or too long): (the password)'
 	assert_line '# user: cannot be written in mailout.conf (a '"';'"' after a blank, blanks at an end, or too long): a ;b'
 	assert_line '# msmtp line 7, "tls_fingerprint 00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF:00:11:22:33": no equivalent: mailout pins SHA-256 fingerprints only (mailout --serverinfo prints it)'
 	refute_output --partial 'spaces around'

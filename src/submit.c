@@ -517,14 +517,17 @@ verify_batch(struct txn *t, struct err *e)
 static int
 verify_vrfy(struct txn *t, struct err *e)
 {
+	char wire[ADDR_MAX + 1];
 	struct reply r;
 	size_t i;
 
 	t->out->session_stage = STAGE_RCPT;
 	for (i = 0; i < t->out->n; i++) {
 		struct rcpt_result *rr = &t->out->rcpts[i];
+		const char *addr = on_wire(t, rr->addr, wire, sizeof(wire), e);
 
-		if (smtp_command(t->s, &r, e, "VRFY %s", rr->addr) < 0)
+		if (addr == NULL ||
+		    smtp_command(t->s, &r, e, "VRFY %s", addr) < 0)
 			return -1;
 		if (r.code == 500 || r.code == 502 || r.code == 504)
 			return err_set(e, EX_UNAVAILABLE, "the server does not "

@@ -380,7 +380,7 @@ PY
 	assert_equal "$(maildir_count "$EXIM_MAILDIR")" 0
 }
 
-@test "-bv on the wire: pipelined MAIL+RCPT, RSET, QUIT; --vrfy uses VRFY" {
+@test "-bv on the wire: pipelined MAIL+RCPT, RSET, QUIT; --vrfy uses VRFY, IDN as A-labels" {
 	scripted_start <<'EOF'
 send 220 server.test ESMTP
 expect EHLO client\.test
@@ -408,13 +408,13 @@ expect EHLO client\.test
 send 250 server.test
 expect VRFY a@example\.com
 send 252 2.5.0 cannot verify, will try
-expect VRFY b@example\.com
-send 250 2.1.5 <b@example.com>
+expect VRFY b@xn--bcher-kva\.example
+send 250 2.1.5 <b@xn--bcher-kva.example>
 expect QUIT
 send 221 bye
 EOF
 	run --separate-stderr timeout 60 "$MAILOUT" -bv --vrfy --host 127.0.0.1 \
-		--port "$SERVER_PORT" --helo client.test a@example.com b@example.com </dev/null
+		--port "$SERVER_PORT" --helo client.test a@example.com b@bücher.example </dev/null
 	assert_success
 	assert_regex "$stderr" '<a@example\.com>: accepted at RCPT: 252 2\.5\.0'
 	scripted_wait

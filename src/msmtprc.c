@@ -93,6 +93,7 @@ clip(char *buf, size_t n, const char *text)
 	return buf;
 }
 
+/* A setting's new value; the old one may have been a password. */
 static int
 replace(struct msmtprc *m, char **slot, const char *value)
 {
@@ -100,6 +101,8 @@ replace(struct msmtprc *m, char **slot, const char *value)
 
 	if (value != NULL && copy == NULL)
 		return oom(m);
+	if (*slot != NULL)
+		explicit_bzero(*slot, strlen(*slot));
 	free(*slot);
 	*slot = copy;
 	return 0;

@@ -334,7 +334,7 @@ PY
 	assert_success
 	run cat "$BATS_TEST_TMPDIR/log"
 	assert_equal "${#lines[@]}" 2
-	assert_line --index 0 --regexp "^[0-9-]{10}T[0-9:]{8}[+-][0-9]{4} mailout\[[0-9]+\]: profile=\"\" host=\"127\.0\.0\.1:$EXIM_PORT\" sender=<sender@example\.org> recipients=<a@example\.org>,<nouser3@example\.org> size=[0-9]+ message-id=\"<q12@example\.org>\" status=partial reply=\"550 5\.1\.1 .*\" exit=67$"
+	assert_line --index 0 --regexp "^[0-9-]{10}T[0-9:]{8}[+-][0-9]{4} mailout\[[0-9]+\]: profile=\"\" host=\"127\.0\.0\.1:$EXIM_PORT\" sender=<sender@example\.org> recipients=<a@example\.org>,<nouser3@example\.org> size=[0-9]+ message-id=\"<q$BATS_TEST_NUMBER@example\.org>\" status=partial reply=\"550 5\.1\.1 .*\" exit=67$"
 	assert_line --index 1 --regexp 'recipients=<b@example\.org> .* status=queued reply="cannot connect to .*Connection refused" exit=0$'
 }
 

@@ -12,10 +12,10 @@ teardown() {
 	scripted_teardown
 }
 
-# The long options of src/cli.c's table, one per line.
+# The long options of the getopt_long table in src/, one per line.
 long_options() {
 	sed -n 's/^\t{ "\([a-z-]*\)", [a-z_]*, NULL, OPT_[A-Z_]* },$/\1/p' \
-		"$TOP_DIR/src/cli.c"
+		$(grep -rl --include='*.c' 'struct option long_options' "$TOP_DIR/src")
 }
 
 # usage_error ARGS... -- LINE: mailout ARGS exits 64 with LINE and the

@@ -209,6 +209,24 @@ x_times() {
 		a@example.com b@example.com c@example.com d@example.com
 }
 
+@test "-t: a display name longer than an address may be is a name, not a too-long address" {
+	# RFC 5322 bounds a phrase by the line only; ADDR_MAX is the address's.
+	local name
+	name=$(head -c 300 /dev/zero | tr '\0' N)
+	msg "$STD"'To: "%s" <a@example.com>, %s <b@example.com>\n\nbody\n' "$name" "$name"
+	want_msg
+	serve "MAIL FROM:<$SENDER>" a@example.com b@example.com
+	sm -t -f "$SENDER"
+	assert_success
+	assert_sent
+	# the address itself still has its limit
+	msg "$STD"'To: <%s@example.com>\n\nbody\n' "$name"
+	serve_nothing
+	sm -t -f "$SENDER"
+	assert_failure 65
+	assert_output 'mailout: To header: address longer than 256 octets'
+}
+
 @test "-t: folded To and Cc (LF and tab continuations, a name split over lines)" {
 	t_corpus 'To: a@example.com,\n b@example.com,\n\t"Long,\n Name" <c@example.com>\nCc:\n d@example.com\nSubject: folded\n' = \
 		a@example.com b@example.com c@example.com d@example.com

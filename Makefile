@@ -27,8 +27,9 @@ SAN_OBJS = $(SRCS:src/%.c=src/san/%.o)
 WARNINGS = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
 	   -Wmissing-prototypes -Wpointer-arith -Wformat=2 -Wno-format-nonliteral
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -I. -Isrc $(WARNINGS) $(CPPFLAGS) $(CFLAGS) \
-	     $(GNUTLS_CFLAGS) $(INIH_CFLAGS) $(CURL_CFLAGS) $(JSONC_CFLAGS)
-ALL_LIBS = $(GNUTLS_LIBS) $(INIH_LIBS) $(LIBS)
+	     $(GNUTLS_CFLAGS) $(INIH_CFLAGS) $(CURL_CFLAGS) $(JSONC_CFLAGS) \
+	     $(IDN2_CFLAGS)
+ALL_LIBS = $(GNUTLS_LIBS) $(INIH_LIBS) $(IDN2_LIBS) $(LIBS)
 SAN_FLAGS = -fsanitize=address,undefined -fno-sanitize-recover=undefined \
 	    -fno-omit-frame-pointer -g -O1
 # The sanitizer build uses clang, so make check compiles with both compilers.

@@ -16,6 +16,7 @@
 #include "cli/serverinfo.h"
 #include "cli/version.h"
 #include "config.h"
+#include "config/msmtprc.h"
 #include "config/resolve.h"
 #include "lib/trace.h"
 #include "oauth/oauth.h"
@@ -140,6 +141,9 @@ main(int argc, char **argv)
 	}
 	if (o.action == ACTION_NEWALIASES)
 		return EX_OK;
+	if (o.action == ACTION_IMPORT)	/* needs no configuration of ours */
+		return msmtprc_import(o.nrecipients ? o.recipients[0] : NULL,
+		    stdout, &e) < 0 ? err_report(&e) : EX_OK;
 	trace_set_level(o.verbose);
 	if (o.action == ACTION_SERVE)
 		return serve_main(&o);

@@ -65,6 +65,28 @@ EOF
 	conf_error 2 "$1: $3"
 }
 
+# serve_plain_alice SECRET LINE: a server taking AUTH PLAIN from alice
+# with SECRET, then one message from sender@example.org to
+# rcpt@example.com; and profile p of $CONF for it, with LINE (password
+# or password_command).
+serve_plain_alice() {
+	scripted_start < <(
+		dialogue_greet 'AUTH PLAIN'
+		echo "expect AUTH PLAIN $(printf '\0alice\0%s' "$1" | base64 -w0)"
+		echo 'send 235 2.7.0 Authentication successful'
+		dialogue_tail
+	)
+	conf <<EOF
+[p]
+host = 127.0.0.1
+port = $SERVER_PORT
+tls = off
+helo = client.test
+user = alice
+$2
+EOF
+}
+
 ###########################################################################
 # Errors: exit 78, FILE:LINE
 
@@ -75,13 +97,13 @@ EOF
 hots = smtp.example.org
 EOF
 	dry
-	conf_error 3 'unknown key "hots"'
+	conf_error 3 'unknown key "hots"; did you mean "host"?'
 }
 
 @test "error: a bad value for each kind of key" {
-	bad_value timeout abc 'expected seconds from 1 to 86400, got "abc"'
-	bad_value timeout 0 'expected seconds from 1 to 86400, got "0"'
-	bad_value timeout 86401 'expected seconds from 1 to 86400, got "86401"'
+	bad_value timeout abc 'expected seconds from 1 to 86400, or off, got "abc"'
+	bad_value timeout 0 'expected seconds from 1 to 86400, or off, got "0"'
+	bad_value timeout 86401 'expected seconds from 1 to 86400, or off, got "86401"'
 	bad_value port 70000 'expected a port number from 1 to 65535, got "70000"'
 	bad_value port smtp 'expected a port number from 1 to 65535, got "smtp"'
 	bad_value tls maybe 'expected auto, off, starttls or implicit, got "maybe"'
@@ -113,7 +135,7 @@ host = other.example.org
 timeout = forever
 EOF
 	dry --profile used
-	conf_error 6 'timeout: expected seconds from 1 to 86400, got "forever"'
+	conf_error 6 'timeout: expected seconds from 1 to 86400, or off, got "forever"'
 }
 
 @test "error: the first mistake is the one reported" {
@@ -177,16 +199,19 @@ hots = y
 just some words
 EOF
 	dry
-	conf_error 2 'unknown key "hots"'
+	conf_error 2 'unknown key "hots"; did you mean "host"?'
 }
 
 @test "error: a line too long for the parser is refused, not cut" {
-	conf <<EOF
-[p]
-password_command = echo $(head -c 300 /dev/zero | tr '\0' x)
-EOF
-	dry
-	conf_error 2 'line longer than 197 characters'
+	# 4096 octets is the limit, whatever the line end (LF or CRLF).
+	printf '[p]\npassword_command = echo %s\r\n' \
+		"$(head -c 4072 /dev/zero | tr '\0' x)" >"$CONF"
+	dry -a p
+	assert_success
+	printf '[p]\npassword_command = echo %s\n' \
+		"$(head -c 4073 /dev/zero | tr '\0' x)" >"$CONF"
+	dry -a p
+	conf_error 2 'line longer than 4096 octets'
 }
 
 @test "error: unknown profile with --profile and -a (78), profiles listed" {
@@ -279,7 +304,7 @@ EOF
 	CONF=/dev/null
 	dry --timeout abc
 	assert_failure 64
-	assert_equal "${stderr_lines[0]}" 'mailout: --timeout: expected seconds from 1 to 86400, got "abc"'
+	assert_equal "${stderr_lines[0]}" 'mailout: --timeout: expected seconds from 1 to 86400, or off, got "abc"'
 	dry --tls maybe
 	assert_failure 64
 	assert_equal "${stderr_lines[0]}" 'mailout: --tls: expected auto, off, starttls or implicit, got "maybe"'
@@ -628,6 +653,38 @@ EOF
 	assert_line 'syslog_facility = local3'
 }
 
+@test "values: msmtp's spellings tls = on, timeout = off, tls_trust_file = system" {
+	conf <<'EOF'
+[defaults]
+tls_trust_file = /etc/ssl/certs/ca-certificates.crt
+[p]
+tls = on
+timeout = off
+tls_trust_file = system
+EOF
+	dry -a p
+	assert_success
+	assert_line 'tls = starttls'	# msmtp: tls on, tls_starttls on
+	assert_line 'timeout = 86400'	# the longest: never without a limit
+	assert_line 'tls_trust_file ='	# the system's trust, the default
+	dry -a p --tls ON --timeout Off
+	assert_success
+	assert_line 'tls = starttls'
+	assert_line 'timeout = 86400'
+}
+
+@test "send: a 4000-octet password_command is read whole and its password used" {
+	# The password comes from the very end of the line: a cut line
+	# would print nothing, or something else.
+	serve_plain_alice long-line-secret \
+		"password_command = printf '%.0s' '$(head -c 3950 /dev/zero | tr '\0' x)'; echo long-line-secret"
+	assert [ "$(awk '/^password_command/ { print length }' "$CONF")" -gt 4000 ]
+	run timeout 20 "$MAILOUT" --config "$CONF" -a p -f sender@example.org \
+		rcpt@example.com <"$BATS_TEST_TMPDIR/msg"
+	assert_success
+	scripted_wait
+}
+
 ###########################################################################
 # Which files
 
@@ -915,21 +972,7 @@ EOF
 }
 
 @test "send: password from a private config file is used for AUTH" {
-	scripted_start < <(
-		dialogue_greet 'AUTH PLAIN'
-		echo 'expect AUTH PLAIN AGFsaWNlAGZpbGUtc2VjcmV0'
-		echo 'send 235 2.7.0 Authentication successful'
-		dialogue_tail
-	)
-	conf <<EOF
-[p]
-host = 127.0.0.1
-port = $SERVER_PORT
-tls = off
-helo = client.test
-user = alice
-password = file-secret
-EOF
+	serve_plain_alice file-secret 'password = file-secret'
 	run timeout 20 "$MAILOUT" --config "$CONF" -a p -v -f sender@example.org \
 		rcpt@example.com <"$BATS_TEST_TMPDIR/msg"
 	assert_success

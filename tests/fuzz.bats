@@ -46,3 +46,7 @@ replay() {
 @test "fuzz: the service's commands, session states and message end" {
 	replay service
 }
+
+@test "fuzz: msmtp configuration imported, and read back as mailout.conf" {
+	replay msmtprc
+}

@@ -324,6 +324,28 @@ PY
 	assert_queue_empty
 }
 
+@test "mailq and -bp list a queue never used without creating it: listing changes nothing" {
+	ln -s "$MAILOUT" "$BATS_TEST_TMPDIR/mailq"
+	run --separate-stderr "$BATS_TEST_TMPDIR/mailq" --queue-dir "$Q/never/used"
+	assert_success
+	assert_output "Mail queue is empty"
+	assert_equal "$stderr" ""
+	run --separate-stderr "$MAILOUT" --queue-dir "$Q/never/used" -bp
+	assert_success
+	assert_output "Mail queue is empty"
+	[ ! -e "$Q" ] || fail "listing created $(find "$Q" | head -1)"
+	# An existing queue is listed and left exactly as it was.
+	mq --host 127.0.0.1 --port "$EXIM_PORT" -odq a@example.org
+	assert_success
+	find "$Q" -printf '%p %m %T@\n' | sort >"$BATS_TEST_TMPDIR/before"
+	run "$BATS_TEST_TMPDIR/mailq" --queue-dir "$Q"
+	assert_success
+	assert_line '    <a@example.org>'
+	find "$Q" -printf '%p %m %T@\n' | sort >"$BATS_TEST_TMPDIR/after"
+	cmp "$BATS_TEST_TMPDIR/before" "$BATS_TEST_TMPDIR/after" ||
+		fail "listing changed the queue directory"
+}
+
 @test "log = FILE: one line per attempt, with every field" {
 	printf '[defaults]\nlog = %s\n' "$BATS_TEST_TMPDIR/log" >"$BATS_TEST_TMPDIR/conf"
 	export MAILOUT_CONFIG=$BATS_TEST_TMPDIR/conf
@@ -379,7 +401,7 @@ PY
 	assert_equal "$(maildir_count "$EXIM_MAILDIR")" 0
 }
 
-@test "-bv on the wire: pipelined MAIL+RCPT, RSET, QUIT; --vrfy uses VRFY" {
+@test "-bv on the wire: pipelined MAIL+RCPT, RSET, QUIT; --vrfy uses VRFY, IDN as A-labels" {
 	scripted_start <<'EOF'
 send 220 server.test ESMTP
 expect EHLO client\.test
@@ -407,13 +429,13 @@ expect EHLO client\.test
 send 250 server.test
 expect VRFY a@example\.com
 send 252 2.5.0 cannot verify, will try
-expect VRFY b@example\.com
-send 250 2.1.5 <b@example.com>
+expect VRFY b@xn--bcher-kva\.example
+send 250 2.1.5 <b@xn--bcher-kva.example>
 expect QUIT
 send 221 bye
 EOF
 	run --separate-stderr timeout 60 "$MAILOUT" -bv --vrfy --host 127.0.0.1 \
-		--port "$SERVER_PORT" --helo client.test a@example.com b@example.com </dev/null
+		--port "$SERVER_PORT" --helo client.test a@example.com b@bücher.example </dev/null
 	assert_success
 	assert_regex "$stderr" '<a@example\.com>: accepted at RCPT: 252 2\.5\.0'
 	scripted_wait

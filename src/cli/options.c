@@ -7,13 +7,14 @@
 
 #include "cli/options.h"
 #include "config/settings.h"
+#include "lib/suggest.h"
 #include "lib/util.h"
 
 enum {
 	OPT_FILE = 256, OPT_FROM, OPT_DEBUG, OPT_REPORT, OPT_HELP, OPT_VERSION,
 	OPT_SERVERINFO, OPT_CONFIG, OPT_PROFILE, OPT_DRY_RUN, OPT_SETTING,
 	OPT_FLUSH, OPT_VRFY, OPT_QUEUE_OP, OPT_HEALTH, OPT_FORMAT,
-	OPT_OAUTH_LOGIN,
+	OPT_OAUTH_LOGIN, OPT_IMPORT,
 };
 
 /* OPT_SETTING: the option sets a key of mailout.conf(5); see
@@ -60,6 +61,7 @@ static const struct option long_options[] = {
 	{ "health", no_argument, NULL, OPT_HEALTH },
 	{ "format", required_argument, NULL, OPT_FORMAT },
 	{ "oauth-login", required_argument, NULL, OPT_OAUTH_LOGIN },
+	{ "import-msmtprc", no_argument, NULL, OPT_IMPORT },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -96,17 +98,27 @@ static const struct {
 _Static_assert(nitems(setting_options) <= CLI_SETTINGS_MAX,
     "struct options cannot hold every setting option");
 
-static const char short_options[] = "a:A:B:b:C:F:f:Gh:iL:N:nO:o:q::R:r:tUvV:X:";
+/* The leading ':' makes getopt tell a missing value (':') from an
+ * unknown option ('?'). */
+static const char short_options[] =
+    ":a:A:B:b:C:F:f:Gh:iL:N:nO:o:q::R:r:tUvV:X:";
 
-void
-cli_usage(const char *progname)
+/* The options of a send: the message, the envelope, the server. */
+static void
+usage_send(const char *progname)
 {
 	printf("Usage: %s [OPTION]... [--] [RECIPIENT]...\n"
 	    "Submit the message on standard input over SMTP or LMTP.\n"
 	    "\n"
 	    "  -f, -r ADDR          envelope sender (-f '<>' for the null sender)\n"
 	    "      --from ADDR      the same\n"
+	    "  -t                   also send to the To, Cc and Bcc of the message\n"
+	    "  -F NAME              full name for a From: field mailout adds\n"
 	    "  -i, -oi              a line with a single '.' does not end input\n"
+	    "  -B 7BIT|8BITMIME     the body type, declared as BODY=\n"
+	    "  -N never|success,failure,delay  DSN notify (dsn_notify)\n"
+	    "  -R full|hdrs         DSN return (dsn_return)\n"
+	    "  -V ENVID             DSN envelope id\n"
 	    "  -v                   show the SMTP dialogue on stderr\n"
 	    "      --debug[=1|2]    the same; 2 adds timestamps\n"
 	    "  -C, --config FILE    read only this configuration file\n"
@@ -122,7 +134,7 @@ cli_usage(const char *progname)
 	    "      --socket PATH    connect to a unix socket instead of --host\n"
 	    "      --protocol smtp|lmtp\n"
 	    "      --helo NAME      name sent with EHLO/HELO/LHLO\n"
-	    "      --timeout SEC    limit for each connect, read and write (60)\n"
+	    "      --timeout SEC|off  limit for each connect, read and write (60)\n"
 	    "      --source-address ADDR  local address to connect from\n"
 	    "      --proxy socks5://[USER@]HOST[:PORT]  reach the server through\n"
 	    "                       this SOCKS5 proxy, which resolves its name\n"
@@ -146,8 +158,14 @@ cli_usage(const char *progname)
 	    "      --no-queue       report temporary failures (exit 75) instead\n"
 	    "                       of queueing the message\n"
 	    "      --queue-dir DIR  the queue (default: ~/.local/state/mailout/\n"
-	    "                       queue; for root the system spool)\n"
-	    "  -odq                 queue the message without trying to send it\n"
+	    "                       queue; for root the system spool)\n", progname);
+}
+
+/* The queue's options, the service, and what else is accepted. */
+static void
+usage_queue(const char *progname)
+{
+	printf("  -odq                 queue the message without trying to send it\n"
 	    "  -q                   send everything in the queue now\n"
 	    "      --flush[=all]    send what is due (all: everything, as -q)\n"
 	    "  -bp                  list the queue (also as 'mailq'); with\n"
@@ -165,6 +183,9 @@ cli_usage(const char *progname)
 	    "                       RSET; with --vrfy, VRFY instead\n"
 	    "      --report text|json  every recipient's fate on stderr, or one\n"
 	    "                       JSON object on stdout\n"
+	    "      --import-msmtprc [FILE]  print the mailout.conf that does what\n"
+	    "                       msmtp's FILE does (default ~/.msmtprc, then\n"
+	    "                       /etc/msmtprc)\n"
 	    "      --help, --version\n"
 	    "\n"
 	    "Without a configuration of its own, and when the mailout service\n"
@@ -174,8 +195,14 @@ cli_usage(const char *progname)
 	    "\n"
 	    "sendmail flags -oem -oee -oep -oeq -oew -om -oX -O -Am -Ac -G -U -L\n"
 	    "-h -n -X -odi -odb -bm are accepted. Options given here override the\n"
-	    "configuration file; see mailout(1) and mailout.conf(5).\n", progname,
-	    progname);
+	    "configuration file; see mailout(1) and mailout.conf(5).\n", progname);
+}
+
+void
+cli_usage(const char *progname)
+{
+	usage_send(progname);
+	usage_queue(progname);
 }
 
 static int
@@ -334,6 +361,7 @@ parse_long(struct options *o, int opt, const char *name, const char *arg,
 		o->action = ACTION_OAUTH_LOGIN;
 		o->profile = arg;
 		break;
+	case OPT_IMPORT: o->action = ACTION_IMPORT; break;
 	default:
 		return err_set(e, EX_SOFTWARE, "--%s: not handled", name);
 	}
@@ -398,7 +426,101 @@ check_combination(const struct options *o, struct err *e)
 	if (o->action == ACTION_SERVE && o->nrecipients > 0)
 		return err_set(e, EX_USAGE, "serve: unexpected argument %s",
 		    o->recipients[0]);
+	if (o->action == ACTION_IMPORT && o->nrecipients > 1)
+		return err_set(e, EX_USAGE, "--import-msmtprc takes one file, "
+		    "not %d", o->nrecipients);
 	return 0;
+}
+
+/* The name in "--name" or "--name=value". */
+static void
+typed_name(const char *arg, char *name, size_t n)
+{
+	snprintf(name, n, "%.*s", (int)strcspn(arg + 2, "="), arg + 2);
+}
+
+/* An abbreviation that begins more than one option is refused, naming
+ * them. getopt_long takes the first of several that set a key, since
+ * they share OPT_SETTING: "--so" would be --socket, not --source-address. */
+static int
+check_abbreviation(const char *name, struct err *e)
+{
+	char list[ERR_MSG_MAX / 2];
+	size_t len = strlen(name), i, n = 0, used = 0;
+
+	list[0] = '\0';
+	for (i = 0; long_options[i].name != NULL; i++) {
+		if (strcmp(long_options[i].name, name) == 0)
+			return 0;	/* the whole name */
+		if (len > 0 && strncmp(long_options[i].name, name, len) == 0 &&
+		    used < sizeof(list))
+			used += (size_t)snprintf(list + used, sizeof(list) -
+			    used, "%s--%s", n++ ? ", " : "",
+			    long_options[i].name);
+	}
+	return n > 1 ? err_set(e, EX_USAGE, "option --%s is ambiguous: %s",
+	    name, list) : 0;
+}
+
+/* "--name" that is no option: ambiguous, near a name, or unknown. */
+static int
+unknown_long(const char *arg, struct err *e)
+{
+	char name[SUGGEST_WORD_MAX + 1];
+	struct suggestion s;
+	size_t i;
+
+	typed_name(arg, name, sizeof(name));
+	if (check_abbreviation(name, e) < 0)
+		return -1;
+	suggest_init(&s, name);
+	for (i = 0; long_options[i].name != NULL; i++)
+		suggest_consider(&s, long_options[i].name);
+	if (suggest_result(&s) != NULL)
+		return err_set(e, EX_USAGE, "unknown option --%s; did you mean "
+		    "--%s?", name, suggest_result(&s));
+	return err_set(e, EX_USAGE, "unknown option --%s", name);
+}
+
+/* The argv element of the long option getopt_long just returned: the
+ * one before its value when that came as the next element. */
+static int
+check_long_taken(char **argv, int index, struct err *e)
+{
+	const char *arg = argv[optind - 1];
+	char name[SUGGEST_WORD_MAX + 1];
+
+	if (long_options[index].has_arg == required_argument && optarg == arg)
+		arg = argv[optind - 2];
+	typed_name(arg, name, sizeof(name));
+	return check_abbreviation(name, e);
+}
+
+/*
+ * What getopt_long refused: opt is ':' for a missing value, '?' for the
+ * rest; optopt is the letter of a short option, the value of a long one
+ * given a value it does not take, and 0 for a name that is no option.
+ */
+static int
+option_error(int opt, const char *arg, struct err *e)
+{
+	char shown[SUGGEST_WORD_MAX + 3];
+
+	if (optopt > 0 && optopt < 256)
+		snprintf(shown, sizeof(shown), "-%c", optopt);
+	else
+		snprintf(shown, sizeof(shown), "%.*s", (int)strcspn(arg, "="),
+		    arg);
+	if (opt == ':' && optopt >= 256 &&
+	    check_abbreviation(shown + 2, e) < 0)
+		return -1;
+	if (opt == ':')
+		return err_set(e, EX_USAGE, "option %s needs a value", shown);
+	if (optopt >= 256)
+		return err_set(e, EX_USAGE, "option %s takes no value", shown);
+	if (optopt > 0)
+		return err_set(e, EX_USAGE, "unknown option %s", shown);
+	return unknown_long(arg, e);
 }
 
 int
@@ -427,12 +549,10 @@ cli_parse(int argc, char **argv, const char *progname, struct options *o,
 		const char *name = opt >= 256 ? long_options[index].name : NULL;
 		int rc;
 
-		if (opt == '?' && optopt > 0 && optopt < 256)
-			return err_set(e, EX_USAGE, "unknown option or missing "
-			    "value: -%c", optopt);
-		if (opt == '?')
-			return err_set(e, EX_USAGE, "unknown option or missing "
-			    "value: %s", argv[optind - 1]);
+		if (opt == '?' || opt == ':')
+			return option_error(opt, argv[optind - 1], e);
+		if (opt >= 256 && check_long_taken(argv, index, e) < 0)
+			return -1;
 		rc = opt >= 256 ? parse_long(o, opt, name, optarg, e) :
 		    parse_short(o, opt, optarg, e);
 		if (rc < 0)

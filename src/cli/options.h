@@ -30,6 +30,7 @@ enum cli_action {
 	ACTION_OAUTH_LOGIN,	/* --oauth-login PROFILE */
 	ACTION_NEWALIASES,	/* -bi, newaliases: nothing to rebuild */
 	ACTION_SERVE,		/* mailout serve: the local mail service */
+	ACTION_IMPORT,		/* --import-msmtprc [FILE] */
 };
 
 enum report_format {

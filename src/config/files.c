@@ -1,8 +1,9 @@
 /*
- * files.c — mailout.conf(5). Each file is read once into sections of
- * key/value entries, every value checked on the way by the key's parser
- * (settings.c) or, for the keys about profiles, by meta_keys[]. Choosing
- * and applying a profile then only walks that model.
+ * files.c — mailout.conf(5) read: each file once, into sections of
+ * key/value entries (model.h), every value checked on the way by the
+ * key's parser (settings.c) or, for the keys about profiles, by
+ * meta_keys[]; references across files checked. Choosing and applying a
+ * profile then only walks that model (profiles.c).
  */
 #include <errno.h>
 #include <ini.h>
@@ -14,33 +15,15 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "config.h"
 #include "config/files.h"
+#include "config/model.h"
 #include "config/lists.h"
 #include "config/sysdirs.h"
+#include "lib/suggest.h"
 #include "lib/util.h"
 
-#define DEFAULTS "defaults"	/* the section that is not a profile */
-
-struct entry {
-	char *key;
-	char *value;
-	const char *file;	/* one of conf.files */
-	size_t file_index;	/* 0: the first file read */
-	int line;
-};
-
-struct section {
-	char *name;
-	struct entry *v;	/* in the order read: the last of a key wins */
-	size_t n, cap;
-};
-
-struct conf {
-	char *files[CONF_FILES_MAX];
-	size_t nfiles;
-	struct section *v;	/* in the order first seen */
-	size_t n, cap;
-};
+#define CONF_LINE_MAX 4096	/* octets in a line, its line end aside */
 
 /* One file being read. */
 struct reader {
@@ -62,19 +45,15 @@ static int check_users(const char *v, struct err *e);
 /* Keys about profiles rather than settings: where each belongs and how
  * its value is checked. The profiles they name are checked once every
  * file is read (check_references). */
-static const struct meta_key {
-	const char *name;
-	bool in_defaults;	/* only in [defaults]; else only in profiles */
-	int (*check)(const char *v, struct err *e);
-} meta_keys[] = {
+static const struct meta_key meta_keys[] = {
 	{ "default_profile", true, check_name },
 	{ "inherit", false, check_name },
 	{ "match_from", false, patterns_check },
 	{ "users", false, check_users },
 };
 
-static const struct meta_key *
-find_meta(const char *key)
+const struct meta_key *
+conf_find_meta(const char *key)
 {
 	size_t i;
 
@@ -130,8 +109,8 @@ entry_error(struct err *e, const struct entry *en, const char *fmt, ...)
 	return err_set(e, EX_CONFIG, "%s:%d: %s", en->file, en->line, msg);
 }
 
-static struct section *
-find_section(const struct conf *cf, const char *name)
+struct section *
+conf_find_section(const struct conf *cf, const char *name)
 {
 	size_t i;
 
@@ -141,15 +120,15 @@ find_section(const struct conf *cf, const char *name)
 	return NULL;
 }
 
-static const struct section *
-find_profile(const struct conf *cf, const char *name)
+const struct section *
+conf_find_profile(const struct conf *cf, const char *name)
 {
-	return strcmp(name, DEFAULTS) == 0 ? NULL : find_section(cf, name);
+	return strcmp(name, DEFAULTS) == 0 ? NULL : conf_find_section(cf, name);
 }
 
 /* The entry of key that counts (the last), or NULL. */
-static const struct entry *
-last_entry(const struct section *s, const char *key)
+const struct entry *
+conf_last_entry(const struct section *s, const char *key)
 {
 	size_t i;
 
@@ -160,12 +139,12 @@ last_entry(const struct section *s, const char *key)
 }
 
 /* The profile s inherits from, or NULL. */
-static const struct section *
-base_of(const struct conf *cf, const struct section *s)
+const struct section *
+conf_base_of(const struct conf *cf, const struct section *s)
 {
-	const struct entry *in = last_entry(s, "inherit");
+	const struct entry *in = conf_last_entry(s, "inherit");
 
-	return in != NULL ? find_profile(cf, in->value) : NULL;
+	return in != NULL ? conf_find_profile(cf, in->value) : NULL;
 }
 
 /*
@@ -214,29 +193,48 @@ check_private(const struct reader *r, const char *key)
 	return 0;
 }
 
-static int
-check_value(const struct reader *r, const char *key, const char *value)
+int
+conf_check_value(const char *key, const char *value, struct err *e)
 {
-	const struct meta_key *m = find_meta(key);
+	const struct meta_key *m = conf_find_meta(key);
 	struct settings scratch;
 
 	if (m != NULL)
-		return m->check(value, r->e);
+		return m->check(value, e);
 	settings_defaults(&scratch);
-	return settings_set(&scratch, key, value, r->e);
+	return settings_set(&scratch, key, value, e);
+}
+
+/* "unknown key", with the key that was probably meant. */
+static int
+unknown_key(const char *key, struct err *e)
+{
+	struct suggestion s;
+	const char *k;
+	size_t i;
+
+	suggest_init(&s, key);
+	for (i = 0; (k = settings_key_at(i)) != NULL; i++)
+		suggest_consider(&s, k);
+	for (i = 0; i < nitems(meta_keys); i++)
+		suggest_consider(&s, meta_keys[i].name);
+	if (suggest_result(&s) != NULL)
+		return err_set(e, EX_CONFIG, "unknown key \"%s\"; did you mean "
+		    "\"%s\"?", key, suggest_result(&s));
+	return err_set(e, EX_CONFIG, "unknown key \"%s\"", key);
 }
 
 static int
 check_entry(const struct reader *r, const char *section, const char *key,
     const char *value)
 {
-	const struct meta_key *m = find_meta(key);
+	const struct meta_key *m = conf_find_meta(key);
 
 	if (*section == '\0')
 		return err_set(r->e, EX_CONFIG, "\"%s\" is outside any "
 		    "section: put it under [defaults] or a [profile]", key);
 	if (m == NULL && !settings_key_exists(key))
-		return err_set(r->e, EX_CONFIG, "unknown key \"%s\"", key);
+		return unknown_key(key, r->e);
 	if (m != NULL && m->in_defaults != (strcmp(section, DEFAULTS) == 0))
 		return err_set(r->e, EX_CONFIG, "%s belongs in %s", key,
 		    m->in_defaults ? "[defaults]" :
@@ -244,7 +242,7 @@ check_entry(const struct reader *r, const char *section, const char *key,
 	if (settings_key_defaults_only(key) && strcmp(section, DEFAULTS) != 0)
 		return err_set(r->e, EX_CONFIG, "%s belongs in [defaults]: it "
 		    "is the mailout service's", key);
-	if (check_value(r, key, value) < 0) {
+	if (conf_check_value(key, value, r->e) < 0) {
 		err_prefix(r->e, "%s", key);
 		return -1;
 	}
@@ -254,7 +252,7 @@ check_entry(const struct reader *r, const char *section, const char *key,
 static struct section *
 add_section(struct conf *cf, const char *name, struct err *e)
 {
-	struct section *s = find_section(cf, name), *v;
+	struct section *s = conf_find_section(cf, name), *v;
 
 	if (s != NULL)
 		return s;
@@ -322,6 +320,17 @@ on_entry(void *user, const char *section, const char *key, const char *value)
 	return 1;
 }
 
+/* The length of a line without its line end (LF or CRLF). */
+static size_t
+line_length(const char *line, size_t n)
+{
+	if (n > 0 && line[n - 1] == '\n')
+		n--;
+	if (n > 0 && line[n - 1] == '\r')
+		n--;
+	return n;
+}
+
 /*
  * inih's line source: whole lines, counted here so that errors found in
  * on_entry know their line. Leading blanks are dropped, because inih
@@ -348,9 +357,10 @@ read_line(char *str, int num, void *stream)
 	r->line++;
 	skip = strspn(r->buf, " \t");
 	len = (size_t)n - skip;
-	if (len + 1 > (size_t)num) {
+	/* inih needs room for the line, CR, LF and NUL: "3 more" */
+	if (line_length(r->buf, (size_t)n) > (size_t)num - 3) {
 		err_set(r->e, EX_CONFIG, "%s:%d: line longer than %d "
-		    "characters", r->file, r->line, num - 3);
+		    "octets", r->file, r->line, num - 3);
 		r->error_line = r->line;
 		return NULL;
 	}
@@ -364,10 +374,31 @@ read_line(char *str, int num, void *stream)
 	return str;
 }
 
+/*
+ * inih parses a line in a buffer of 200 octets as it is built by
+ * default, which a long password_command outgrows. Debian's libinih
+ * lets that buffer be sized at run time: CONF_LINE_MAX and inih's three
+ * octets more, allocated once per file and not grown (read_line hands
+ * over whole lines).
+ */
+static void
+size_line_buffer(void)
+{
+#ifdef HAVE_INI_RUNTIME_LINE
+	ini_use_stack = false;
+	ini_allow_realloc = false;
+	ini_max_line = CONF_LINE_MAX + 3;
+	ini_initial_alloc = CONF_LINE_MAX + 3;
+#endif
+}
+
 static int
 parse_file(struct reader *r)
 {
-	int rc = ini_parse_stream(read_line, r, on_entry, r);
+	int rc;
+
+	size_line_buffer();
+	rc = ini_parse_stream(read_line, r, on_entry, r);
 
 	/* inih's own errors (syntax) count when they come first. */
 	if (rc > 0 && (r->error_line == 0 || rc < r->error_line))
@@ -482,7 +513,7 @@ cycle_error(const struct conf *cf, const struct section *s, struct err *e)
 	char names[ERR_MSG_MAX];
 	size_t len;
 
-	for (p = base_of(cf, s); p != s; p = base_of(cf, p))
+	for (p = conf_base_of(cf, s); p != s; p = conf_base_of(cf, p))
 		if (p < start)
 			start = p;
 	len = (size_t)snprintf(names, sizeof(names), "%s", start->name);
@@ -491,11 +522,11 @@ cycle_error(const struct conf *cf, const struct section *s, struct err *e)
 		if (len < sizeof(names))
 			len += (size_t)snprintf(names + len,
 			    sizeof(names) - len, " -> %s",
-			    base_of(cf, p)->name);
+			    conf_base_of(cf, p)->name);
 		s = p;
-		p = base_of(cf, p);
+		p = conf_base_of(cf, p);
 	} while (p != start);
-	return entry_error(e, last_entry(s, "inherit"), "inherit: cycle %s",
+	return entry_error(e, conf_last_entry(s, "inherit"), "inherit: cycle %s",
 	    names);
 }
 
@@ -504,26 +535,26 @@ static int
 check_inherit(const struct conf *cf, const struct section *s,
     struct err *e)
 {
-	const struct entry *in = last_entry(s, "inherit");
+	const struct entry *in = conf_last_entry(s, "inherit");
 	size_t steps;
 
-	if (in != NULL && find_profile(cf, in->value) == NULL)
+	if (in != NULL && conf_find_profile(cf, in->value) == NULL)
 		return entry_error(e, in, "inherit: no profile named \"%s\"",
 		    in->value);
 	/* A chain longer than the number of profiles must loop. */
 	for (steps = 0; s != NULL && steps < cf->n; steps++)
-		s = base_of(cf, s);
+		s = conf_base_of(cf, s);
 	return s == NULL ? 0 : cycle_error(cf, s, e);
 }
 
 static int
 check_references(const struct conf *cf, struct err *e)
 {
-	const struct section *d = find_section(cf, DEFAULTS);
-	const struct entry *dp = d ? last_entry(d, "default_profile") : NULL;
+	const struct section *d = conf_find_section(cf, DEFAULTS);
+	const struct entry *dp = d ? conf_last_entry(d, "default_profile") : NULL;
 	size_t i;
 
-	if (dp != NULL && find_profile(cf, dp->value) == NULL)
+	if (dp != NULL && conf_find_profile(cf, dp->value) == NULL)
 		return entry_error(e, dp, "default_profile: no profile named "
 		    "\"%s\"", dp->value);
 	for (i = 0; i < cf->n; i++)
@@ -555,203 +586,6 @@ conf_load(struct conf **cfp, const char *path, struct err *e)
 	}
 	*cfp = cf;
 	return 0;
-}
-
-/*
- * Choosing
- */
-
-/* Whether en's match_from ranks before best's: the user file's first,
- * then in file order. */
-static bool
-ranks_before(const struct entry *en, const struct entry *best)
-{
-	if (best == NULL || en->file_index != best->file_index)
-		return best == NULL || en->file_index > best->file_index;
-	return en->line < best->line;
-}
-
-/* The first profile whose match_from matches sender. */
-static bool
-choose_by_sender(const struct conf *cf, const char *sender,
-    struct conf_choice *ch)
-{
-	char pattern[CONF_PATTERN_MAX];
-	const struct entry *m, *best = NULL;
-	size_t i;
-
-	for (i = 0; i < cf->n; i++) {
-		m = last_entry(&cf->v[i], "match_from");
-		if (m == NULL || !ranks_before(m, best) ||
-		    !patterns_match(m->value, sender, pattern, sizeof(pattern)))
-			continue;
-		best = m;
-		ch->profile = cf->v[i].name;
-		memcpy(ch->pattern, pattern, sizeof(ch->pattern));
-	}
-	if (best == NULL)
-		return false;
-	ch->reason = CONF_BY_MATCH_FROM;
-	snprintf(ch->sender, sizeof(ch->sender), "%s", sender);
-	return true;
-}
-
-static int
-unknown_profile(const struct conf *cf, const char *name, struct err *e)
-{
-	char known[ERR_MSG_MAX / 2];
-	size_t i, len = 0;
-
-	known[0] = '\0';
-	for (i = 0; i < cf->n && len < sizeof(known); i++)
-		if (find_profile(cf, cf->v[i].name) != NULL)
-			len += (size_t)snprintf(known + len,
-			    sizeof(known) - len, "%s%s", len ? ", " : "",
-			    cf->v[i].name);
-	if (cf->nfiles == 0)
-		return err_set(e, EX_CONFIG, "unknown profile \"%s\": no "
-		    "configuration file was read", name);
-	if (len == 0)
-		return err_set(e, EX_CONFIG, "unknown profile \"%s\": the "
-		    "configuration defines none", name);
-	return err_set(e, EX_CONFIG, "unknown profile \"%s\" (profiles: %s)",
-	    name, known);
-}
-
-int
-conf_choose(const struct conf *cf, const char *profile, const char *sender,
-    struct conf_choice *ch, struct err *e)
-{
-	const struct section *d = find_section(cf, DEFAULTS), *s;
-	const struct entry *dp = d ? last_entry(d, "default_profile") : NULL;
-	size_t i;
-
-	memset(ch, 0, sizeof(*ch));
-	for (i = 0; i < cf->nfiles; i++)
-		ch->files[i] = cf->files[i];
-	ch->nfiles = cf->nfiles;
-	if (profile != NULL) {
-		if ((s = find_profile(cf, profile)) == NULL)
-			return unknown_profile(cf, profile, e);
-		ch->profile = s->name;
-		ch->reason = CONF_BY_OPTION;
-	} else if (sender != NULL && choose_by_sender(cf, sender, ch)) {
-		/* ch is filled in */
-	} else if (dp != NULL) {
-		ch->profile = find_profile(cf, dp->value)->name;
-		ch->reason = CONF_BY_DEFAULT_PROFILE;
-	} else if ((s = find_profile(cf, "default")) != NULL) {
-		ch->profile = s->name;
-		ch->reason = CONF_BY_NAME;
-	}
-	return 0;
-}
-
-/*
- * Applying
- */
-
-static void
-apply_section(const struct section *s, struct settings *st)
-{
-	struct err ignored;
-	size_t i;
-
-	for (i = 0; i < s->n; i++)
-		if (find_meta(s->v[i].key) == NULL)	/* checked when read */
-			(void)settings_set(st, s->v[i].key, s->v[i].value,
-			    &ignored);
-}
-
-/* The base first, so that the profile's own lines override it. The
- * chain is finite: check_references ruled out loops. */
-static void
-apply_profile(const struct conf *cf, const struct section *s,
-    struct settings *st)
-{
-	const struct section *base = base_of(cf, s);
-
-	if (base != NULL)
-		apply_profile(cf, base, st);
-	apply_section(s, st);
-}
-
-void
-conf_apply(const struct conf *cf, const struct conf_choice *ch,
-    struct settings *st)
-{
-	const struct section *d = find_section(cf, DEFAULTS);
-
-	settings_defaults(st);
-	if (d != NULL)
-		apply_section(d, st);
-	if (ch->profile != NULL)
-		apply_profile(cf, find_profile(cf, ch->profile), st);
-	st->profile = ch->profile;
-}
-
-const char *
-conf_profile_value(const struct conf *cf, const char *profile,
-    const char *key)
-{
-	const struct section *s;
-	const struct entry *en;
-
-	/* the chain is finite: check_references ruled out loops */
-	for (s = profile ? find_profile(cf, profile) : NULL; s != NULL;
-	    s = base_of(cf, s))
-		if ((en = last_entry(s, key)) != NULL)
-			return en->value;
-	return NULL;
-}
-
-/* No file was read: the search path's files are all missing. */
-static void
-print_no_file(FILE *out)
-{
-	struct conf_search cs;
-	struct err e;
-	size_t i;
-
-	fprintf(out, "config file: none (built-in defaults");
-	if (conf_search(&cs, NULL, &e) == 0)
-		for (i = 0; i < cs.n; i++)
-			fprintf(out, "%s%s", i == 0 ? "; no " : " nor ",
-			    cs.path[i]);
-	fprintf(out, ")\n");
-}
-
-void
-conf_print(const struct settings *st, const struct conf_choice *ch,
-    FILE *out)
-{
-	size_t i;
-
-	for (i = 0; i < ch->nfiles; i++)
-		fprintf(out, "config file: %s\n", ch->files[i]);
-	if (ch->nfiles == 0)
-		print_no_file(out);
-	switch (ch->reason) {
-	case CONF_NO_PROFILE:
-		fprintf(out, "profile: none (no profile: defaults only)\n");
-		break;
-	case CONF_BY_OPTION:
-		fprintf(out, "profile: %s (--profile %s)\n", ch->profile,
-		    ch->profile);
-		break;
-	case CONF_BY_MATCH_FROM:
-		fprintf(out, "profile: %s (match_from %s matched sender %s)\n",
-		    ch->profile, ch->pattern, ch->sender);
-		break;
-	case CONF_BY_DEFAULT_PROFILE:
-		fprintf(out, "profile: %s (default_profile)\n", ch->profile);
-		break;
-	case CONF_BY_NAME:
-		fprintf(out, "profile: %s (profile named default)\n",
-		    ch->profile);
-		break;
-	}
-	settings_print(st, out);
 }
 
 void

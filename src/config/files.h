@@ -93,4 +93,9 @@ void conf_print(const struct settings *st, const struct conf_choice *ch,
 
 void conf_free(struct conf *cf);
 
+/* Whether value is one key may take (a setting's, or match_from's,
+ * inherit's, default_profile's), as a file line would be checked; the
+ * error does not name the key. */
+int conf_check_value(const char *key, const char *value, struct err *e);
+
 #endif

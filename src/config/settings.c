@@ -246,6 +246,8 @@ parse_auth(const struct key *k, void *field, const char *v, struct err *e)
 	return 0;
 }
 
+/* Seconds; msmtp's "off" (no timeout of its own) is the longest there
+ * is, since mailout never waits without a limit. */
 static int
 parse_seconds(const struct key *k, void *field, const char *v,
     struct err *e)
@@ -253,8 +255,10 @@ parse_seconds(const struct key *k, void *field, const char *v,
 	long n;
 
 	(void)k;
-	if (parse_long(v, 1, TIMEOUT_MAX, &n) < 0)
-		return expected(e, "seconds from 1 to 86400", v);
+	if (strcasecmp(v, "off") == 0)
+		n = TIMEOUT_MAX;
+	else if (parse_long(v, 1, TIMEOUT_MAX, &n) < 0)
+		return expected(e, "seconds from 1 to 86400, or off", v);
 	*(int *)field = (int)n;
 	return 0;
 }
@@ -443,16 +447,25 @@ show_pair(const struct key *k, const void *field, char *buf, size_t n)
 	return k->words[*(const bool *)field ? 1 : 0];
 }
 
-/* The TLS modes, words in enum tls_mode order. */
+/* The TLS modes, words in enum tls_mode order; msmtp's "tls on" means
+ * STARTTLS, required (its tls_starttls is on unless said otherwise). */
 static int
 parse_tls(const struct key *k, void *field, const char *v, struct err *e)
 {
-	int i = choose(k, v, e);
+	int i = strcasecmp(v, "on") == 0 ? TLS_STARTTLS : choose(k, v, e);
 
 	if (i < 0)
 		return -1;
 	*(enum tls_mode *)field = (enum tls_mode)i;
 	return 0;
+}
+
+/* A CA file; msmtp's "system" names the system's trust, the default. */
+static int
+parse_trust_file(const struct key *k, void *field, const char *v,
+    struct err *e)
+{
+	return parse_text(k, field, strcmp(v, "system") == 0 ? "" : v, e);
 }
 
 static const char *
@@ -504,6 +517,7 @@ parse_dsn_notify(const struct key *k, void *field, const char *v,
 }
 
 static const struct type type_text = { parse_text, show_text };
+static const struct type type_trust_file = { parse_trust_file, show_text };
 static const struct type type_secret = { parse_text, show_secret };
 static const struct type type_hosts = { parse_hosts, show_text };
 static const struct type type_port = { parse_port, show_text };
@@ -546,7 +560,7 @@ static const struct key keys[] = {
 	{ "socket", &type_text, F(socket), NULL, "host" },
 	{ "protocol", &type_pair, F(lmtp), protocols, NULL },
 	{ "tls", &type_tls, F(tls), tls_modes, NULL },
-	{ "tls_trust_file", &type_text, F(tls_trust_file), NULL, NULL },
+	{ "tls_trust_file", &type_trust_file, F(tls_trust_file), NULL, NULL },
 	{ "tls_fingerprint", &type_fingerprint, F(tls_fingerprint),
 	    NULL, NULL },
 	{ "tls_cert_file", &type_text, F(tls_cert_file), NULL, NULL },
@@ -650,6 +664,12 @@ settings_key_is_secret(const char *key)
 	const struct key *k = find_key(key);
 
 	return k != NULL && k->type == &type_secret;
+}
+
+const char *
+settings_key_at(size_t i)
+{
+	return i < nitems(keys) ? keys[i].name : NULL;
 }
 
 int

@@ -117,6 +117,10 @@ void settings_defaults(struct settings *st);
 /* Whether key is a setting of mailout.conf(5) (host, port, ...). */
 bool settings_key_exists(const char *key);
 
+/* The i-th setting's key, in the order of mailout.conf(5); NULL past
+ * the last. */
+const char *settings_key_at(size_t i);
+
 /* Whether key holds a secret itself (password, oauth_client_secret): a
  * file that sets it must be private (conf.c), and --dry-run masks it. */
 bool settings_key_is_secret(const char *key);

@@ -15,7 +15,10 @@ struct mailbox {
 	bool has_angle;
 	bool words;		/* two bare words: a phrase, not an address */
 	bool gap;		/* whitespace since the last plain octet */
-	bool too_long;
+	bool plain_too_long;	/* the plain part outgrew ADDR_MAX: an error
+				 * when it is the address, not when it is
+				 * the display name before <...> */
+	bool angle_too_long;
 	bool malformed;		/* unclosed <, text after > */
 	bool bare_at;		/* an unquoted @ outside <> */
 };
@@ -145,14 +148,15 @@ read_angle(const char *s, struct mailbox *mb)
 	for (s++; *s != '\0' && *s != '>'; ) {
 		if (*s == '"') {
 			s = copy_quoted(s, mb->angle, &mb->angle_len,
-			    &mb->too_long);
+			    &mb->angle_too_long);
 			continue;
 		}
 		if (*s == ':') {	/* end of a source route */
 			mb->angle_len = 0;
 			mb->angle[0] = '\0';
 		} else if (*s != ' ' && *s != '\t') {
-			append(mb->angle, &mb->angle_len, *s, &mb->too_long);
+			append(mb->angle, &mb->angle_len, *s,
+			    &mb->angle_too_long);
 		}
 		s++;
 	}
@@ -173,7 +177,7 @@ add_plain(struct mailbox *mb, char ch)
 		mb->words = true;
 	mb->gap = false;
 	mb->bare_at |= ch == '@';
-	append(mb->plain, &mb->plain_len, ch, &mb->too_long);
+	append(mb->plain, &mb->plain_len, ch, &mb->plain_too_long);
 }
 
 static int
@@ -182,7 +186,7 @@ finish_mailbox(struct addr_list *list, struct mailbox *mb, int allow_null,
 {
 	const char *addr = mb->has_angle ? mb->angle : mb->plain;
 
-	if (mb->too_long)
+	if (mb->has_angle ? mb->angle_too_long : mb->plain_too_long)
 		return err_set(e, EX_DATAERR, "address longer than %d octets",
 		    ADDR_MAX);
 	if (!mb->has_angle && mb->plain_len == 0)
@@ -226,7 +230,7 @@ addr_parse_list(struct addr_list *list, const char *text, int allow_null,
 				mb.words = true;
 			mb.gap = false;
 			s = copy_quoted(s, mb.plain, &mb.plain_len,
-			    &mb.too_long);
+			    &mb.plain_too_long);
 			continue;
 		case '<':
 			if (mb.has_angle)

@@ -8,6 +8,7 @@
 
 #include "config/mailname.h"
 #include "message/envelope.h"
+#include "message/idn.h"
 
 #define ALIAS_DEPTH_MAX 8	/* an alias naming an alias naming ... */
 #define ALIAS_LINE_MAX 4096
@@ -151,6 +152,22 @@ body_type(const char *option, const struct header_block *hb)
 	return eight ? BODY_8BITMIME : BODY_UNDECLARED;
 }
 
+/* Every domain that is not ASCII has an A-label form, whatever server
+ * the message meets later: bad input is refused before anything is sent
+ * or queued. */
+static int
+check_domains(const struct envelope *env, struct err *e)
+{
+	size_t i;
+
+	if (idn_check(env->sender, e) < 0)
+		return -1;
+	for (i = 0; i < env->rcpts.n; i++)
+		if (idn_check(env->rcpts.v[i], e) < 0)
+			return -1;
+	return 0;
+}
+
 static int
 collect_recipients(const struct envelope_request *req,
     const struct header_block *hb, struct addr_list *raw, struct err *e)
@@ -201,7 +218,7 @@ envelope_build(struct envelope *env, const struct envelope_request *req,
 	env->needs_smtputf8 = !addr_is_ascii(env->sender);
 	for (i = 0; i < env->rcpts.n; i++)
 		env->needs_smtputf8 |= !addr_is_ascii(env->rcpts.v[i]);
-	rc = 0;
+	rc = check_domains(env, e);
 out:
 	addr_list_free(&raw);
 	return rc;

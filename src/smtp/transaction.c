@@ -12,6 +12,7 @@
 
 #include "lib/trace.h"
 #include "lib/xtext.h"
+#include "message/idn.h"
 #include "smtp/data.h"
 #include "smtp/transaction.h"
 
@@ -93,9 +94,6 @@ mail_parameters(const struct txn *t, char *buf, size_t n, struct err *e)
 	char envid[300], num[32];
 
 	buf[0] = '\0';
-	if (t->env->needs_smtputf8 && !(caps->flags & CAP_SMTPUTF8))
-		return err_set(e, EX_DATAERR, "an address is not ASCII and the "
-		    "server does not offer SMTPUTF8 (RFC 6531)");
 	if (size >= 0 && caps->size_max > 0 &&
 	    (unsigned long long)size > caps->size_max)
 		return err_set(e, EX_UNAVAILABLE, "the message (%lld octets) is "
@@ -108,7 +106,7 @@ mail_parameters(const struct txn *t, char *buf, size_t n, struct err *e)
 	if (t->env->body != BODY_UNDECLARED && (caps->flags & CAP_8BITMIME))
 		append(buf, n, "BODY=", t->env->body == BODY_7BIT ? "7BIT" :
 		    "8BITMIME");
-	if (t->env->needs_smtputf8)
+	if (t->env->needs_smtputf8 && (caps->flags & CAP_SMTPUTF8))
 		append(buf, n, "SMTPUTF8", "");
 	if (t->st->mail_extra != NULL)
 		append(buf, n, t->st->mail_extra, "");
@@ -188,20 +186,54 @@ reply_rcpt(struct txn *t, size_t i, struct err *e)
 	return 0;
 }
 
+/* addr as this server takes it (idn.h): as written when it offers
+ * SMTPUTF8 or addr is ASCII, else with its domain in A-labels. */
+static const char *
+on_wire(const struct txn *t, const char *addr, char *buf, size_t n,
+    struct err *e)
+{
+	if ((t->s->caps.flags & CAP_SMTPUTF8) || addr_is_ascii(addr))
+		return addr;
+	return idn_downgrade(addr, buf, n, e) == 0 ? buf : NULL;
+}
+
+/* Every address of the transaction has a form the server takes, before
+ * MAIL: none is found wanting half way through the envelope. */
+static int
+check_wire_forms(const struct txn *t, struct err *e)
+{
+	char buf[ADDR_MAX + 1];
+	size_t i;
+
+	if (on_wire(t, t->env->sender, buf, sizeof(buf), e) == NULL)
+		return -1;
+	for (i = 0; i < t->n; i++)
+		if (on_wire(t, t->out->rcpts[t->batch[i]].addr, buf,
+		    sizeof(buf), e) == NULL)
+			return -1;
+	return 0;
+}
+
 /* MAIL and every RCPT; without PIPELINING each waits for its reply, with
  * it the replies are read by read_envelope_replies after the caller has
  * queued DATA or the first BDAT behind them. */
 static int
 send_envelope(struct txn *t, struct err *e)
 {
-	char params[1024];
+	char params[1024], wire[ADDR_MAX + 1];
+	const char *sender;
 	size_t i;
 
 	stage_set(&t->out->session_stage, STAGE_MAIL);
+	/* an address that cannot go on the wire fails before any command */
+	if (check_wire_forms(t, e) < 0)
+		return -1;
 	if (mail_parameters(t, params, sizeof(params), e) < 0)
 		return -1;
-	if (smtp_queue(t->s, e, "MAIL FROM:<%s>%s", t->env->sender,
-	    params) < 0)
+	if ((sender = on_wire(t, t->env->sender, wire, sizeof(wire), e)) ==
+	    NULL)
+		return -1;
+	if (smtp_queue(t->s, e, "MAIL FROM:<%s>%s", sender, params) < 0)
 		return -1;
 	t->ss->transactions++;
 	if (!t->pipelining) {
@@ -212,10 +244,12 @@ send_envelope(struct txn *t, struct err *e)
 	}
 	stage_set(&t->out->session_stage, STAGE_RCPT);
 	for (i = 0; i < t->n; i++) {
-		const char *addr = t->out->rcpts[t->batch[i]].addr;
+		const char *addr = t->out->rcpts[t->batch[i]].addr, *to;
 
 		rcpt_parameters(t, addr, params, sizeof(params));
-		if (smtp_queue(t->s, e, "RCPT TO:<%s>%s", addr, params) < 0)
+		if ((to = on_wire(t, addr, wire, sizeof(wire), e)) == NULL)
+			return -1;
+		if (smtp_queue(t->s, e, "RCPT TO:<%s>%s", to, params) < 0)
 			return -1;
 		if (t->pipelining)
 			continue;
@@ -625,15 +659,19 @@ verify_batch(struct txn *t, struct err *e)
 static int
 verify_vrfy(struct txn *t, struct err *e)
 {
+	char wire[ADDR_MAX + 1];
 	struct reply r;
 	size_t i;
 
 	stage_set(&t->out->session_stage, STAGE_RCPT);
 	for (i = 0; i < t->out->n; i++) {
 		struct rcpt_result *rr = &t->out->rcpts[i];
+		const char *addr = on_wire(t, rr->addr, wire, sizeof(wire), e);
 		int kind;
 
-		if (smtp_command(t->s, &r, e, "VRFY %s", rr->addr) < 0)
+		if (addr == NULL)
+			return -1;
+		if (smtp_command(t->s, &r, e, "VRFY %s", addr) < 0)
 			return -1;
 		if (r.code == 500 || r.code == 502 || r.code == 504)
 			return err_set(e, EX_UNAVAILABLE, "the server does not "

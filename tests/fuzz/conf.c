@@ -7,42 +7,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "config/files.h"
 #include "config/settings.h"
 #include "fuzz.h"
-
-/* On tmpfs when there is one: rewriting a file on disk for each input
- * makes the harness thirty times slower. */
-static char path[64];
-
-static void
-remove_file(void)
-{
-	unlink(path);
-}
-
-/* One private file, rewritten for each input: a password is allowed. */
-static void
-write_file(const uint8_t *data, size_t size)
-{
-	static int fd = -1;
-
-	if (fd < 0) {
-		strcpy(path, "/dev/shm/mailout-fuzz-conf.XXXXXX");
-		if ((fd = mkstemp(path)) < 0) {
-			strcpy(path, "/tmp/mailout-fuzz-conf.XXXXXX");
-			fd = mkstemp(path);
-		}
-		if (fd < 0)
-			fuzz_fail("cannot create a temporary file");
-		atexit(remove_file);
-	}
-	if (ftruncate(fd, 0) < 0 || pwrite(fd, data, size, 0) != (ssize_t)size)
-		fuzz_fail("cannot write the temporary file");
-}
 
 static void
 choose_and_apply(const struct conf *cf, const char *profile,
@@ -81,8 +49,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (out == NULL && (out = fopen("/dev/null", "we")) == NULL)
 		fuzz_fail("cannot open /dev/null");
-	write_file(data, size);
-	if (conf_load(&cf, path, &e) < 0) {
+	if (conf_load(&cf, fuzz_file(0, data, size), &e) < 0) {
 		if (cf != NULL)
 			fuzz_fail("conf_load failed but returned a conf");
 		return 0;

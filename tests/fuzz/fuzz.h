@@ -19,4 +19,11 @@ void fuzz_fail(const char *what) __attribute__((noreturn));
  * memory). NUL octets in it cut the string short, as in a C caller. */
 char *fuzz_string(const uint8_t *data, size_t size);
 
+/* The path of a private file (mode 0600, so a password is allowed in it)
+ * holding data; each of FUZZ_FILES slots is one file, rewritten at each
+ * call and removed at exit. On tmpfs when there is one: rewriting a file
+ * on disk for each input makes a harness thirty times slower. */
+#define FUZZ_FILES 2
+const char *fuzz_file(int slot, const uint8_t *data, size_t size);
+
 #endif

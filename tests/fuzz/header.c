@@ -2,7 +2,8 @@
  * header.c — fuzz the header block and -t: the input is a message on
  * standard input. header_read parses it; then, as cli/send.c does,
  * header_recipients (-t), header_remove_bcc, header_add_missing (the
- * first line of the input is the full name, -F) and header_attach, whose
+ * first line of the input is the full name, given as -F to cli_parse,
+ * which refuses what the command line refuses) and header_attach, whose
  * result is checked. The first line is also parsed on its own by
  * addr_parse_list, as a -f or command-line recipient list would be, and
  * quoted as a display name before an address, which must come out alone
@@ -13,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cli/options.h"
 #include "fuzz.h"
 #include "message/addr.h"
 #include "message/header.h"
@@ -131,13 +133,30 @@ display_name_flow(const uint8_t *data, size_t size)
 	free(text);
 }
 
+/*
+ * The full name as the command line passes it: through cli_parse, so a
+ * name it refuses (a CR or LF would end the From: line early) never
+ * reaches header_add_missing, as in mailout itself.
+ */
+static const char *
+full_name_option(char *first)
+{
+	char *argv[] = { "mailout", "-F", first, NULL };
+	struct options o;
+	struct err e;
+
+	if (cli_parse(3, argv, "mailout", &o, &e) < 0)
+		return NULL;
+	return o.full_name;
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	const uint8_t *lf = memchr(data, '\n', size);
 	char *first = fuzz_string(data, lf ? (size_t)(lf - data) : size);
 
-	header_flow(data, size, first);
+	header_flow(data, size, full_name_option(first));
 	addr_flow(first);
 	display_name_flow(data, size);
 	free(first);

@@ -119,11 +119,12 @@ commit_file(struct queue *q, int fd, const char *name, struct err *e)
 
 /* What root creates in the queue of another user (the service's system
  * queue) belongs to that user, who must go on reading it. */
-static void
+static int
 give_to_queue_owner(const struct queue *q, int fd)
 {
-	if (geteuid() == 0 && q->uid != 0)
-		(void)fchown(fd, q->uid, q->gid);
+	if (geteuid() != 0 || q->uid == 0)
+		return 0;
+	return fchown(fd, q->uid, q->gid);
 }
 
 static int
@@ -135,10 +136,15 @@ create_tmp(struct queue *q, const char *name, struct err *e)
 	snprintf(tmp, sizeof(tmp), TMP_PREFIX "%s", name);
 	fd = openat(q->dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
 	    0600);
-	if (fd < 0)
-		return err_set(e, EX_CANTCREAT, "queue %s: cannot create %s: %s",
+	if (fd < 0 || give_to_queue_owner(q, fd) < 0) {
+		err_set(e, EX_CANTCREAT, "queue %s: cannot create %s: %s",
 		    q->dir, tmp, strerror(errno));
-	give_to_queue_owner(q, fd);
+		if (fd >= 0) {
+			close(fd);
+			unlinkat(q->dirfd, tmp, 0);
+		}
+		return -1;
+	}
 	return fd;
 }
 
@@ -611,10 +617,13 @@ queue_lock(struct queue *q, struct err *e)
 {
 	int fd = openat(q->dirfd, ".lock", O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 
-	if (fd < 0)
-		return err_set(e, EX_CANTCREAT, "queue %s: cannot create the "
-		    "lock: %s", q->dir, strerror(errno));
-	give_to_queue_owner(q, fd);
+	if (fd < 0 || give_to_queue_owner(q, fd) < 0) {
+		err_set(e, EX_CANTCREAT, "queue %s: cannot create the lock: "
+		    "%s", q->dir, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
 	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
 		close(fd);
 		return err_set(e, EX_TEMPFAIL, "another flush of %s is running",

@@ -39,6 +39,15 @@ struct pool {
 	pid_t master;
 };
 
+/* One byte on a self-pipe: poll wakes. A full pipe already wakes it,
+ * so a failed write loses nothing. */
+static void
+wake(int fd)
+{
+	if (write(fd, "", 1) < 0)
+		return;
+}
+
 static void
 on_signal(int sig)
 {
@@ -47,7 +56,7 @@ on_signal(int sig)
 	if (sig == SIGTERM || sig == SIGINT)
 		stopping = 1;
 	if (wake_fd >= 0)
-		(void)write(wake_fd, "", 1);
+		wake(wake_fd);
 	errno = saved;
 }
 
@@ -104,7 +113,7 @@ serve_client(struct pool *p, int slot, const struct listener *l)
 		return;
 	}
 	p->board->busy[slot] = 1;
-	(void)write(p->wake[1], "", 1);		/* all busy: more workers */
+	wake(p->wake[1]);		/* all busy: more workers */
 	server_init(&s, fd, l->local, sv->st.timeout, &submit_ops, &sub);
 	s.hostname = sv->hostname;
 	s.domain = l->local ? sv->domain : NULL;

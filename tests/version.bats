@@ -103,7 +103,7 @@ version() {
 	printf '[defaults]\nhots = x\n' >"$MAILOUT_SYSCONFDIR/mailout.conf"
 	version
 	assert_success
-	assert_line "configuration error: $MAILOUT_SYSCONFDIR/mailout.conf:2: unknown key \"hots\""
+	assert_line "configuration error: $MAILOUT_SYSCONFDIR/mailout.conf:2: unknown key \"hots\"; did you mean \"host\"?"
 	assert_line --regexp '^queue directory: '
 }
 

@@ -321,7 +321,9 @@ EOF
 	assert_requests /token 2
 }
 
-@test "cache: an entry others may read is not used, and is replaced by a private one" {
+# send_once_then_again: a token endpoint that hands out at-1, then at-2,
+# a server that accepts either, and one message sent (at-1 cached).
+send_once_then_again() {
 	oauth_start <<EOF
 /token 200 $(token at-1)
 /token 200 $(token at-2)
@@ -330,6 +332,10 @@ EOF
 	write_conf_signed_in
 	mailout_run
 	assert_success
+}
+
+@test "cache: an entry others may read is not used, and is replaced by a private one" {
+	send_once_then_again
 	chmod 644 "$(cache_file)"
 	mailout_run -v
 	assert_success
@@ -475,14 +481,7 @@ EOF
 }
 
 @test "a cache entry of another user is not used" {
-	oauth_start <<EOF
-/token 200 $(token at-1)
-/token 200 $(token at-2)
-EOF
-	serve_twice at-1 at-2
-	write_conf_signed_in
-	mailout_run
-	assert_success
+	send_once_then_again
 	chown nobody "$(cache_file)"
 	mailout_run
 	assert_success

@@ -339,12 +339,24 @@ read_line(struct handoff *h, char *line, size_t n, struct err *e)
 	return 0;
 }
 
+/* One line of a long answer as a reply of its own: 1 when it is the
+ * last line, 0 when more follow, -1 on error. */
+static int
+read_reply_line(struct handoff *h, struct reply *r, struct err *e)
+{
+	char line[REPLY_LINE_MAX + 1];
+
+	if (read_line(h, line, sizeof(line), e) < 0)
+		return -1;
+	memset(r, 0, sizeof(*r));
+	return reply_add_line(r, &(size_t){ 0 }, line, strlen(line), e);
+}
+
 /* XFLUSH: the lines before the last are what a flush says (a refused
  * recipient, an entry it cannot send), shown as a flush shows them. */
 static int
 flush_through(struct handoff *h, struct err *e)
 {
-	char line[REPLY_LINE_MAX + 1];
 	struct reply r;
 	int last;
 
@@ -354,11 +366,7 @@ flush_through(struct handoff *h, struct err *e)
 	/* a flush of many entries: each line within the timeout */
 	h->ss.conn.session_deadline = LLONG_MAX;
 	do {
-		if (read_line(h, line, sizeof(line), e) < 0)
-			return -1;
-		memset(&r, 0, sizeof(r));
-		if ((last = reply_add_line(&r, &(size_t){ 0 }, line,
-		    strlen(line), e)) < 0)
+		if ((last = read_reply_line(h, &r, e)) < 0)
 			return -1;
 		if (!last)
 			fprintf(stderr, "mailout: %s\n", r.text);
@@ -429,7 +437,7 @@ static int
 queue_op_batch(struct handoff *h, const struct options *o, int first,
     int n, int *status, struct err *e)
 {
-	char cmd[XOP_LINE_MAX], line[REPLY_LINE_MAX + 1];
+	char cmd[XOP_LINE_MAX];
 	struct reply r;
 	size_t len;
 	int i, code, last, used;
@@ -446,11 +454,7 @@ queue_op_batch(struct handoff *h, const struct options *o, int first,
 	if (smtp_flush(&h->ss.smtp, e) < 0)
 		return -1;
 	do {
-		if (read_line(h, line, sizeof(line), e) < 0)
-			return -1;
-		memset(&r, 0, sizeof(r));
-		if ((last = reply_add_line(&r, &(size_t){ 0 }, line,
-		    strlen(line), e)) < 0)
+		if ((last = read_reply_line(h, &r, e)) < 0)
 			return -1;
 		used = 0;
 		if (last || sscanf(r.text, "%d %n", &code, &used) < 1 ||

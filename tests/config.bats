@@ -25,6 +25,7 @@ DIALOGUE_RCPTS=(rcpt@example.com)
 
 teardown() {
 	scripted_teardown
+	if [ -n "${SHARED:-}" ]; then rm -rf "$SHARED"; fi
 }
 
 ###########################################################################
@@ -774,15 +775,15 @@ EOF
 }
 
 @test "search path: a system file that cannot be read is an error" {
-	if [ "$(id -u)" = 0 ]; then
-		skip "root reads every file"
-	fi
-	conf "$BATS_TEST_TMPDIR/etc/mailout.conf" </dev/null
-	chmod 000 "$BATS_TEST_TMPDIR/etc/mailout.conf"
-	unset MAILOUT_CONFIG
-	MAILOUT_SYSCONFDIR=$BATS_TEST_TMPDIR/etc dry_env
+	nobody_dir
+	conf "$SHARED/mailout.conf" </dev/null
+	chmod 000 "$SHARED/mailout.conf"
+	cp "$BATS_TEST_TMPDIR/msg" "$SHARED/msg"
+	run --separate-stderr as_nobody env -u MAILOUT_CONFIG HOME=/nonexistent \
+		MAILOUT_SYSCONFDIR="$SHARED" XDG_CONFIG_HOME="$SHARED/xdg" \
+		"$SHARED/mailout" --dry-run rcpt@example.com <"$SHARED/msg"
 	assert_failure 78
-	assert_equal "$stderr" "mailout: cannot read $BATS_TEST_TMPDIR/etc/mailout.conf: Permission denied"
+	assert_equal "$stderr" "mailout: cannot read $SHARED/mailout.conf: Permission denied"
 }
 
 ###########################################################################

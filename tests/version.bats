@@ -72,16 +72,10 @@ version() {
 }
 
 @test "--version: a file this user cannot read is named so" {
-	command -v setpriv >/dev/null || skip "needs setpriv (util-linux)"
-	[ "$(id -u)" = 0 ] || skip "needs root to run as nobody"
-	# nobody may not reach $MAILOUT's directory (a distcheck's is private)
-	SHARED=$(mktemp -d)
-	chmod 755 "$SHARED"
-	cp "$MAILOUT" "$SHARED/mailout"
+	nobody_dir
 	printf '[defaults]\n' >"$SHARED/mailout.conf"
-	chmod 600 "$SHARED/mailout.conf"
-	run --separate-stderr setpriv --reuid=nobody --regid=nogroup --clear-groups \
-		env HOME=/nonexistent MAILOUT_SYSCONFDIR="$SHARED" \
+	chmod 000 "$SHARED/mailout.conf"
+	run --separate-stderr as_nobody env HOME=/nonexistent MAILOUT_SYSCONFDIR="$SHARED" \
 		XDG_STATE_HOME="$SHARED/state" "$SHARED/mailout" --version
 	assert_success
 	assert_line --index 3 "config file: $SHARED/mailout.conf (exists, not readable by this user)"

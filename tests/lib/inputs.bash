@@ -10,6 +10,10 @@
 #   conf [FILE] <<EOF           write a config file, mode 600: FILE, or
 #                               $CONF (default $BATS_TEST_TMPDIR/mailout.conf)
 #   x_times N [CHAR]            N times CHAR (default x)
+#   nobody_dir                  $SHARED: a new directory nobody may enter,
+#                               with a copy of $MAILOUT in it
+#   as_nobody CMD...            CMD as nobody when the suite runs as root
+#                               (root reads every file), else as it is
 
 MESSAGE_TO=alice@example.org
 MESSAGE_BODY=(Hello.)
@@ -35,4 +39,19 @@ conf() {
 
 x_times() {
 	head -c "$1" /dev/zero | tr '\0' "${2:-x}"
+}
+
+nobody_dir() {
+	# nobody may not reach $MAILOUT's directory (a distcheck's is private)
+	SHARED=$(mktemp -d)
+	chmod 755 "$SHARED"
+	cp "$MAILOUT" "$SHARED/mailout"
+}
+
+as_nobody() {
+	if [ "$(id -u)" != 0 ]; then
+		"$@"
+		return
+	fi
+	setpriv --reuid=nobody --regid=nogroup --clear-groups -- "$@"
 }

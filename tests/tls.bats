@@ -95,6 +95,23 @@ sha256_of() {
 	assert_exim_delivered
 }
 
+@test "exim STARTTLS: a 20 MB message arrives byte for byte, the records gathered while Exim falls behind" {
+	write_message tls
+	# 20 MB in lines of every length up to 998 octets, dot lines among them
+	awk 'BEGIN { for (n = 0; n < 40000; n++) { s = sprintf("%d ", n);
+		while (length(s) < n % 998) s = s "x"; print (n % 97 ? s : "." s) } }' \
+		>"$BATS_TEST_TMPDIR/body"
+	sed -i '/^$/q' "$BATS_TEST_TMPDIR/msg"
+	cat "$BATS_TEST_TMPDIR/body" >>"$BATS_TEST_TMPDIR/msg"
+	run -0 --separate-stderr mailout_exim "$EXIM_PORT" --tls starttls \
+		--tls-trust-file "$EXIM_CERTS/ca.pem" alice@example.org
+	assert_equal "$stderr" ""
+	maildir_wait 1 "$EXIM_MAILDIR"
+	mail_body "$(maildir_find_for alice@example.org "$EXIM_MAILDIR")" \
+		>"$BATS_TEST_TMPDIR/got-body"
+	cmp "$BATS_TEST_TMPDIR/body" "$BATS_TEST_TMPDIR/got-body"
+}
+
 # ---------------------------------------------------------------------------
 # Exim: bad certificates, both modes -> 69, the reason, nothing delivered
 

@@ -31,7 +31,7 @@ plain_pending(struct conn *c)
 }
 
 static const struct conn_io plain_io = {
-	plain_recv, plain_send, plain_pending
+	plain_recv, plain_send, plain_pending, NULL
 };
 
 long long
@@ -250,7 +250,19 @@ send_some(struct conn *c, const struct iovec *iov, int n)
 	return c->io->send(c, iov[0].iov_base, iov[0].iov_len);
 }
 
-/* Send what is buffered, then data (not copied), within the timeout. */
+/* A send that took nothing (n <= 0): wait for room, or say why not. */
+static int
+send_wait(struct conn *c, ssize_t n, long long deadline, struct err *e)
+{
+	if (n < 0 && errno != EAGAIN && errno != EINTR)
+		return err_set(e, EX_TEMPFAIL, "connection lost: %s",
+		    strerror(errno));
+	return wait_conn(c, c->fd, POLLOUT, deadline, "sending to the server",
+	    e);
+}
+
+/* Send what is buffered, then data (not copied), then what the transport
+ * holds back, within the timeout. */
 static int
 send_all(struct conn *c, const void *data, size_t len, struct err *e)
 {
@@ -274,14 +286,13 @@ send_all(struct conn *c, const void *data, size_t len, struct err *e)
 			}
 			continue;
 		}
-		if (n < 0 && errno != EAGAIN && errno != EINTR)
-			return err_set(e, EX_TEMPFAIL, "connection lost: %s",
-			    strerror(errno));
-		if (wait_conn(c, c->fd, POLLOUT, deadline,
-		    "sending to the server", e) < 0)
+		if (send_wait(c, n, deadline, e) < 0)
 			return -1;
 	}
 	c->wlen = 0;
+	while (c->io->flush != NULL && c->io->flush(c) < 0)
+		if (send_wait(c, -1, deadline, e) < 0)
+			return -1;
 	return 0;
 }
 

@@ -35,6 +35,10 @@ struct conn_io {
 	ssize_t (*send)(struct conn *c, const void *buf, size_t len);
 	/* bytes already decrypted and waiting inside the transport */
 	size_t (*pending)(struct conn *c);
+	/* Send what send() accepted but the transport still holds (TLS
+	 * records gathered for one system call): 0 once nothing is held,
+	 * else -1 as send() fails. NULL: the transport holds nothing. */
+	int (*flush)(struct conn *c);
 };
 
 struct conn {

@@ -119,7 +119,7 @@ lmtp() {
 	assert_line --index 10 "553 5.1.3 A recipient cannot be <>"
 	assert_line --index 11 "503 5.5.1 Bad sequence of commands: send RCPT first"
 	assert_line --index 12 "221 2.0.0 Bye"
-	[ -z "$(queue_entries)" ]
+	assert_queue_empty
 }
 
 @test "serve: a line too long gets 500 and the end of the session" {
@@ -163,7 +163,7 @@ lmtp() {
 	run lmtp_as "$SVC_CALLER" <"$BATS_TEST_TMPDIR/big"
 	assert_line --index 5 "552 5.3.4 Header block larger than 1048576 octets"
 	assert_line --index 6 "221 2.0.0 Bye"
-	[ -z "$(queue_entries)" ]
+	assert_queue_empty
 }
 
 @test "serve: a bare LF before a dot does not end the message (SMTP smuggling)" {
@@ -186,7 +186,7 @@ lmtp() {
 	# the service goes on serving
 	lmtp "LHLO x" "QUIT"
 	assert_line --index 2 "221 2.0.0 Bye"
-	[ -z "$(queue_entries)" ]
+	assert_queue_empty
 	[ -z "$(ls "$SVC_QUEUE")" ]
 }
 
@@ -239,7 +239,7 @@ direct_config() {
 	assert_equal "$(mail_body "$file")" "$(tail -n +3 "$BATS_TEST_TMPDIR/message")"
 	tail -c "+$log_start" "$EXIM_LOG" | grep -q "<= $SVC_CALLER@example.org .* P=esmtpsa .*A=.*:alice" ||
 		fail "Exim did not get it with TLS and AUTH: $(tail -c "+$log_start" "$EXIM_LOG")"
-	[ -z "$(queue_entries)" ]
+	assert_queue_empty
 }
 
 @test "client: a refused recipient: 67 and the relay's text, the others delivered, as a direct send" {
@@ -248,7 +248,7 @@ direct_config() {
 	assert_equal "$stderr" "mailout: <nouser@example.org>: refused at RCPT: 550 5.1.1 No such user"
 	maildir_wait 1 "$EXIM_MAILDIR"
 	found=$(maildir_find_for someone@example.org "$EXIM_MAILDIR")
-	[ -z "$(queue_entries)" ]
+	assert_queue_empty
 	run --separate-stderr "$MAILOUT" -C "$(direct_config)" -f "$SVC_CALLER@example.org" \
 		-i someone@example.org nouser@example.org <"$BATS_TEST_TMPDIR/message"
 	assert_failure 67
@@ -318,7 +318,7 @@ for r in o["recipients"]:
 	assert_success
 	assert_equal "$stderr" ""
 	maildir_wait 1 "$EXIM_MAILDIR"
-	[ -z "$(queue_entries)" ]
+	assert_queue_empty
 	relay_config
 }
 
@@ -402,7 +402,7 @@ for r in o["recipients"]:
 	run as_user "$SVC_CALLER" "$SVC_BIN" -q
 	assert_success
 	maildir_wait 1 "$EXIM_MAILDIR"
-	[ -z "$(queue_entries)" ]
+	assert_queue_empty
 }
 
 @test "client: --no-queue through the service: a deferral is 75 and nothing stays" {
@@ -410,7 +410,7 @@ for r in o["recipients"]:
 	assert_failure 75
 	assert_equal "$stderr" "mailout: <busy@example.org>: deferred at RCPT: 451 4.2.1 Try again later"
 	maildir_wait 1 "$EXIM_MAILDIR"
-	[ -z "$(queue_entries)" ]
+	assert_queue_empty
 }
 
 # scripted_service LINE...: a scripted LMTP server in the service's
@@ -490,7 +490,7 @@ mailout: queued as 20260101000000.0123456789 for 2 recipients; to send it now: m
 	service_stop
 	service_start
 	maildir_wait 1 "$EXIM_MAILDIR" 10
-	[ -z "$(queue_entries)" ]
+	assert_queue_empty
 }
 
 @test "pool: systemd's socket activation (LISTEN_FDS, LISTEN_PID): the socket it passes is used" {
@@ -594,7 +594,7 @@ os.execv(sys.argv[2], sys.argv[2:])' "$path" "$SVC_BIN" serve -C "$SVC_CONF" \
 	# root acts on every entry
 	run env -u MAILOUT_CONFIG MAILOUT_SERVICE="$SVC_SOCKET" "$MAILOUT" --remove "$theirs"
 	assert_success
-	[ -z "$(queue_entries)" ]
+	assert_queue_empty
 }
 
 @test "health: --health through the service counts the caller's entries (root: all)" {

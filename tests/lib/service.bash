@@ -29,6 +29,7 @@
 # lmtp_as USER [client.py ARGS...]  the test client as USER on the socket,
 #     the script on stdin
 # queue_entries            the ids in SVC_QUEUE, one a line
+# assert_queue_empty       SVC_QUEUE has no entry; else fails with its mailq
 
 SVC_CLIENT_PY="$(cd "$(dirname "${BASH_SOURCE[0]}")/../server" && pwd)/client.py"
 
@@ -175,4 +176,10 @@ queue_entries() {
 		[ -e "$f" ] && basename "$f" .env
 	done
 	return 0
+}
+
+assert_queue_empty() {
+	[ -z "$(queue_entries)" ] ||
+		fail "left in $SVC_QUEUE:
+$(MAILOUT_SERVICE=/nonexistent "$SVC_BIN" --queue-dir "$SVC_QUEUE" -bp 2>&1)"
 }

@@ -630,6 +630,7 @@ EOF
 ###########################################################################
 # --oauth-login: the device authorization grant
 
+# bats test_tags=slow
 @test "--oauth-login: device flow, authorization_pending twice, slow_down (+5 s), then the token; refresh token stored" {
 	oauth_start <<EOF
 /device 200 {"device_code":"dc-1","user_code":"ABCD-EFGH","verification_uri":"https://login.example/device","verification_uri_complete":"https://login.example/device?code=ABCD-EFGH","expires_in":600,"interval":1}

@@ -236,6 +236,7 @@ check_delivered() {
 	done < <(check_copies 0 "${files[@]}")
 }
 
+# bats test_tags=slow
 @test "kill -9 while queueing and while flushing into Exim: no message lost or corrupt" {
 	local iterations=${CRASH_ITERATIONS:-100} seed=${CRASH_SEED:-$((RANDOM * 32768 + RANDOM))}
 	local n kind lines plan='' max entries started=$SECONDS

@@ -41,6 +41,7 @@ assert_elapsed_below() {
 ###########################################################################
 # The harness itself (so that a failure below points at mailout)
 
+# bats test_tags=slow
 @test "harness: scripted.py self-tests pass" {
 	run "$SCRIPTED_PYTHON" "$TESTS_DIR/server/test_scripted.py"
 	assert_success

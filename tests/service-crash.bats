@@ -149,6 +149,7 @@ flush_everything() {
 	service_stop
 }
 
+# bats test_tags=slow
 @test "kill -9 of the whole service while callers hand messages over: none told 'taken' is lost" {
 	local iterations=${CRASH_ITERATIONS:-20} seed=${CRASH_SEED:-$((RANDOM * 32768 + RANDOM))}
 	local i n=0 first killed_ok=0
@@ -176,6 +177,7 @@ flush_everything() {
 	service_start
 }
 
+# bats test_tags=slow
 @test "kill -9 of the whole service while it flushes its queue: nothing lost" {
 	local iterations=${CRASH_ITERATIONS:-20} seed=${CRASH_SEED:-$((RANDOM * 32768 + RANDOM))}
 	local i n

@@ -190,6 +190,7 @@ lmtp() {
 	[ -z "$(ls "$SVC_QUEUE")" ]
 }
 
+# bats test_tags=slow
 @test "serve: an idle client, and a session that goes on too long, get 421 (timeout = 1)" {
 	local -a noops=()
 	service_stop

@@ -782,18 +782,8 @@ EOF
 
 # r002_accepted_again: the further transaction, for r002 alone, accepted.
 r002_accepted_again() {
-	cat <<'EOF'
-expect MAIL FROM:<sender@example\.org>
-send 250 2.1.0 sender ok
-expect RCPT TO:<r002@example\.com>
-send 250 2.1.5 ok
-expect DATA
-send 354 go ahead
-data
-send 250 2.0.0 queued
-expect QUIT
-send 221 bye
-EOF
+	local DIALOGUE_RCPTS=(r002@example.com)
+	dialogue_tail
 }
 
 @test "452 again for the first recipient of the further transaction: deferred, not retried forever" {

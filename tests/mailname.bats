@@ -60,22 +60,10 @@ with_etc() {
 # serve NAME DOMAIN: a server that wants EHLO NAME, and the sender and the
 # recipient (root, bare on the command line) qualified with DOMAIN.
 serve() {
-	local name=${1//./\\.} domain=${2//./\\.}
-	scripted_start <<EOF
-send 220 server.test ESMTP
-expect EHLO $name
-send 250 server.test
-expect MAIL FROM:<root@$domain>
-send 250 2.1.0 ok
-expect RCPT TO:<root@$domain>
-send 250 2.1.5 ok
-expect DATA
-send 354 go ahead
-data
-send 250 2.0.0 queued
-expect QUIT
-send 221 bye
-EOF
+	local name=${1//./\\.} DIALOGUE_FROM=root@$2
+	local DIALOGUE_RCPTS=("root@$2")
+	scripted_start < <(printf '%s\n' 'send 220 server.test ESMTP' \
+		"expect EHLO $name" 'send 250 server.test'; dialogue_tail)
 }
 
 # send_root HOSTNAME [ARGS...]: as root, with no -f, to the bare name root;

@@ -225,23 +225,10 @@ EOF
 }
 
 @test "a local relay with aliases and syslog: imported, then used on the wire" {
-	scripted_start <<'EOF'
-send 220 relay.test ESMTP
-expect EHLO host\.example
-send 250 relay.test
-expect MAIL FROM:<cron@host\.example>
-send 250 ok
-expect RCPT TO:<joe_smith@example\.com>
-send 250 ok
-expect RCPT TO:<jane_chang@example\.com>
-send 250 ok
-expect DATA
-send 354 go
-data
-send 250 queued
-expect QUIT
-send 221 bye
-EOF
+	local DIALOGUE_FROM=cron@host.example
+	local DIALOGUE_RCPTS=(joe_smith@example.com jane_chang@example.com)
+	scripted_start < <(printf '%s\n' 'send 220 relay.test ESMTP' \
+		'expect EHLO host\.example' 'send 250 relay.test'; dialogue_tail)
 	sed -e "s|^host .*|host           127.0.0.1|" \
 		-e "s|^port .*|port           $SERVER_PORT|" \
 		-e "s|^aliases .*|aliases        $MSMTPRC/aliases|" \

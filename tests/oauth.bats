@@ -184,18 +184,8 @@ serve_no_auth() {
 }
 
 transaction() {
-	cat <<'EOF'
-expect MAIL FROM:<sender@example\.org>
-send 250 2.1.0 Ok
-expect RCPT TO:<rcpt@example\.com>
-send 250 2.1.5 Ok
-expect DATA
-send 354 go ahead
-data
-send 250 2.0.0 Ok: queued
-expect QUIT
-send 221 2.0.0 Bye
-EOF
+	local DIALOGUE_RCPTS=(rcpt@example.com)
+	dialogue_tail
 }
 
 mailout_run() {

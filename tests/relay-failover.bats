@@ -13,15 +13,7 @@
 bats_require_minimum_version 1.5.0
 load helpers
 
-setup_file() {
-	# the tests share the suite's servers and what they count
-	BATS_NO_PARALLELIZE_WITHIN_FILE=true
-	exim_start
-}
-
-teardown_file() {
-	exim_stop
-}
+exim_suite serial
 
 setup() {
 	relay_setup

@@ -104,11 +104,16 @@ exim_stop() {
 	"$SERVERS_SCRIPTS_DIR/exim.sh" stop "$dir"
 }
 
-# exim_suite: define setup_file and teardown_file for a suite of tests that
-# share one Exim.
+# exim_suite [serial]: define setup_file and teardown_file for a suite of
+# tests that share one Exim; serial: its tests run one after the other
+# (they count what Exim delivered or logged).
 # shellcheck disable=SC2119,SC2317 # Bats calls them; the default DIR
 exim_suite() {
+	_EXIM_SUITE_SERIAL=${1:-}
 	setup_file() {
+		if [ "$_EXIM_SUITE_SERIAL" = serial ]; then
+			BATS_NO_PARALLELIZE_WITHIN_FILE=true
+		fi
 		exim_start
 	}
 	teardown_file() {

@@ -173,10 +173,7 @@ static void
 json_or_null(FILE *f, const char *key, const char *value)
 {
 	fprintf(f, ",\"%s\":", key);
-	if (value != NULL)
-		json_string(f, value);
-	else
-		fputs("null", f);
+	json_string_or_null(f, value);
 }
 
 /* The event as one JSON object and a newline. */

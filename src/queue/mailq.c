@@ -41,15 +41,6 @@ print_entry(FILE *out, const struct queue_entry *qe, time_t now)
 }
 
 static void
-json_text_or_null(FILE *out, const char *s)
-{
-	if (s != NULL)
-		json_string(out, s);
-	else
-		fputs("null", out);
-}
-
-static void
 json_time(FILE *out, time_t t)
 {
 	char when[32];
@@ -90,14 +81,14 @@ json_entry(FILE *out, const struct queue_entry *qe)
 		fprintf(out, ",\"status\":\"%s\",\"attempts\":%d,"
 		    "\"last_reply\":", qe->attempts > 0 ? "deferred" :
 		    "pending", qe->attempts);
-		json_text_or_null(out, qe->replies[i] ? qe->replies[i] :
+		json_string_or_null(out, qe->replies[i] ? qe->replies[i] :
 		    qe->last_error);
 		fputc('}', out);
 	}
 	fputs("],\"next_try\":", out);
 	json_time(out, qe->next_try);
 	fputs(",\"last_error\":", out);
-	json_text_or_null(out, qe->last_error);
+	json_string_or_null(out, qe->last_error);
 	fprintf(out, ",\"held\":%s}", qe->held ? "true" : "false");
 }
 

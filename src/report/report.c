@@ -114,6 +114,15 @@ json_string(FILE *out, const char *s)
 	fputc('"', out);
 }
 
+void
+json_string_or_null(FILE *out, const char *s)
+{
+	if (s != NULL)
+		json_string(out, s);
+	else
+		fputs("null", out);
+}
+
 static void
 json_recipient(FILE *out, const struct outcome *o, size_t i)
 {
@@ -132,10 +141,8 @@ json_recipient(FILE *out, const struct outcome *o, size_t i)
 	else
 		fputs("null", out);
 	fputs(",\"enhanced\":", out);
-	if (decided && rr->enhanced[0] != '\0')
-		json_string(out, rr->enhanced);
-	else
-		fputs("null", out);
+	json_string_or_null(out, decided && rr->enhanced[0] != '\0' ?
+	    rr->enhanced : NULL);
 	fputs(",\"text\":", out);
 	json_string(out, decided ? rr->reply : o->session.msg);
 	fputc('}', out);
@@ -153,10 +160,7 @@ report_json(const struct outcome *o, const struct message_info *mi,
 	fputs(",\"sender\":", out);
 	json_string(out, mi->sender);
 	fputs(",\"message_id\":", out);
-	if (mi->message_id != NULL)
-		json_string(out, mi->message_id);
-	else
-		fputs("null", out);
+	json_string_or_null(out, mi->message_id);
 	if (mi->size >= 0)
 		fprintf(out, ",\"size\":%lld", mi->size);
 	else

@@ -39,8 +39,9 @@ void report_text(const struct outcome *o, bool all, const char *send_now);
 void report_json(const struct outcome *o, const struct message_info *mi,
     int exit_code, FILE *out);
 
-
 /* Write s as a JSON string: quoted, escaped, invalid UTF-8 replaced. */
 void json_string(FILE *out, const char *s);
+/* The same, or null when s is NULL. */
+void json_string_or_null(FILE *out, const char *s);
 
 #endif

@@ -83,18 +83,20 @@ config.mk: configure config.h.in config.mk.in
 # them: `make install prefix=/usr sysconfdir=/etc` rebuilds the binary,
 # the pages and the units with /etc, so that what is installed reads what
 # is installed. paths.h is rewritten only when a path changes, so that
-# only what uses it is rebuilt.
+# only what uses it is rebuilt; each make writes its own temporary file,
+# since the suite's fuzz rows run make at once.
 systemdunitdir = $(prefix)/lib/systemd/system
 systemduserunitdir = $(prefix)/lib/systemd/user
 spooldir = $(localstatedir)/spool/mailout
 service_socket = $(runstatedir)/mailout/submit
 paths.h: FORCE
-	@printf '%s\n' '/* Written by make from config.mk and its command line. */' \
+	@tmp=$@.new.$$$$; \
+	printf '%s\n' '/* Written by make from config.mk and its command line. */' \
 		'#define BINDIR "$(bindir)"' \
 		'#define SYSCONFDIR "$(sysconfdir)"' \
 		'#define QUEUE_DIR_SYSTEM "$(spooldir)"' \
-		'#define SERVICE_SOCKET "$(service_socket)"' >$@.new
-	@if cmp -s $@.new $@; then rm $@.new; else mv $@.new $@; fi
+		'#define SERVICE_SOCKET "$(service_socket)"' >$$tmp; \
+	if cmp -s $$tmp $@; then rm $$tmp; else mv $$tmp $@; fi
 FORCE:
 
 # Man pages and systemd units with this build's paths, in build/: the
@@ -340,5 +342,5 @@ distclean: clean
 
 clean:
 	rm -f src/mailout src/mailout-san src/*.o src/*.d src/*/*.o src/*/*.d \
-		paths.h paths.h.new
+		paths.h paths.h.new.*
 	rm -rf src/san tests/fuzz/build build

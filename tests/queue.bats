@@ -122,12 +122,12 @@ assert_delivered_to() {
 import json, sys
 r = json.loads(sys.argv[1])
 assert r["status"] == "queued" and r["exit"] == 0, r
-assert r["sender"] == "sender@example.org" and r["message_id"] == "<q4@example.org>", r
+assert r["sender"] == "sender@example.org" and r["message_id"] == sys.argv[2], r
 good, busy = r["recipients"]
 assert good["accepted"] and not good["queued"] and good["stage"] == "data" and good["code"] == 250, good
 assert not busy["accepted"] and busy["queued"] and busy["stage"] == "rcpt", busy
 assert busy["code"] == 451 and busy["enhanced"] == "4.2.1", busy
-' "$output"
+' "$output" "<q$BATS_TEST_NUMBER@example.org>"
 	assert_success
 }
 

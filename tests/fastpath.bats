@@ -763,9 +763,9 @@ EOF
 	assert_capture "$BATS_TEST_TMPDIR/want"
 }
 
-# r002_deferred_by_452: a pipelined transaction where the server takes
-# r001, sends r002 back with 452, and accepts the message for r001.
-r002_deferred_by_452() {
+# r002_refused_by_452: the envelope of a pipelined transaction where the
+# server takes r001 and sends r002 back with 452.
+r002_refused_by_452() {
 	cat <<'EOF'
 expect MAIL FROM:<sender@example\.org>
 send 250 2.1.0 sender ok
@@ -773,6 +773,13 @@ expect RCPT TO:<r001@example\.com>
 send 250 2.1.5 ok
 expect RCPT TO:<r002@example\.com>
 send 452 4.5.3 Too many recipients
+EOF
+}
+
+# r002_deferred_by_452: that transaction, the message accepted for r001.
+r002_deferred_by_452() {
+	r002_refused_by_452
+	cat <<'EOF'
 expect DATA
 send 354 go ahead
 data
@@ -844,13 +851,8 @@ PY
 
 @test "452 with a large message from a pipe, BDAT: a copy is kept, every recipient gets it" {
 	crlf_message 300000 "$BATS_TEST_TMPDIR/msg"
-	scripted_start --bdat-out "$BATS_TEST_TMPDIR/bdat" < <(dialogue_greet PIPELINING CHUNKING; cat <<'EOF'
-expect MAIL FROM:<sender@example\.org>
-send 250 2.1.0 sender ok
-expect RCPT TO:<r001@example\.com>
-send 250 2.1.5 ok
-expect RCPT TO:<r002@example\.com>
-send 452 4.5.3 Too many recipients
+	scripted_start --bdat-out "$BATS_TEST_TMPDIR/bdat" < <(dialogue_greet PIPELINING CHUNKING
+		r002_refused_by_452; cat <<'EOF'
 bdat-chunks 250 2.0.0 chunk ok
 send 250 2.0.0 queued
 expect MAIL FROM:<sender@example\.org>

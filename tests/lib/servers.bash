@@ -94,14 +94,18 @@ $out"
 	set +a
 }
 
+# _servers_stop NAME DIR: tests/servers/NAME.sh stop DIR, if DIR is there.
+_servers_stop() {
+	[ -d "$2" ] || return 0
+	"$SERVERS_SCRIPTS_DIR/$1.sh" stop "$2"
+}
+
 exim_start() {
 	_servers_start exim "${1:-${BATS_FILE_TMPDIR:?}/exim}"
 }
 
 exim_stop() {
-	local dir=${1:-${EXIM_DIR:-${BATS_FILE_TMPDIR:-}/exim}}
-	[ -d "$dir" ] || return 0
-	"$SERVERS_SCRIPTS_DIR/exim.sh" stop "$dir"
+	_servers_stop exim "${1:-${EXIM_DIR:-${BATS_FILE_TMPDIR:-}/exim}}"
 }
 
 # exim_suite [serial]: define setup_file and teardown_file for a suite of
@@ -155,9 +159,7 @@ dovecot_start() {
 }
 
 dovecot_stop() {
-	local dir=${1:-${DOVECOT_DIR:-${BATS_FILE_TMPDIR:-}/dovecot}}
-	[ -d "$dir" ] || return 0
-	"$SERVERS_SCRIPTS_DIR/dovecot.sh" stop "$dir"
+	_servers_stop dovecot "${1:-${DOVECOT_DIR:-${BATS_FILE_TMPDIR:-}/dovecot}}"
 }
 
 socks_start() {
@@ -165,9 +167,7 @@ socks_start() {
 }
 
 socks_stop() {
-	local dir=${1:-${SOCKS_DIR:-${BATS_FILE_TMPDIR:-}/socks}}
-	[ -d "$dir" ] || return 0
-	"$SERVERS_SCRIPTS_DIR/microsocks.sh" stop "$dir"
+	_servers_stop microsocks "${1:-${SOCKS_DIR:-${BATS_FILE_TMPDIR:-}/socks}}"
 }
 
 dovecot_maildir() {

@@ -146,12 +146,11 @@ flush_killed() {
 		fail "the flush complained: $(cat "$WORK/flush-said")"
 }
 
-# queue_entries: ENTRIES, how many entries the queue holds. IDs start
-# with a digit; tmp.ID.env is a kill's leftover, not an entry.
+# queue_entries: ENTRIES, how many entries the queue holds.
 queue_entries() {
-	local -a envs=("$QUEUE"/[0-9]*.env)
-	[ -e "${envs[0]}" ] || envs=()
-	ENTRIES=${#envs[@]}
+	local -a ids
+	mapfile -t ids < <(queue_ids_in "$QUEUE")
+	ENTRIES=${#ids[@]}
 }
 
 # leftovers: LEFTOVERS, what kills left for queue_sweep (tmp. files, and

@@ -1,5 +1,6 @@
 # Helpers for the suites about operating the queue (issue 19):
-# tests/queue-ops.bats, tests/health.bats, tests/progress.bats.
+# tests/queue-ops.bats, tests/health.bats, tests/progress.bats; the
+# crash and service suites list their queues with queue_ids_in too.
 # Sourced by tests/helpers.bash. Each test has its own queue, $Q.
 
 # queueops_setup: $Q, and $BATS_TEST_TMPDIR/message (a small message).
@@ -31,13 +32,21 @@ queued() {
 	[ -n "$QUEUED" ] || fail "nothing queued"
 }
 
-# The IDs in the queue, one per line, oldest first.
-queue_ids() {
+# queue_ids_in DIR: the IDs of the entries of the queue DIR, one per line,
+# oldest first. IDs start with a digit; tmp.ID.env is what a kill left
+# while writing an entry, not an entry (mailout sweeps it later).
+queue_ids_in() {
 	local f
-	for f in "$Q"/*.env; do
+	for f in "$1"/[0-9]*.env; do
 		[ -e "$f" ] || continue
-		basename "$f" .env
+		f=${f##*/}
+		echo "${f%.env}"
 	done
+}
+
+# The IDs in this test's queue.
+queue_ids() {
+	queue_ids_in "$Q"
 }
 
 # age_entry ID SECONDS: the entry was queued SECONDS ago (and is due).

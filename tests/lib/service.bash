@@ -170,15 +170,8 @@ lmtp_as() {
 	as_user "$user" python3 "$SVC_CLIENT_PY" --unix "$SVC_SOCKET" "$@"
 }
 
-# queue_entries: the IDs of the queue's entries. IDs start with a digit;
-# tmp.ID.env is what a kill left while writing one, not an entry (mailout
-# sweeps it later).
 queue_entries() {
-	local f
-	for f in "$SVC_QUEUE"/[0-9]*.env; do
-		[ -e "$f" ] && basename "$f" .env
-	done
-	return 0
+	queue_ids_in "$SVC_QUEUE"
 }
 
 assert_queue_empty() {

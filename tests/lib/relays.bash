@@ -33,11 +33,8 @@ relay_setup() {
 }
 
 relay_run() {
-	local t0=${EPOCHREALTIME/./}
-	run --separate-stderr timeout 60 "$MAILOUT" --queue-dir "$Q" \
+	timed_run --separate-stderr timeout 60 "$MAILOUT" --queue-dir "$Q" \
 		--helo client.test -f sender@example.org "$@" <"$BATS_TEST_TMPDIR/msg"
-	# shellcheck disable=SC2034 # for the caller
-	ELAPSED_MS=$(((${EPOCHREALTIME/./} - t0) / 1000))
 }
 
 script_greet() {

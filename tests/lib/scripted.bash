@@ -31,6 +31,7 @@
 #                                         msg, bounded by timeout
 #                                         $SCRIPTED_RUN_BOUND (60 s); sets
 #                                         ELAPSED_MS too
+#   timed_run ARGS...                     `run` ARGS; sets ELAPSED_MS too
 #   re_quote TEXT                         a regex for expect matching TEXT
 #                                         literally
 #   scripted_teardown                     kill every server of the test (call
@@ -259,9 +260,13 @@ scripted_mailout() {
 	else
 		target=(--host 127.0.0.1 --port "$SERVER_PORT")
 	fi
-	local t0=${EPOCHREALTIME/./}
-	run "${how[@]}" timeout "${SCRIPTED_RUN_BOUND:-60}" "$MAILOUT" \
+	timed_run "${how[@]}" timeout "${SCRIPTED_RUN_BOUND:-60}" "$MAILOUT" \
 		"${target[@]}" "$@" <"$BATS_TEST_TMPDIR/msg"
+}
+
+timed_run() {
+	local t0=${EPOCHREALTIME/./}
+	run "$@"
 	# shellcheck disable=SC2034 # for the caller
 	ELAPSED_MS=$(((${EPOCHREALTIME/./} - t0) / 1000))
 }

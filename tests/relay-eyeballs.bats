@@ -40,7 +40,7 @@ stderr_notes() {
 syn_swallower_and_server() {
 	scripted_start --address ::1 --no-accept <<<'send 220 never'
 	PORT=$SERVER_PORT
-	scripted_start --port "$PORT" < <(script_greet; script_txn rcpt@example.com; script_quit)
+	scripted_start --port "$PORT" < <(dialogue_greet; script_txn rcpt@example.com; script_quit)
 }
 
 @test "IPv6 swallows SYNs, IPv4 answers: IPv4 starts while IPv6 still hangs, wins, IPv6 is abandoned" {
@@ -86,7 +86,7 @@ syn_swallower_and_server() {
 
 @test "an address that refuses: its failure is noted, the next one takes over, nothing abandoned" {
 	own_resolver '::1 relay.test' '127.0.0.1 relay.test'
-	scripted_start < <(script_greet; script_txn rcpt@example.com; script_quit)
+	scripted_start < <(dialogue_greet; script_txn rcpt@example.com; script_quit)
 	he_run -v --host relay.test --port "$SERVER_PORT" rcpt@example.com
 	assert_success
 	run stderr_notes

@@ -26,7 +26,7 @@ teardown() {
 
 # deliver_script: a relay that takes the message for rcpt@example.com.
 deliver_script() {
-	script_greet
+	dialogue_greet
 	script_txn rcpt@example.com
 	script_quit
 }
@@ -121,7 +121,7 @@ assert_b_delivered() {
 @test "a TLS handshake that fails: the next relay, real Exim with STARTTLS" {
 	# the garbage comes once the client has begun its handshake (sent
 	# along with the 220 it would be a response injection, exit 76)
-	scripted_start < <(script_greet STARTTLS; echo 'expect STARTTLS';
+	scripted_start < <(dialogue_greet STARTTLS; echo 'expect STARTTLS';
 		echo 'send 220 2.0.0 go ahead'; echo 'sleep 0.5'
 		echo 'sendraw garbage, not TLS'; echo close)
 	relay_run --host "127.0.0.1:$SERVER_PORT, 127.0.0.1:$EXIM_PORT" \
@@ -155,7 +155,7 @@ assert_b_delivered() {
 }
 
 @test "an AUTH failure is an answer: exit 77, the next relay is not asked" {
-	start_a_then_b < <(script_greet 'AUTH PLAIN';
+	start_a_then_b < <(dialogue_greet 'AUTH PLAIN';
 		echo 'expect AUTH PLAIN .*'; echo 'send 535 5.7.8 bad credentials';
 		script_quit)
 	fo "127.0.0.1:$A_PORT, 127.0.0.1:$B_PORT" --auth plain --user alice \
@@ -175,7 +175,7 @@ assert_b_delivered() {
 }
 
 @test "a 421 once the transaction began is not failover: queued, the next relay is not asked" {
-	start_a_then_b < <(script_greet; echo 'expect MAIL FROM:.*';
+	start_a_then_b < <(dialogue_greet; echo 'expect MAIL FROM:.*';
 		echo 'send 421 4.3.0 shutting down'; echo 'expect-eof')
 	fo "127.0.0.1:$A_PORT, 127.0.0.1:$B_PORT" rcpt@example.com
 	assert_success

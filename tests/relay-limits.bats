@@ -24,7 +24,7 @@ lim() {
 
 @test "RCPTMAX=2: five recipients in transactions of 2, 2 and 1, one session" {
 	scripted_start < <(
-		script_greet 'LIMITS RCPTMAX=2'
+		dialogue_greet 'LIMITS RCPTMAX=2'
 		script_txn r1@example.com r2@example.com
 		script_txn r3@example.com r4@example.com
 		script_txn r5@example.com
@@ -39,7 +39,7 @@ lim() {
 
 @test "RCPTMAX=2 with PIPELINING: two RCPTs, then DATA, in each write" {
 	scripted_start < <(
-		script_greet PIPELINING 'LIMITS RCPTMAX=2'
+		dialogue_greet PIPELINING 'LIMITS RCPTMAX=2'
 		for pair in 'r1 r2' 'r3'; do
 			read -ra batch <<<"$pair"
 			echo "expect-group $((${#batch[@]} + 2))"
@@ -64,7 +64,7 @@ lim() {
 	local i
 	for ((i = 1; i <= 101; i++)); do rcpts+=("r$i@example.com"); done
 	scripted_start < <(
-		script_greet 'LIMITS RCPTMAX=500'
+		dialogue_greet 'LIMITS RCPTMAX=500'
 		script_txn "${rcpts[@]:0:100}"
 		script_txn "${rcpts[100]}"
 		script_quit
@@ -76,11 +76,11 @@ lim() {
 
 @test "MAILMAX=1, RCPTMAX=2: the third recipient goes in a second session" {
 	scripted_start --connections 2 < <(
-		script_greet 'LIMITS RCPTMAX=2 MAILMAX=1'
+		dialogue_greet 'LIMITS RCPTMAX=2 MAILMAX=1'
 		script_txn r1@example.com r2@example.com
 		script_quit
 		echo connection
-		script_greet 'LIMITS RCPTMAX=2 MAILMAX=1'
+		dialogue_greet 'LIMITS RCPTMAX=2 MAILMAX=1'
 		script_txn r3@example.com
 		script_quit
 	)
@@ -93,11 +93,11 @@ lim() {
 
 @test "MAILMAX=1 through a pipe: the message is kept for the second session" {
 	scripted_start --connections 2 < <(
-		script_greet 'LIMITS RCPTMAX=1 MAILMAX=1'
+		dialogue_greet 'LIMITS RCPTMAX=1 MAILMAX=1'
 		script_txn r1@example.com
 		script_quit
 		echo connection
-		script_greet 'LIMITS RCPTMAX=1 MAILMAX=1'
+		dialogue_greet 'LIMITS RCPTMAX=1 MAILMAX=1'
 		script_txn r2@example.com
 		script_quit
 	)
@@ -119,14 +119,14 @@ lim() {
 	done
 	# the queue's order among entries of one second is its own: any m
 	scripted_start --connections 2 < <(
-		script_greet 'LIMITS MAILMAX=2'
+		dialogue_greet 'LIMITS MAILMAX=2'
 		script_txn 'm[123]@example.com'
 		echo 'expect RSET'
 		echo 'send 250 reset'
 		script_txn 'm[123]@example.com'
 		script_quit
 		echo connection
-		script_greet 'LIMITS MAILMAX=2'
+		dialogue_greet 'LIMITS MAILMAX=2'
 		script_txn 'm[123]@example.com'
 		script_quit
 	)
@@ -140,7 +140,7 @@ lim() {
 
 @test "-bv with RCPTMAX=1 and MAILMAX=2: one RCPT per transaction, a new session for the third" {
 	scripted_start --connections 2 < <(
-		script_greet 'LIMITS RCPTMAX=1 MAILMAX=2'
+		dialogue_greet 'LIMITS RCPTMAX=1 MAILMAX=2'
 		for r in v1 v2; do
 			echo 'expect MAIL FROM:<sender@example\.org>'
 			echo 'send 250 ok'
@@ -151,7 +151,7 @@ lim() {
 		done
 		script_quit
 		echo connection
-		script_greet 'LIMITS RCPTMAX=1 MAILMAX=2'
+		dialogue_greet 'LIMITS RCPTMAX=1 MAILMAX=2'
 		echo 'expect MAIL FROM:<sender@example\.org>'
 		echo 'send 250 ok'
 		echo 'expect RCPT TO:<v3@example\.com>'
@@ -168,7 +168,7 @@ lim() {
 }
 
 @test "--serverinfo shows the limits" {
-	scripted_start < <(script_greet PIPELINING 'LIMITS MAILMAX=10 RCPTMAX=50 RCPTDOMAINMAX=3'; script_quit)
+	scripted_start < <(dialogue_greet PIPELINING 'LIMITS MAILMAX=10 RCPTMAX=50 RCPTDOMAINMAX=3'; script_quit)
 	lim --serverinfo
 	assert_success
 	assert_line 'Limits:'
@@ -183,7 +183,7 @@ lim() {
 	for lim in '' 'LIMITS' 'LIMITS RCPTMAX=0x5 MAILMAX=1234567 RCPTMAX'; do
 		caps=()
 		if [ -n "$lim" ]; then caps=("$lim"); fi
-		scripted_start < <(script_greet "${caps[@]}"; script_quit)
+		scripted_start < <(dialogue_greet "${caps[@]}"; script_quit)
 		lim --serverinfo
 		assert_success
 		assert_line 'Limits:'

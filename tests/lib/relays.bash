@@ -11,9 +11,9 @@
 #                              -f sender@example.org ARGS, the message on
 #                              stdin; sets status, output, stderr and
 #                              ELAPSED_MS
-#   script_greet [CAP...]      script lines: greeting, EHLO reply with CAPs
 #   script_txn RCPT...         script lines: one transaction (no
-#                              PIPELINING) taking the message for RCPTs
+#                              PIPELINING) taking the message for RCPTs,
+#                              after dialogue_greet (tests/lib/dialogue.bash)
 #   script_quit                script lines: QUIT and its reply
 #   health_file                the path of the relay health file
 #   health_write AGE LABEL...  a health file in which each LABEL
@@ -35,15 +35,6 @@ relay_setup() {
 relay_run() {
 	timed_run --separate-stderr timeout 60 "$MAILOUT" --queue-dir "$Q" \
 		--helo client.test -f sender@example.org "$@" <"$BATS_TEST_TMPDIR/msg"
-}
-
-script_greet() {
-	local c
-	echo 'send 220 server.test ESMTP'
-	echo 'expect EHLO client\.test'
-	echo 'send 250-server.test'
-	for c in "$@"; do echo "send 250-$c"; done
-	echo 'send 250 HELP'
 }
 
 script_txn() {

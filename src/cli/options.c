@@ -294,11 +294,8 @@ add_setting(struct options *o, const char *option, const char *arg,
 static int
 set_queue_op(struct options *o, const char *name, struct err *e)
 {
-	enum queue_op op;
+	enum queue_op op = queue_op_lookup(name);
 
-	for (op = QUEUE_OP_REMOVE; op <= QUEUE_OP_SEND; op++)
-		if (strcmp(queue_op_name(op), name) == 0)
-			break;
 	if (o->queue_op != QUEUE_OP_NONE && o->queue_op != op)
 		return err_set(e, EX_USAGE, "--%s and --%s cannot be combined",
 		    queue_op_name(o->queue_op), name);

@@ -8,10 +8,11 @@
 #include <sys/mman.h>
 #include <sys/wait.h>
 #include <stdbool.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "lib/fdio.h"
 #include "lib/secret.h"
+#include "lib/when.h"
 
 /* In the child: stdin from in (-1: /dev/null), stdout to out, then sh. */
 static void
@@ -154,33 +155,17 @@ static int
 input_file(const char *input, size_t len, struct err *e)
 {
 	int fd = memfd_create("mailout-input", MFD_CLOEXEC);
-	size_t done = 0;
 
 	if (fd < 0)
 		return err_set(e, EX_OSERR, "memfd_create: %s", strerror(errno));
-	while (done < len) {
-		ssize_t n = write(fd, input + done, len - done);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			close(fd);
-			return err_set(e, EX_OSERR, "cannot write the input: "
-			    "%s", strerror(errno));
-		}
-		done += (size_t)n;
+	if (fd_write_all(fd, input, len) < 0) {
+		err_set(e, EX_OSERR, "cannot write the input: %s",
+		    strerror(errno));
+		close(fd);
+		return -1;
 	}
 	lseek(fd, 0, SEEK_SET);
 	return fd;
-}
-
-static long long
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* Copy what the command prints to our stderr until it closes its end;
@@ -192,7 +177,7 @@ pass_output(int fd, long long deadline)
 
 	for (;;) {
 		struct pollfd p = { fd, POLLIN, 0 };
-		long long left = deadline - now_ms();
+		long long left = deadline - when_now_ms();
 		ssize_t n;
 
 		if (left <= 0)
@@ -226,7 +211,7 @@ command_feed(const char *what, const char *command, const char *input,
 	close(in);
 	if (pid < 0)
 		return -1;
-	finished = pass_output(out, now_ms() + timeout * 1000LL);
+	finished = pass_output(out, when_now_ms() + timeout * 1000LL);
 	close(out);
 	if (!finished)
 		kill(-pid, SIGKILL);

@@ -1,4 +1,4 @@
-/* when.c — RFC 3339 times and short durations. */
+/* when.c — RFC 3339 times, short durations, the clock for deadlines. */
 #include <stdio.h>
 
 #include "lib/when.h"
@@ -25,4 +25,13 @@ when_age(char *buf, size_t n, long long seconds)
 		snprintf(buf, n, "%lldh", seconds / 3600);
 	else
 		snprintf(buf, n, "%lldd", seconds / 86400);
+}
+
+long long
+when_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }

@@ -13,4 +13,7 @@ void when_utc(char *buf, size_t n, time_t t);
 /* "42s", "5m", "3h", "2d": enough to see what is stuck; below 0 is 0s. */
 void when_age(char *buf, size_t n, long long seconds);
 
+/* The monotonic clock in milliseconds, for deadlines. */
+long long when_now_ms(void);
+
 #endif

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "lib/trace.h"
+#include "lib/when.h"
 #include "transport/net.h"
 
 /* RFC 8305 5: the Connection Attempt Delay it recommends. */
@@ -155,7 +156,7 @@ attempt_failed(struct race *r, struct attempt *a, bool timed_out,
 	r->failure_timed_out = timed_out;
 	if (a->fd >= 0)
 		attempt_end(r, a);
-	r->next_start = net_now_ms();
+	r->next_start = when_now_ms();
 }
 
 /* Start the next attempt. 1: it connected at once; 0: under way or
@@ -169,8 +170,8 @@ attempt_start(struct race *r, struct err *e)
 
 	if (r->n > 1)
 		trace_note("trying %s", a->peer);
-	r->next_start = net_now_ms() + ATTEMPT_DELAY_MS;
-	a->deadline = net_now_ms() + r->c->timeout_ms;
+	r->next_start = when_now_ms() + ATTEMPT_DELAY_MS;
+	a->deadline = when_now_ms() + r->c->timeout_ms;
 	a->fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK |
 	    SOCK_CLOEXEC, ai->ai_protocol);
 	if (a->fd < 0 && errno == EAFNOSUPPORT) {
@@ -222,7 +223,7 @@ race_wait(struct race *r, int *won, struct err *e)
 {
 	struct pollfd pfd[ADDRESSES_MAX];
 	size_t idx[ADDRESSES_MAX], i, k = 0;
-	long long left = race_wakeup(r) - net_now_ms();
+	long long left = race_wakeup(r) - when_now_ms();
 	int n;
 
 	*won = -1;
@@ -252,7 +253,7 @@ race_wait(struct race *r, int *won, struct err *e)
 		attempt_failed(r, a, false, strerror(soerr));
 	}
 	for (i = 0; i < r->next; i++)
-		if (r->a[i].fd >= 0 && net_now_ms() >= r->a[i].deadline)
+		if (r->a[i].fd >= 0 && when_now_ms() >= r->a[i].deadline)
 			attempt_failed(r, &r->a[i], true, "timeout connecting");
 	return 0;
 }
@@ -293,7 +294,7 @@ race_lost(struct race *r, struct err *e)
 	struct conn *c = r->c;
 
 	race_abandon(r);
-	if (net_now_ms() >= c->session_deadline && r->next > 0) {
+	if (when_now_ms() >= c->session_deadline && r->next > 0) {
 		c->timed_out = true;
 		return err_set(e, EX_TEMPFAIL, "cannot connect to %s: timeout "
 		    "connecting: the whole session may take at most %d times "
@@ -318,7 +319,7 @@ race_run(struct race *r, struct err *e)
 
 	for (;;) {
 		if (r->next < r->n && (r->running == 0 ||
-		    net_now_ms() >= r->next_start)) {
+		    when_now_ms() >= r->next_start)) {
 			if ((won = attempt_start(r, e)) < 0) {
 				race_abandon(r);
 				return -1;
@@ -329,7 +330,7 @@ race_run(struct race *r, struct err *e)
 			}
 			continue;
 		}
-		if (r->running == 0 || net_now_ms() >= r->c->session_deadline)
+		if (r->running == 0 || when_now_ms() >= r->c->session_deadline)
 			return race_lost(r, e);
 		if (race_wait(r, &won, e) < 0) {
 			race_abandon(r);

@@ -6,9 +6,9 @@
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <sys/un.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "lib/when.h"
 #include "transport/net.h"
 
 static ssize_t
@@ -34,22 +34,13 @@ static const struct conn_io plain_io = {
 	plain_recv, plain_send, plain_pending, NULL
 };
 
-long long
-net_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 void
 net_init(struct conn *c, int timeout_seconds)
 {
 	memset(c, 0, sizeof(*c));
 	c->fd = -1;
 	c->timeout_ms = timeout_seconds * 1000;
-	c->session_deadline = net_now_ms() +
+	c->session_deadline = when_now_ms() +
 	    (long long)NET_SESSION_TIMEOUTS * c->timeout_ms;
 	c->io = &plain_io;
 }
@@ -63,7 +54,7 @@ wait_fd(int fd, short events, long long deadline, const char *what,
 	struct pollfd pfd = { fd, events, 0 };
 
 	for (;;) {
-		long long left = deadline - net_now_ms();
+		long long left = deadline - when_now_ms();
 		int n;
 
 		if (left <= 0)
@@ -103,7 +94,7 @@ wait_conn(struct conn *c, int fd, short events, long long deadline,
 void
 net_start_deadline(struct conn *c)
 {
-	c->deadline = net_now_ms() + c->timeout_ms;
+	c->deadline = when_now_ms() + c->timeout_ms;
 }
 
 /* Refill rbuf (which the caller has found empty) before the deadline. */
@@ -266,7 +257,7 @@ send_wait(struct conn *c, ssize_t n, long long deadline, struct err *e)
 static int
 send_all(struct conn *c, const void *data, size_t len, struct err *e)
 {
-	long long deadline = net_now_ms() + c->timeout_ms;
+	long long deadline = when_now_ms() + c->timeout_ms;
 	struct iovec iov[2] = { { c->wbuf, c->wlen }, { (void *)data, len } };
 	int i = 0;
 

@@ -80,9 +80,6 @@ int net_connect_tcp(struct conn *c, const char *host, const char *port,
     const char *source_address, struct err *e);
 int net_connect_unix(struct conn *c, const char *path, struct err *e);
 
-/* The monotonic clock in milliseconds, for deadlines. */
-long long net_now_ms(void);
-
 /* Start the clock for the next reply: every read until the next call
  * must finish within timeout_ms, however slowly the bytes trickle in. */
 void net_start_deadline(struct conn *c);

@@ -598,6 +598,22 @@ os.execv(sys.argv[2], sys.argv[2:])' "$path" "$SVC_BIN" serve -C "$SVC_CONF" \
 	assert_queue_empty
 }
 
+@test "XOP without an operation or an ID, or with an unknown one: 501, the entry untouched" {
+	local id i
+	sendmail_as "$SVC_CALLER" -odq -i a@example.org
+	id=$(queue_entries)
+	# the IDs of an earlier XOP are not taken for those of a later one
+	lmtp "LHLO x" "XOP hold $id" "XOP" "XOP remove" "XOP remove " "XOP  remove" \
+		"XOP frobnicate $id" "XOP $id" "QUIT"
+	assert_success
+	assert_line --index 2 "250 2.0.0 Done"
+	for i in 3 4 5 6 7 8; do
+		assert_line --index "$i" "501 5.5.4 Syntax: XOP remove|bounce|hold|release|send ID..."
+	done
+	assert_line --index 9 "221 2.0.0 Bye"
+	assert_equal "$(queue_entries)" "$id"
+}
+
 @test "health: --health through the service counts the caller's entries (root: all)" {
 	sendmail_as "$SVC_CALLER" -odq -i a@example.org
 	sendmail_as "$SVC_OTHER" -odq -i b@example.org

@@ -139,16 +139,17 @@ control_xhealth(struct server *s, const struct command *c)
 	free(text);
 }
 
-/* The IDs of an XOP line: up to max of them, in place. */
+/* The words of an XOP line (the operation, then IDs): up to max of
+ * them, in place. */
 static size_t
-split_ids(char *list, char **ids, size_t max)
+split_words(char *list, char **words, size_t max)
 {
 	size_t n = 0;
-	char *id, *save = NULL;
+	char *w, *save = NULL;
 
-	for (id = strtok_r(list, " ", &save); id != NULL && n < max;
-	    id = strtok_r(NULL, " ", &save))
-		ids[n++] = id;
+	for (w = strtok_r(list, " ", &save); w != NULL && n < max;
+	    w = strtok_r(NULL, " ", &save))
+		words[n++] = w;
 	return n;
 }
 
@@ -173,20 +174,19 @@ static void
 control_xop(struct server *s, const struct command *c)
 {
 	struct submission *sub = s->ctx;
-	char list[COMMAND_LINE_MAX + 1], *ids[COMMAND_LINE_MAX / 2];
-	struct queue_op_request qr = { QUEUE_OP_NONE, ids, 0,
+	char list[COMMAND_LINE_MAX + 1], *words[COMMAND_LINE_MAX / 2 + 1];
+	struct queue_op_request qr = { QUEUE_OP_NONE, words + 1, 0,
 	    (uid_t)sub->caller.uid, &sub->sv->rq };
 	struct queue_op_result res[COMMAND_LINE_MAX / 2];
 	struct service_reply r;
 	struct err e = { 0, "" };
-	char *op;
+	size_t n;
 
 	snprintf(list, sizeof(list), "%s", c->arg);
-	op = strtok_r(list, " ", &(char *){ NULL });
-	if (op != NULL)
-		qr.op = queue_op_lookup(op);
-	if (qr.op != QUEUE_OP_NONE)
-		qr.nids = split_ids(list + strlen(op) + 1, ids, nitems(ids));
+	if ((n = split_words(list, words, nitems(words))) > 0) {
+		qr.op = queue_op_lookup(words[0]);
+		qr.nids = n - 1;
+	}
 	if (qr.op == QUEUE_OP_NONE || qr.nids == 0) {
 		service_reply_set(&r, 501, "5.5.4", "Syntax: XOP remove|bounce|"
 		    "hold|release|send ID...");

@@ -59,8 +59,6 @@ oauthlibs_curl(struct err *e)
 		SYM(curl, curl_easy_getinfo, easy_getinfo),
 		SYM(curl, curl_easy_cleanup, easy_cleanup),
 		SYM(curl, curl_easy_strerror, easy_strerror),
-		SYM(curl, curl_easy_escape, easy_escape),
-		SYM(curl, curl_free, free),
 	};
 	bool first = l.state == 0;
 

@@ -28,8 +28,6 @@ struct curl_lib {
 	__typeof__(curl_easy_getinfo) *easy_getinfo;
 	__typeof__(curl_easy_cleanup) *easy_cleanup;
 	__typeof__(curl_easy_strerror) *easy_strerror;
-	__typeof__(curl_easy_escape) *easy_escape;
-	__typeof__(curl_free) *free;
 };
 
 struct json_lib {

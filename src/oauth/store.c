@@ -12,6 +12,7 @@
 #include <gnutls/gnutls.h>
 
 #include "lib/dirs.h"
+#include "lib/fdio.h"
 #include "lib/secret.h"
 #include "lib/trace.h"
 #include "oauth/store.h"
@@ -219,7 +220,7 @@ write_private(const char *path, const char *text, struct err *e)
 	    O_CLOEXEC, 0600)) < 0)
 		return err_set(e, EX_CANTCREAT, "cannot create %s: %s", tmp,
 		    strerror(errno));
-	if (write(fd, text, len) != (ssize_t)len || fsync(fd) < 0)
+	if (fd_write_all(fd, text, len) < 0 || fsync(fd) < 0)
 		rc = err_set(e, EX_IOERR, "cannot write %s: %s", tmp,
 		    strerror(errno));
 	if (close(fd) < 0 && rc == 0)

@@ -1,4 +1,4 @@
-/* dirs.c — the user's XDG directories and mkdir -p. */
+/* dirs.c — the user's XDG directories, mkdir -p, files of ours to trust. */
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -33,6 +33,13 @@ dirs_safe_name(char *s)
 		if (!(*s >= 'a' && *s <= 'z') && !(*s >= 'A' && *s <= 'Z') &&
 		    !(*s >= '0' && *s <= '9') && *s != '.' && *s != '-')
 			*s = '_';
+}
+
+bool
+dirs_file_ours(const struct stat *sb)
+{
+	return S_ISREG(sb->st_mode) && sb->st_uid == geteuid() &&
+	    (sb->st_mode & 022) == 0;
 }
 
 int

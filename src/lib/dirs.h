@@ -5,7 +5,9 @@
 #ifndef MAILOUT_DIRS_H
 #define MAILOUT_DIRS_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <sys/stat.h>
 
 #include "lib/err.h"
 
@@ -19,6 +21,10 @@ int dirs_user(char *buf, size_t n, const char *xdg_var, const char *home_dir,
 
 /* Make s fit in a file name: anything but [A-Za-z0-9.-] becomes "_". */
 void dirs_safe_name(char *s);
+
+/* Whether sb is a regular file of this user that nobody else may write:
+ * one whose contents a cache of ours may believe. */
+bool dirs_file_ours(const struct stat *sb);
 
 /* mkdir -p with mode 0700 for what it creates; what names the directory
  * in the error (EX_CANTCREAT). */

@@ -47,8 +47,7 @@ read_entry(const char *path, char *buf, size_t cap)
 
 	if (fd < 0)
 		return -1;
-	if (fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode) &&
-	    sb.st_uid == geteuid() && (sb.st_mode & 022) == 0 &&
+	if (fstat(fd, &sb) == 0 && dirs_file_ours(&sb) &&
 	    sb.st_size < (off_t)cap) {
 		n = read(fd, buf, cap - 1);
 		if (n >= 0)

@@ -48,8 +48,7 @@ trustworthy(int fd)
 {
 	struct stat sb;
 
-	return fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode) &&
-	    sb.st_uid == geteuid() && (sb.st_mode & 022) == 0;
+	return fstat(fd, &sb) == 0 && dirs_file_ours(&sb);
 }
 
 /* The failures in the file that are still remembered at now. */

@@ -69,7 +69,6 @@ struct opening {
 	struct session *ss;
 	const struct settings *all;	/* the host list's */
 	struct settings relay_st;	/* the relay being tried's */
-	const struct settings *st;	/* which of the two this opening uses */
 	enum stage *stage;
 	bool verify;			/* false: --serverinfo */
 	enum early_mode early;
@@ -120,7 +119,7 @@ auth_configured(const struct settings *st)
 static bool
 auth_wanted(const struct opening *o)
 {
-	return o->verify && auth_configured(o->st);
+	return o->verify && auth_configured(&o->relay_st);
 }
 
 static const char *
@@ -134,7 +133,7 @@ auth_mechanism(const struct settings *st)
 static int
 read_secret(struct opening *o, struct err *e)
 {
-	const struct settings *st = o->st;
+	const struct settings *st = &o->relay_st;
 	const char *wanted = auth_mechanism(st);
 
 	secret[0] = '\0';
@@ -159,7 +158,7 @@ read_secret(struct opening *o, struct err *e)
 static int
 read_proxy_secret(struct opening *o, struct err *e)
 {
-	const struct settings *st = o->st;
+	const struct settings *st = &o->relay_st;
 
 	if (st->proxy_password_command == NULL)
 		return err_set(e, EX_CONFIG, "the proxy names a user: give "
@@ -189,7 +188,7 @@ static int
 auth_send(struct opening *o, struct err *e)
 {
 	struct session *ss = o->ss;
-	const struct settings *st = o->st;
+	const struct settings *st = &o->relay_st;
 
 	if (!ss->conn.loopback && !net_is_tls(&ss->conn))
 		return err_set(e, EX_NOPERM, "refusing to send credentials "
@@ -246,7 +245,7 @@ authenticate(struct opening *o, struct err *e)
 	if (auth_reply(&ss->smtp, &o->sasl, e) == 0)
 		return 0;
 	/* once more, with a fresh token for a cached one refused */
-	if (!oauth_retry(o->st, &o->oauth, e))
+	if (!oauth_retry(&o->relay_st, &o->oauth, e))
 		return -1;
 	o->secret.state = SECRET_NOT_YET;
 	e->code = 0;
@@ -257,7 +256,7 @@ authenticate(struct opening *o, struct err *e)
 static int
 connect_server(struct opening *o, struct conn *c, struct err *e)
 {
-	const struct settings *st = o->st;
+	const struct settings *st = &o->relay_st;
 	struct socks_proxy proxy;
 
 	if (st->socket != NULL)
@@ -280,16 +279,16 @@ connect_step(struct opening *o, struct err *e)
 {
 	struct session *ss = o->ss;
 
-	net_init(&ss->conn, o->st->timeout);
+	net_init(&ss->conn, o->relay_st.timeout);
 	ss->conn.tls_start = tls_start;
 	ss->conn.tls_options = &ss->tls_options;
-	smtp_init(&ss->smtp, &ss->conn, o->st->lmtp);
+	smtp_init(&ss->smtp, &ss->conn, o->relay_st.lmtp);
 	memset(&ss->pre_tls_hello, 0, sizeof(ss->pre_tls_hello));
 	set_state(ss, SESSION_CONNECTING);
 	if (connect_server(o, &ss->conn, e) < 0)
 		return -1;
 	trace_note("connected to %s", ss->conn.peer);
-	ss->tls = tls_policy(o->st, &ss->conn);
+	ss->tls = tls_policy(&o->relay_st, &ss->conn);
 	if (ss->tls != TLS_IMPLICIT)
 		return 0;
 	set_state(ss, SESSION_TLS);
@@ -301,7 +300,7 @@ hello_need(const struct opening *o)
 {
 	if (o->ss->tls != TLS_OFF)
 		return HELLO_NEEDS_TLS;
-	return auth_configured(o->st) ? HELLO_NEEDS_AUTH : HELLO_NEEDS_NOTHING;
+	return auth_configured(&o->relay_st) ? HELLO_NEEDS_AUTH : HELLO_NEEDS_NOTHING;
 }
 
 /* After an ordinary opening: keep the EHLO replies for next time when
@@ -330,7 +329,7 @@ static int
 open_ordinary(struct opening *o, struct err *e)
 {
 	struct session *ss = o->ss;
-	const char *helo = o->st->helo;
+	const char *helo = o->relay_st.helo;
 
 	set_state(ss, SESSION_GREETING);
 	if (smtp_greeting(&ss->smtp, e) < 0)
@@ -359,7 +358,7 @@ early_hello_send(struct opening *o, const struct reply *kept,
 {
 	struct smtp *s = &o->ss->smtp;
 
-	if (smtp_hello_queue(s, o->st->helo, e) < 0)
+	if (smtp_hello_queue(s, o->relay_st.helo, e) < 0)
 		return -1;
 	if (starttls_next) {
 		if (smtp_queue(s, e, "STARTTLS") < 0)
@@ -379,7 +378,7 @@ early_hello_check(struct opening *o, const struct reply *kept,
 {
 	struct smtp *s = &o->ss->smtp;
 
-	if (smtp_hello_reply(s, o->st->helo, HELLO_PIPELINED, e) < 0)
+	if (smtp_hello_reply(s, o->relay_st.helo, HELLO_PIPELINED, e) < 0)
 		return -1;
 	if (!ehlo_same_offer(&s->hello, kept))
 		return err_set(e, EX_PROTOCOL, "the EHLO reply differs from "
@@ -440,7 +439,7 @@ open_once(struct opening *o, struct err *e)
 	if (connect_step(o, e) < 0)
 		return -1;
 	if (o->early == EARLY_TRY)
-		ehlo_cache_load(&o->cache, o->st, o->ss->tls);
+		ehlo_cache_load(&o->cache, &o->relay_st, o->ss->tls);
 	if (o->cache.found)
 		return open_early(o, e);
 	return open_ordinary(o, e);
@@ -491,7 +490,6 @@ opening_relay(struct opening *o, const struct relay *r)
 		snprintf(ss->relay_label, sizeof(ss->relay_label), "%s",
 		    st->socket);
 	}
-	o->st = st;
 	memset(&o->cache, 0, sizeof(o->cache));
 	/* --serverinfo shows the server as an ordinary client meets it */
 	o->early = o->verify && st->pipelining && st->pipe_connect ?

@@ -111,6 +111,20 @@ assert_exim_got() {
 		fail "stderr: $stderr"
 }
 
+@test "a proxy_password_command that fails or prints nothing is named: exit 77, nothing sent" {
+	relay_run --proxy "socks5://$SOCKS_USER@127.0.0.1:$SOCKS_PORT" \
+		--proxy-password-command 'exit 3' --host 127.0.0.1 \
+		--port "$EXIM_PORT" --tls off --no-queue rcpt@example.com
+	assert_failure 77
+	[[ $stderr == *'proxy_password_command '*3* ]] || fail "stderr: $stderr"
+	relay_run --proxy "socks5://$SOCKS_USER@127.0.0.1:$SOCKS_PORT" \
+		--proxy-password-command 'true' --host 127.0.0.1 \
+		--port "$EXIM_PORT" --tls off --no-queue rcpt@example.com
+	assert_failure 77
+	[[ $stderr == *'proxy_password_command printed nothing'* ]] || fail "stderr: $stderr"
+	assert_equal "$(maildir_count "$EXIM_MAILDIR")" 0
+}
+
 @test "proxy URLs that are not socks5://[user@]host[:port]: exit 64 (option) or 78 (file)" {
 	local url
 	for url in http://127.0.0.1:1080 'socks5://alice:pw@127.0.0.1:1080' \

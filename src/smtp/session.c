@@ -163,8 +163,8 @@ read_proxy_secret(struct opening *o, struct err *e)
 	if (st->proxy_password_command == NULL)
 		return err_set(e, EX_CONFIG, "the proxy names a user: give "
 		    "proxy_password_command (--proxy-password-command)");
-	return secret_from_command(st->proxy_password_command, proxy_secret,
-	    sizeof(proxy_secret), e);
+	return secret_from_key_command("proxy_password_command",
+	    st->proxy_password_command, proxy_secret, sizeof(proxy_secret), e);
 }
 
 static int

@@ -314,7 +314,8 @@ abort_on_refusal(struct txn *t, struct err *e)
 }
 
 /* The envelope, with the first command of the data queued behind it when
- * pipelining (queue_first, may be NULL); then every reply to it. */
+ * pipelining (queue_first, may be NULL); then every reply to it, and a
+ * copy of the message kept if a 452 will want it again. */
 static int
 envelope(struct txn *t, int (*queue_first)(struct txn *, struct err *),
     struct err *e)
@@ -325,7 +326,10 @@ envelope(struct txn *t, int (*queue_first)(struct txn *, struct err *),
 		return -1;
 	if (read_envelope_replies(t, e) < 0)
 		return -1;
-	return abort_on_refusal(t, e);
+	if (abort_on_refusal(t, e) < 0)
+		return -1;
+	keep_for_retry(t);
+	return 0;
 }
 
 /* SMTP's one reply to the end of the data, for every recipient still in
@@ -397,7 +401,6 @@ via_data(struct txn *t, struct err *e)
 
 	if (envelope(t, pipe_data ? queue_data : NULL, e) < 0)
 		return -1;
-	keep_for_retry(t);
 	stage_set(&t->out->session_stage, STAGE_DATA);
 	if (!pipe_data && t->accepted == 0)
 		return 0;	/* every recipient refused */
@@ -466,7 +469,6 @@ via_bdat(struct txn *t, struct err *e)
 	    !t->st->refused_abort;
 	if (envelope(t, pipe_chunk ? queue_chunk : NULL, e) < 0)
 		return -1;
-	keep_for_retry(t);
 	stage_set(&t->out->session_stage, STAGE_DATA);
 	if (t->accepted == 0)
 		return pipe_chunk ? smtp_read_reply(t->s, &r, e) : 0;

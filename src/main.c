@@ -39,12 +39,6 @@ request_of(const struct options *o)
 	return rq;
 }
 
-static bool
-prometheus(const struct options *o)
-{
-	return o->format != NULL && strcmp(o->format, "prometheus") == 0;
-}
-
 /* -q and --flush: the queue of this user (root: every entry). */
 static int
 flush(const struct options *o, const struct settings *st,
@@ -106,7 +100,7 @@ run(const struct options *o, struct settings *st,
 	case ACTION_QUEUE_OP:
 		return queue_op(o, st, &rq);
 	case ACTION_HEALTH:
-		return health_check(st, geteuid(), prometheus(o), stdout);
+		return health_check(st, geteuid(), cli_prometheus(o), stdout);
 	case ACTION_LIST:
 		return mailq_list(st, o->report == REPORT_JSON, geteuid(), stdout,
 		    &e) < 0 ? err_report(&e) : EX_OK;
@@ -155,7 +149,7 @@ main(int argc, char **argv)
 		return version_print(&rq, stdout);
 	if (resolve_settings(&rq, &cf, &st, &ch, &e) < 0 &&
 	    o.action == ACTION_HEALTH)
-		status = health_unknown(&e, prometheus(&o), stdout);
+		status = health_unknown(&e, cli_prometheus(&o), stdout);
 	else if (e.code != 0)
 		status = err_report(&e);
 	else

@@ -487,8 +487,7 @@ queue_op_through(struct handoff *h, const struct options *o, struct err *e)
 static int
 run_through(struct handoff *h, const struct options *o)
 {
-	bool prometheus = o->format != NULL &&
-	    strcmp(o->format, "prometheus") == 0;
+	bool prometheus = cli_prometheus(o);
 	struct err e = { 0, "" };
 	int status;
 

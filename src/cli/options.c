@@ -198,6 +198,12 @@ usage_queue(const char *progname)
 	    "configuration file; see mailout(1) and mailout.conf(5).\n", progname);
 }
 
+bool
+cli_prometheus(const struct options *o)
+{
+	return o->format != NULL && strcmp(o->format, "prometheus") == 0;
+}
+
 void
 cli_usage(const char *progname)
 {

@@ -75,4 +75,7 @@ int cli_parse(int argc, char **argv, const char *progname,
 
 void cli_usage(const char *progname);
 
+/* Whether --health is to speak Prometheus' text format (--format). */
+bool cli_prometheus(const struct options *o);
+
 #endif

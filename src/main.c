@@ -48,7 +48,7 @@ flush(const struct options *o, const struct settings *st,
 	    NULL, geteuid(), NULL, NULL, false, NULL };
 	struct err e = { 0, "" };
 
-	return flush_run(st, &fr, &e) < 0 ? err_report(&e) : EX_OK;
+	return flush_run(st, &fr, NULL, &e) < 0 ? err_report(&e) : EX_OK;
 }
 
 /* --remove, --bounce ... on the operands: a line for each ID that

@@ -686,7 +686,7 @@ still_waits(enum flush_result r)
 
 int
 flush_run(const struct settings *st, const struct flush_request *rq,
-    struct err *e)
+    size_t counts[FLUSH_RESULTS], struct err *e)
 {
 	struct flusher f;
 	struct queue_entry *entries;
@@ -723,6 +723,8 @@ flush_run(const struct settings *st, const struct flush_request *rq,
 			oldest = &entries[i];
 	}
 	end_group(&f);
+	if (counts != NULL)
+		memcpy(counts, f.counts, sizeof(f.counts));
 	if (trace_level() >= 1)
 		print_summary(&f);
 	if (rq->ids == NULL && oldest != NULL)

@@ -79,10 +79,11 @@ struct flush_request {
  * Flush the queue of st (the flush's own settings) as rq says. With -v
  * (trace_level 1) each entry gets a line on stderr, then a summary. Each
  * flush also runs alert_command when the oldest entry left is past
- * health_warn_age.
+ * health_warn_age. counts (NULL: not wanted), on success: how many
+ * entries had each result.
  */
 int flush_run(const struct settings *st, const struct flush_request *rq,
-    struct err *e);
+    size_t counts[FLUSH_RESULTS], struct err *e);
 
 /*
  * A flusher that outlives one flush: the mailout service relays each

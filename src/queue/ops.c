@@ -153,7 +153,7 @@ flush_ids(const struct settings *st, const struct queue_op_request *rq,
 		    "entry in the queue");
 	}
 	fr.ids = ids;
-	rc = n > 0 ? flush_run(st, &fr, e) : 0;
+	rc = n > 0 ? flush_run(st, &fr, NULL, e) : 0;
 	free(ids);
 	return rc;
 }

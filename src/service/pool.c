@@ -175,7 +175,7 @@ flush_queue_now(struct pool *p)
 	struct err e = { 0, "" };
 
 	child_begin(p);
-	if (flush_run(&p->sv->st, &fr, &e) < 0 && e.code != EX_TEMPFAIL)
+	if (flush_run(&p->sv->st, &fr, NULL, &e) < 0 && e.code != EX_TEMPFAIL)
 		fprintf(stderr, "mailout serve: flush: %s\n", e.msg);
 }
 

@@ -28,7 +28,6 @@
 #include <stdbool.h>
 
 #include "message/envelope.h"
-#include "queue/flush.h"
 #include "queue/queue.h"
 #include "service/server.h"
 #include "service/service.h"
@@ -58,7 +57,6 @@ struct submission {
 	int header_at;			/* header_scan's */
 	long long header_octets;
 	char message_id[256];
-	size_t counts[FLUSH_RESULTS];	/* XFLUSH's, by result */
 };
 
 extern const struct server_ops submit_ops;

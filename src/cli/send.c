@@ -344,20 +344,6 @@ report(const struct options *o, const struct settings *st,
 	maillog_write(st, mi, out, status);
 }
 
-static int
-init_outcome(struct outcome *out, const struct envelope *env, struct err *e)
-{
-	size_t i;
-
-	memset(out, 0, sizeof(*out));
-	out->n = env->rcpts.n;
-	if ((out->rcpts = calloc(out->n + 1, sizeof(*out->rcpts))) == NULL)
-		return err_set(e, EX_SOFTWARE, "out of memory");
-	for (i = 0; i < out->n; i++)
-		out->rcpts[i].addr = env->rcpts.v[i];
-	return 0;
-}
-
 int
 send_message(const struct options *o, const struct settings *st,
     const struct conf_choice *ch, struct session *service)
@@ -385,7 +371,7 @@ send_message(const struct options *o, const struct settings *st,
 		status = err_report(&e);
 		goto out;
 	}
-	if (init_outcome(&out, &env, &e) < 0) {
+	if (outcome_init(&out, &env.rcpts, &e) < 0) {
 		status = err_report(&e);
 		goto out;
 	}
@@ -448,7 +434,7 @@ verify_recipients(const struct options *o, const struct settings *st)
 	memset(&env, 0, sizeof(env));
 	if (envelope_build(&env, &req, st, &none, &e) < 0)
 		status = err_report(&e);
-	else if (init_outcome(&out, &env, &e) < 0)
+	else if (outcome_init(&out, &env.rcpts, &e) < 0)
 		status = err_report(&e);
 	else
 		status = verify_envelope(o, st, &env, &out);

@@ -503,39 +503,37 @@ first_refusal(const struct outcome *o)
  * updated and the log written. o: its recipients, their fates. */
 static void
 attempt_with(struct flusher *f, struct queue_entry *qe, bool expired,
-    enum flush_mode mode, struct flush_report *r, struct outcome *outcome)
+    enum flush_mode mode, struct flush_report *r, struct outcome *o)
 {
-	struct outcome o = *outcome;
 	struct queue_entry old;
 	struct message_info mi;
 
 	memset(&old, 0, sizeof(old));
 	if (expired || mode == FLUSH_GIVE_UP) {
-		err_set(&o.session, EX_TEMPFAIL, "%s", qe->last_error ?
+		err_set(&o->session, EX_TEMPFAIL, "%s", qe->last_error ?
 		    qe->last_error : expired ? "expired" : "bounced");
-		r->given_up = give_up(f, qe, &o, expired ? NOTICE_EXPIRED :
+		r->given_up = give_up(f, qe, o, expired ? NOTICE_EXPIRED :
 		    NOTICE_BOUNCED);
-		queue_remove(&f->q, qe->id, &o.session);
+		queue_remove(&f->q, qe->id, &o->session);
 		r->result = FLUSH_GAVE_UP;
 		describe(r, expired ? "expired" : "bounced", qe->last_error);
 	} else {
-		send_entry(f, qe, &o);
-		r->refused = give_up(f, qe, &o, NOTICE_REFUSED);
-		r->accepted = outcome_count(&o, RCPT_ACCEPTED);
-		r->deferred = update_entry(f, qe, &o, &old);
+		send_entry(f, qe, o);
+		r->refused = give_up(f, qe, o, NOTICE_REFUSED);
+		r->accepted = outcome_count(o, RCPT_ACCEPTED);
+		r->deferred = update_entry(f, qe, o, &old);
 		if (r->accepted > 0)
 			queue_stamp_delivery(&f->q);
 		r->result = r->deferred > 0 ? FLUSH_DEFERRED :
-		    r->accepted == o.n ? FLUSH_SENT : FLUSH_GAVE_UP;
+		    r->accepted == o->n ? FLUSH_SENT : FLUSH_GAVE_UP;
 		describe(r, "given up", r->deferred > 0 ? qe->last_error :
-		    first_refusal(&o));
+		    first_refusal(o));
 	}
 	if (f->resolved) {
 		message_info_init(&mi, &f->st, qe->env.sender, qe->message_id,
 		    qe->size);
-		maillog_write(&f->st, &mi, &o, outcome_exit_code(&o));
+		maillog_write(&f->st, &mi, o, outcome_exit_code(o));
 	}
-	*outcome = o;
 	queue_entry_free(&old);
 }
 
@@ -544,17 +542,15 @@ static void
 attempt(struct flusher *f, struct queue_entry *qe, bool expired,
     enum flush_mode mode, struct flush_report *r)
 {
-	struct outcome o = { .n = qe->env.rcpts.n };
-	size_t i;
+	struct outcome o;
+	struct err e;
 
-	if ((o.rcpts = calloc(o.n + 1, sizeof(*o.rcpts))) == NULL) {
+	if (outcome_init(&o, &qe->env.rcpts, &e) < 0) {
 		r->result = FLUSH_DEFERRED;	/* as it was: still queued */
 		snprintf(r->detail, sizeof(r->detail), "not tried: out of "
 		    "memory");
 		return;
 	}
-	for (i = 0; i < o.n; i++)
-		o.rcpts[i].addr = qe->env.rcpts.v[i];
 	attempt_with(f, qe, expired, mode, r, &o);
 	free(o.rcpts);
 }

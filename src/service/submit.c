@@ -506,18 +506,17 @@ static void
 relay_and_reply(struct server *s, struct queue_entry *qe)
 {
 	struct submission *sub = s->ctx;
-	struct outcome o = { .n = sub->env.rcpts.n };
+	struct outcome o;
 	struct service_reply r;
+	struct err e;
 	size_t i;
 
-	if ((o.rcpts = calloc(o.n + 1, sizeof(*o.rcpts))) == NULL) {
+	if (outcome_init(&o, &sub->env.rcpts, &e) < 0) {
 		service_reply_set(&r, 250, "2.0.0", "[queued %s connect] not "
 		    "tried now", qe->id);
 		reply_all(s, &r);
 		return;
 	}
-	for (i = 0; i < o.n; i++)
-		o.rcpts[i].addr = sub->env.rcpts.v[i];
 	if (!s->lmtp) {
 		service_reply_set(&r, 250, "2.0.0", "Queued as %s", qe->id);
 		reply_all(s, &r);

@@ -1,10 +1,27 @@
-/* outcome.c — reading an outcome: stage names, retries, status, exit code. */
+/* outcome.c — an outcome set up, then read: stage names, retries, status,
+ * exit code. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "lib/trace.h"
 #include "lib/util.h"
 #include "smtp/outcome.h"
+
+int
+outcome_init(struct outcome *o, const struct addr_list *rcpts,
+    struct err *e)
+{
+	size_t i;
+
+	memset(o, 0, sizeof(*o));
+	o->n = rcpts->n;
+	if ((o->rcpts = calloc(o->n + 1, sizeof(*o->rcpts))) == NULL)
+		return err_set(e, EX_SOFTWARE, "out of memory");
+	for (i = 0; i < o->n; i++)
+		o->rcpts[i].addr = rcpts->v[i];
+	return 0;
+}
 
 static const char *const stage_names[][2] = {
 	[STAGE_CONNECT] = { "connect", "connect" },

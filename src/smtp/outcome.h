@@ -11,6 +11,7 @@
 
 #include "config/relays.h"
 #include "lib/err.h"
+#include "message/addr.h"
 #include "smtp/reply.h"
 
 enum stage {
@@ -63,6 +64,11 @@ struct outcome {
 	char relay[RELAY_LABEL_MAX];	/* the relay that answered ("name:port"
 					 * or the socket); "" if none did */
 };
+
+/* o, empty, with one pending result per address of rcpts (which must
+ * outlive it), in their order; free(o->rcpts) when done. */
+int outcome_init(struct outcome *o, const struct addr_list *rcpts,
+    struct err *e);
 
 /* The relay the session went to (session.h's relay_label). */
 void outcome_set_relay(struct outcome *o, const char *label);

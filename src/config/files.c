@@ -458,14 +458,19 @@ join_path(char *buf, size_t n, const char *dir, const char *file,
 	return 0;
 }
 
+int
+conf_system_file(char *buf, size_t n, struct err *e)
+{
+	return join_path(buf, n, sysdirs_config(), "mailout.conf", e);
+}
+
 /* The system file, then the user's, which overrides it key by key. */
 static int
 search_path(struct conf_search *cs, struct err *e)
 {
 	const char *xdg = getenv("XDG_CONFIG_HOME"), *home = getenv("HOME");
 
-	if (join_path(cs->path[cs->n], PATH_MAX, sysdirs_config(),
-	    "mailout.conf", e) < 0)
+	if (conf_system_file(cs->path[cs->n], PATH_MAX, e) < 0)
 		return -1;
 	cs->n++;
 	if (xdg != NULL && *xdg == '/') {

@@ -52,6 +52,10 @@ struct conf_search {
 	bool named;		/* --config or $MAILOUT_CONFIG: it must exist */
 };
 
+/* The system file: mailout.conf in sysdirs_config(). Error: a path too
+ * long (EX_CONFIG). */
+int conf_system_file(char *buf, size_t n, struct err *e);
+
 /*
  * The file path alone (--config), or when path is NULL the file named by
  * $MAILOUT_CONFIG alone, or else the system file mailout.conf (in

@@ -43,9 +43,8 @@ choose_config(const struct options *o, char *buf, size_t n,
 	*config = o->config;
 	if (*config != NULL || (env != NULL && *env != '\0'))
 		return 0;
-	if ((size_t)snprintf(buf, n, "%s/mailout.conf", sysdirs_config()) >= n)
-		return err_set(e, EX_CONFIG, "path too long: %s/mailout.conf",
-		    sysdirs_config());
+	if (conf_system_file(buf, n, e) < 0)
+		return -1;
 	*config = access(buf, F_OK) == 0 ? buf : "/dev/null";
 	return 0;
 }

@@ -113,6 +113,16 @@ to_file(const char *path, const char *line)
 	free(text);
 }
 
+/* line to the log of st: syslog at priority, or the file it names. */
+static void
+to_log(const struct settings *st, const char *line, int priority)
+{
+	if (strcmp(st->log, "syslog") == 0)
+		to_syslog(st, line, priority);
+	else
+		to_file(st->log, line);
+}
+
 void
 maillog_write(const struct settings *st, const struct message_info *mi,
     const struct outcome *o, int exit_code)
@@ -124,13 +134,8 @@ maillog_write(const struct settings *st, const struct message_info *mi,
 	if (st->log == NULL || (f = open_memstream(&line, &len)) == NULL)
 		return;
 	format_line(f, mi, o, exit_code);
-	if (fclose(f) == 0) {
-		if (strcmp(st->log, "syslog") == 0)
-			to_syslog(st, line, exit_code == 0 ? LOG_INFO :
-			    LOG_WARNING);
-		else
-			to_file(st->log, line);
-	}
+	if (fclose(f) == 0)
+		to_log(st, line, exit_code == 0 ? LOG_INFO : LOG_WARNING);
 	free(line);
 }
 
@@ -145,8 +150,5 @@ maillog_note(const struct settings *st, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
-	if (strcmp(st->log, "syslog") == 0)
-		to_syslog(st, line, LOG_WARNING);
-	else
-		to_file(st->log, line);
+	to_log(st, line, LOG_WARNING);
 }

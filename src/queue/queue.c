@@ -297,7 +297,8 @@ copy_message(struct queue *q, struct queue_writer *w,
 	return rc;
 }
 
-int
+/* queue_add, the entry still locked: returns the lock (close it). */
+static int
 queue_add_locked(struct queue *q, struct queue_entry *qe,
     struct message_source *src, bool dot_ends, struct err *e)
 {

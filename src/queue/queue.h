@@ -110,10 +110,6 @@ void queue_close(struct queue *q);
 int queue_add(struct queue *q, struct queue_entry *qe,
     struct message_source *src, bool dot_ends, struct err *e);
 
-/* The same, the entry still locked: returns the lock (close it). */
-int queue_add_locked(struct queue *q, struct queue_entry *qe,
-    struct message_source *src, bool dot_ends, struct err *e);
-
 /*
  * The same in three steps, for a message that arrives in pieces (the
  * mailout service): create tmp.ID.msg under a new id, locked; write the

@@ -7,7 +7,6 @@
 #include "cli/handoff.h"
 #include "cli/send.h"
 #include "cli/version.h"
-#include "config/mailname.h"
 #include "message/chunk.h"
 #include "message/envelope.h"
 #include "message/header.h"
@@ -46,7 +45,7 @@ prepare(const struct options *o, const struct settings *st,
 	struct envelope_request req = { o->sender, o->recipients,
 	    o->nrecipients, o->from_headers, o->body };
 	char mailer_daemon[ADDR_MAX + 1];
-	const char *domain = st->domain ? st->domain : local_hostname();
+	const char *domain = st->domain;
 
 	if (message_open(src, st->file, e) < 0)
 		return -1;

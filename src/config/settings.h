@@ -144,7 +144,8 @@ int settings_set(struct settings *st, const char *key, const char *value,
 
 /* The defaults that depend on the rest: port 24 for LMTP, 465 for
  * implicit TLS, else 25; helo and domain = mailname, the system's mail
- * name (mailname.h); auth on when user is set. */
+ * name (mailname.h); auth on when user is set. Afterwards none of host,
+ * port, helo, domain and auth is NULL: resolve.h's settings have had it. */
 void settings_finish(struct settings *st, const char *mailname);
 
 /* Every setting as a "key = value" line, as mailout.conf(5) would say

@@ -6,7 +6,6 @@
 #include <strings.h>
 #include <unistd.h>
 
-#include "config/mailname.h"
 #include "message/envelope.h"
 #include "message/idn.h"
 
@@ -25,8 +24,7 @@ default_sender(const struct settings *st, char *buf, size_t n, struct err *e)
 	if ((pw = getpwuid(getuid())) == NULL)
 		return err_set(e, EX_NOUSER, "cannot find the current user; "
 		    "give the sender with -f");
-	snprintf(buf, n, "%s@%s", pw->pw_name, st->domain ? st->domain :
-	    local_hostname());
+	snprintf(buf, n, "%s@%s", pw->pw_name, st->domain);
 	return 0;
 }
 
@@ -110,7 +108,7 @@ add_recipient(const struct settings *st, const char *addr,
 		addr_list_free(&expanded);
 		return rc;
 	}
-	if (strchr(addr, '@') == NULL && st->domain != NULL) {
+	if (strchr(addr, '@') == NULL) {
 		if ((size_t)snprintf(qualified, sizeof(qualified), "%s@%s",
 		    addr, st->domain) >= sizeof(qualified))
 			return err_set(e, EX_DATAERR, "address too long: %s@%s",
@@ -198,8 +196,7 @@ envelope_build(struct envelope *env, const struct envelope_request *req,
 	    sizeof(env->sender), e) : default_sender(st, env->sender,
 	    sizeof(env->sender), e)) < 0)
 		return -1;
-	if (env->sender[0] != '\0' && strchr(env->sender, '@') == NULL &&
-	    st->domain != NULL)
+	if (env->sender[0] != '\0' && strchr(env->sender, '@') == NULL)
 		snprintf(env->sender + strlen(env->sender),
 		    sizeof(env->sender) - strlen(env->sender), "@%s", st->domain);
 	if (addr_check(env->sender, e) < 0)

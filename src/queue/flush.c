@@ -285,8 +285,7 @@ notify_sender(struct flusher *f, const struct queue_entry *qe,
 
 	if (qe->env.sender[0] == '\0' || n == 0)
 		return;		/* a notice never gets a notice */
-	nt.domain = f->resolved && f->st.domain ? f->st.domain :
-	    local_hostname();
+	nt.domain = f->resolved ? f->st.domain : local_hostname();
 	memset(&ne, 0, sizeof(ne));
 	if (queue_notice(f, qe, &nt, &ne, &e) < 0)
 		fprintf(stderr, "mailout: %s: cannot queue a failure notice "

@@ -71,8 +71,6 @@ setup(struct service *sv, const struct options *o,
 		return -1;
 	sv->hostname = local_hostname();
 	/* bare names get the service's domain, whoever sends them */
-	if (sv->st.domain == NULL)
-		sv->st.domain = sv->hostname;
 	sv->domain = sv->st.domain;
 	sv->size_max = SERVICE_SIZE_MAX;
 	return 0;

@@ -17,10 +17,14 @@ plain_recv(struct conn *c, void *buf, size_t len)
 	return recv(c->fd, buf, len, 0);
 }
 
+/* All of iov[0..n) in one system call, as far as the socket takes it. */
 static ssize_t
-plain_send(struct conn *c, const void *buf, size_t len)
+plain_send(struct conn *c, const struct iovec *iov, int n)
 {
-	return send(c->fd, buf, len, MSG_NOSIGNAL);
+	struct msghdr mh = { .msg_iov = (struct iovec *)iov,
+	    .msg_iovlen = (size_t)n };
+
+	return sendmsg(c->fd, &mh, MSG_NOSIGNAL);
 }
 
 static size_t
@@ -228,19 +232,6 @@ net_has_unread(struct conn *c)
 	    recv(c->fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT) > 0;
 }
 
-/* Some of iov[0..n) sent: plain sockets take them all in one call, TLS
- * a record of the first. */
-static ssize_t
-send_some(struct conn *c, const struct iovec *iov, int n)
-{
-	struct msghdr mh = { .msg_iov = (struct iovec *)iov,
-	    .msg_iovlen = (size_t)n };
-
-	if (c->io == &plain_io)
-		return sendmsg(c->fd, &mh, MSG_NOSIGNAL);
-	return c->io->send(c, iov[0].iov_base, iov[0].iov_len);
-}
-
 /* A send that took nothing (n <= 0): wait for room, or say why not. */
 static int
 send_wait(struct conn *c, ssize_t n, long long deadline, struct err *e)
@@ -268,7 +259,7 @@ send_all(struct conn *c, const void *data, size_t len, struct err *e)
 			i++;
 			continue;
 		}
-		if ((n = send_some(c, iov + i, 2 - i)) > 0) {
+		if ((n = c->io->send(c, iov + i, 2 - i)) > 0) {
 			for (; i < 2 && (size_t)n >= iov[i].iov_len; i++)
 				n -= (ssize_t)iov[i].iov_len;
 			if (i < 2) {

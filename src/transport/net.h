@@ -16,6 +16,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
+#include <sys/uio.h>
 
 #include "lib/err.h"
 
@@ -29,10 +30,12 @@ struct conn;
 struct tls_options;
 
 /* How bytes move: plain socket calls, or a TLS session (tls.c). Both
- * return what read(2)/write(2) would; -1 with errno EAGAIN means "poll". */
+ * return what read(2)/writev(2) would; -1 with errno EAGAIN means "poll".
+ * send may take less than all of iov[0..n), even of iov[0] (TLS sends a
+ * record of iov[0] only), but takes something when it returns > 0. */
 struct conn_io {
 	ssize_t (*recv)(struct conn *c, void *buf, size_t len);
-	ssize_t (*send)(struct conn *c, const void *buf, size_t len);
+	ssize_t (*send)(struct conn *c, const struct iovec *iov, int n);
 	/* bytes already decrypted and waiting inside the transport */
 	size_t (*pending)(struct conn *c);
 	/* Send what send() accepted but the transport still holds (TLS

@@ -118,21 +118,23 @@ tls_push(gnutls_transport_ptr_t ptr, const giovec_t *iov, int iovcnt)
 	return n;
 }
 
-/* As many records of buf as TLS_OUT_MAX holds, sent in one system call
- * (what the socket does not take yet, tls_flush sends). */
+/* As many records of iov[0] as TLS_OUT_MAX holds, sent in one system
+ * call (what the socket does not take yet, tls_flush sends); the caller
+ * comes back for the rest, and for the iovecs after it. */
 static ssize_t
-tls_send(struct conn *c, const void *buf, size_t len)
+tls_send(struct conn *c, const struct iovec *iov, int iovcnt)
 {
 	struct tls *t = tls_of(c);
-	size_t done = 0;
+	const char *buf = iov[0].iov_base;
+	size_t done = 0, len = iov[0].iov_len;
 	ssize_t n = 0;
 
+	(void)iovcnt;
 	if (out_send(t) < 0)
 		return -1;
 	t->gathering = true;
 	while (done < len && TLS_OUT_MAX - t->out_len >= TLS_RECORD_ROOM) {
-		n = gnutls_record_send(t->session, (const char *)buf + done,
-		    len - done);
+		n = gnutls_record_send(t->session, buf + done, len - done);
 		if (n < 0)
 			break;
 		done += (size_t)n;

@@ -295,12 +295,9 @@ race_lost(struct race *r, struct err *e)
 
 	race_abandon(r);
 	if (when_now_ms() >= c->session_deadline && r->next > 0) {
-		c->timed_out = true;
-		return err_set(e, EX_TEMPFAIL, "cannot connect to %s: timeout "
-		    "connecting: the whole session may take at most %d times "
-		    "the timeout (%lld s)", r->a[r->next - 1].peer,
-		    NET_SESSION_TIMEOUTS,
-		    (long long)NET_SESSION_TIMEOUTS * c->timeout_ms / 1000);
+		net_session_expired(c, "connecting", e);
+		err_prefix(e, "cannot connect to %s", r->a[r->next - 1].peer);
+		return -1;
 	}
 	c->timed_out = r->failure_timed_out;
 	snprintf(c->peer, sizeof(c->peer), "%s", r->a[r->n - 1].peer);

@@ -73,6 +73,16 @@ wait_fd(int fd, short events, long long deadline, const char *what,
 	}
 }
 
+int
+net_session_expired(struct conn *c, const char *what, struct err *e)
+{
+	c->timed_out = true;
+	return err_set(e, EX_TEMPFAIL, "timeout %s: the whole session may "
+	    "take at most %d times the timeout (%lld s)", what,
+	    NET_SESSION_TIMEOUTS,
+	    (long long)NET_SESSION_TIMEOUTS * c->timeout_ms / 1000);
+}
+
 /* wait_fd, and the session's deadline if that comes first. */
 static int
 wait_conn(struct conn *c, int fd, short events, long long deadline,
@@ -88,10 +98,7 @@ wait_conn(struct conn *c, int fd, short events, long long deadline,
 		return 0;
 	c->timed_out = e->code == EX_TEMPFAIL;
 	if (c->timed_out)
-		err_set(e, EX_TEMPFAIL, "timeout %s: the whole session may "
-		    "take at most %d times the timeout (%lld s)", what,
-		    NET_SESSION_TIMEOUTS,
-		    (long long)NET_SESSION_TIMEOUTS * c->timeout_ms / 1000);
+		net_session_expired(c, what, e);
 	return -1;
 }
 

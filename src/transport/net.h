@@ -105,6 +105,12 @@ int net_fill(struct conn *c, struct err *e);
  * close before the last is EX_TEMPFAIL. */
 int net_read_exact(struct conn *c, void *buf, size_t n, struct err *e);
 
+/* The session's clock (NET_SESSION_TIMEOUTS) ran out while what
+ * ("connecting"): sets c->timed_out, and e (EX_TEMPFAIL) with the limit
+ * in seconds; returns -1. net.c's waits and connect.c's race end by it,
+ * so the limit is told one way. */
+int net_session_expired(struct conn *c, const char *what, struct err *e);
+
 /* Wait for POLLIN/POLLOUT on the socket until c->deadline (TLS handshake). */
 int net_wait(struct conn *c, short events, const char *what, struct err *e);
 

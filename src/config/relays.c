@@ -2,10 +2,10 @@
 #include <ctype.h>
 #include <stdbool.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "config/relays.h"
+#include "lib/port.h"
 
 /* Letters, digits and what names and addresses are made of ("%" is an
  * IPv6 zone, "_" a label some hosts files use, 8-bit octets a name in
@@ -22,22 +22,6 @@ name_valid(const char *s, size_t len, bool colons)
 		    && (unsigned char)s[i] < 0x80 && !(colons && s[i] == ':'))
 			return false;
 	return true;
-}
-
-static bool
-port_valid(const char *s, size_t len)
-{
-	char digits[8];
-	long n;
-
-	if (len == 0 || len >= sizeof(digits) - 2)
-		return false;
-	memcpy(digits, s, len);
-	digits[len] = '\0';
-	if (strspn(digits, "0123456789") != len)
-		return false;
-	n = strtol(digits, NULL, 10);
-	return n >= 1 && n <= 65535;
 }
 
 /* One item of the list, s[0..len), blanks already trimmed. */

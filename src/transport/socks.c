@@ -6,6 +6,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "lib/port.h"
 #include "lib/util.h"
 #include "transport/socks.h"
 
@@ -58,18 +59,6 @@ field_valid(const char *s, size_t len, bool name)
 	return true;
 }
 
-static bool
-port_valid(const char *s)
-{
-	size_t len = strlen(s);
-	long n;
-
-	if (len == 0 || len > 5 || strspn(s, "0123456789") != len)
-		return false;
-	n = strtol(s, NULL, 10);
-	return n >= 1 && n <= 65535;
-}
-
 static void
 copy_field(char *dst, const char *src, size_t len)
 {
@@ -102,7 +91,7 @@ parse_hostport(const char *s, struct socks_proxy *p)
 		if (*end == ':')
 			port = end + 1;
 	}
-	if (port != NULL && !port_valid(port))
+	if (port != NULL && !port_valid(port, strlen(port)))
 		return -1;
 	snprintf(p->port, sizeof(p->port), "%s", port ? port : SOCKS_PORT);
 	return 0;

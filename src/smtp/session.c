@@ -270,7 +270,7 @@ connect_server(struct opening *o, struct conn *c, struct err *e)
 	    read_proxy_secret, e) < 0)
 		return -1;
 	return socks_connect(c, &proxy, proxy_secret, st->host, st->port,
-	    st->source_address, e);
+	    o->ss->relay_label, st->source_address, e);
 }
 
 /* The first step of either opening: connect, and implicit TLS. */

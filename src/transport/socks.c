@@ -270,10 +270,9 @@ connect_reply(struct conn *c, const char *host, const char *port,
 int
 socks_connect(struct conn *c, const struct socks_proxy *p,
     const char *password, const char *host, const char *port,
-    const char *source_address, struct err *e)
+    const char *label, const char *source_address, struct err *e)
 {
 	char proxy[sizeof(c->peer)];
-	bool v6 = strchr(host, ':') != NULL;
 
 	if (net_connect_tcp(c, p->host, p->port, source_address, e) < 0) {
 		err_prefix(e, "SOCKS5 proxy");
@@ -288,9 +287,8 @@ socks_connect(struct conn *c, const struct socks_proxy *p,
 	/* Where the relay is, only the proxy knows: never loopback. */
 	c->loopback = false;
 	snprintf(proxy, sizeof(proxy), "%s", c->peer);
-	if (snprintf(c->peer, sizeof(c->peer), "%s%s%s:%s via SOCKS5 proxy %s",
-	    v6 ? "[" : "", host, v6 ? "]" : "", port, proxy) >=
-	    (int)sizeof(c->peer))
+	if (snprintf(c->peer, sizeof(c->peer), "%s via SOCKS5 proxy %s", label,
+	    proxy) >= (int)sizeof(c->peer))
 		memcpy(c->peer + sizeof(c->peer) - 4, "...", 4);
 	return 0;
 }

@@ -37,9 +37,10 @@ int socks_url_parse(const char *url, struct socks_proxy *p);
 bool socks_url_valid(const char *url);
 
 /* Connect c to host:port through the proxy p; password is used when p
- * names a user. */
+ * names a user. c->peer becomes "LABEL via SOCKS5 proxy PROXY": label
+ * is how the caller names the relay ("name:port", "[address]:port"). */
 int socks_connect(struct conn *c, const struct socks_proxy *p,
     const char *password, const char *host, const char *port,
-    const char *source_address, struct err *e);
+    const char *label, const char *source_address, struct err *e);
 
 #endif

@@ -409,12 +409,24 @@ assert_exim_tls_version() {
 $line"
 }
 
-@test "exim STARTTLS: default priorities: a TLS 1.3 session" {
+@test "exim STARTTLS: default priorities: a TLS 1.3 session with AES-128-GCM" {
 	run -0 --separate-stderr mailout_exim "$EXIM_PORT" --tls starttls \
 		--tls-trust-file "$EXIM_CERTS/ca.pem" -v alice@example.org
-	assert_stderr_line --regexp '^-- TLS session \(TLS1\.3\)-'
+	assert_stderr_line --regexp '^-- TLS session \(TLS1\.3\)-.*-\(AES-128-GCM\)$'
 	assert_exim_delivered
 	assert_exim_tls_version 1.3
+	[[ $(exim_received_line) == *"__AES_128_GCM:128 "* ]] ||
+		fail "Exim did not receive over AES-128-GCM: $(exim_received_line)"
+}
+
+@test "exim STARTTLS: --tls-priorities NORMAL: GnuTLS's own first choice, AES-256-GCM" {
+	run -0 --separate-stderr mailout_exim "$EXIM_PORT" --tls starttls \
+		--tls-trust-file "$EXIM_CERTS/ca.pem" --tls-priorities NORMAL \
+		-v alice@example.org
+	assert_stderr_line --regexp '^-- TLS session \(TLS1\.3\)-.*-\(AES-256-GCM\)$'
+	assert_exim_delivered
+	[[ $(exim_received_line) == *"__AES_256_GCM:256 "* ]] ||
+		fail "Exim did not receive over AES-256-GCM: $(exim_received_line)"
 }
 
 @test "exim STARTTLS: --tls-priorities NORMAL:-VERS-TLS1.3: a TLS 1.2 session" {

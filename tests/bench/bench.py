@@ -324,19 +324,28 @@ def flush_row(b, opts, conf, port, n, runs):
 def pipe_row(b, msg, octets, clients, runs, rows, goals):
     """The message from a pipe (cat FILE |), the queue on (mailout's
     default; here its own directory); mailout from the file again in the
-    same alternation, for the ratio."""
+    same alternation, for the ratio. The plain copy (copy.c) from the
+    pipe and from the file shows what the pipe costs by itself: cat's
+    copy of every octet on the same CPUs."""
     def piped(argv):
         return ["sh", "-c", 'cat "$0" | exec "$@"', msg] + argv
 
+    ceiling = [b.copy, str(b.sink_port), str(octets)]
     row = workload(b, "throughput: 50 MB message from a pipe, queue on, "
                    "discard sink", msg, octets,
                    {"mailout": piped(clients["mailout"]),
                     "msmtp": piped(clients["msmtp"]),
-                    "file": clients["mailout"]}, runs)
+                    "file": clients["mailout"],
+                    "copy": piped(ceiling), "copy file": ceiling}, runs)
     rows.append(row)
     goals.append(("50 MB from a pipe, queue on: mailout time / from the "
                   "file (%s)" % fmt_time(row["file"]["time"]), "<= 1.25",
                   fmt_ratio(row["mailout"]["time"], row["file"]["time"])))
+    goals.append(("for the pipe row: the plain copy from a pipe / from the "
+                  "file (%s / %s), what the pipe costs by itself"
+                  % (fmt_time(row["copy"]["time"]),
+                     fmt_time(row["copy file"]["time"])), "-",
+                  fmt_ratio(row["copy"]["time"], row["copy file"]["time"])))
 
 
 def auth_mechanisms(b, mailout_argv, msmtp_argv, msg):

@@ -4,10 +4,12 @@
  * least SMTP that the sink needs (EHLO, MAIL, RCPT and one "BDAT n LAST"
  * for the whole file, pipelined).
  *
- *   copy PORT < FILE
+ *   copy PORT [SIZE] < FILE
  *
  * No filter, no line ends made CRLF: what a client that had nothing to do
  * but move the octets would take. Exits 0 once the sink accepted it.
+ * SIZE is the octets to expect when the input is a pipe (BDAT needs it
+ * first); else the file's size.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -81,8 +83,8 @@ main(int argc, char **argv)
 	int fd, len;
 	ssize_t n;
 
-	if (argc != 2 || fstat(STDIN_FILENO, &sb) < 0) {
-		fprintf(stderr, "usage: copy PORT < FILE\n");
+	if (argc < 2 || argc > 3 || fstat(STDIN_FILENO, &sb) < 0) {
+		fprintf(stderr, "usage: copy PORT [SIZE] < FILE\n");
 		return 2;
 	}
 	if ((fd = socket(AF_INET, SOCK_STREAM, 0)) < 0)
@@ -95,7 +97,7 @@ main(int argc, char **argv)
 		die("connect");
 	len = snprintf(head, sizeof(head), "EHLO copy.test\r\nMAIL FROM:<>\r\n"
 	    "RCPT TO:<a@example.com>\r\nBDAT %lld LAST\r\n",
-	    (long long)sb.st_size);
+	    argc == 3 ? atoll(argv[2]) : (long long)sb.st_size);
 	write_all(fd, head, (size_t)len);
 	while ((n = read(STDIN_FILENO, buf, sizeof(buf))) > 0)
 		write_all(fd, buf, (size_t)n);

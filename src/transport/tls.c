@@ -231,14 +231,18 @@ is_ip_literal(const char *name)
 	    inet_pton(AF_INET6, name, buf) == 1;
 }
 
-/* Appends "-NAME:" to minus and "+NAME:" to plus; false when full. */
+/* Appends "-NAME:" to minus and "+NAME:" to plus; false when full (or
+ * the cipher has no name). */
 static bool
 move_cipher(char *minus, char *plus, size_t size, const char *name)
 {
 	size_t m = strlen(minus), p = strlen(plus);
-	int a = snprintf(minus + m, size - m, "-%s:", name);
-	int b = snprintf(plus + p, size - p, "+%s:", name);
+	int a, b;
 
+	if (name == NULL)
+		return false;
+	a = snprintf(minus + m, size - m, "-%s:", name);
+	b = snprintf(plus + p, size - p, "+%s:", name);
 	return a > 0 && (size_t)a < size - m && b > 0 && (size_t)b < size - p;
 }
 
@@ -250,7 +254,7 @@ move_cipher(char *minus, char *plus, size_t size, const char *name)
  * appended again, so none that the system leaves out comes back.
  */
 static int
-set_default_priority(gnutls_session_t session, const char **errpos)
+set_default_priority(gnutls_session_t session)
 {
 	char minus[512] = "", plus[512] = "", moves[1024];
 	gnutls_priority_t def;
@@ -273,7 +277,10 @@ set_default_priority(gnutls_session_t session, const char **errpos)
 		return gnutls_set_default_priority(session);
 	plus[strlen(plus) - 1] = '\0';
 	snprintf(moves, sizeof(moves), "%s%s", minus, plus);
-	return gnutls_set_default_priority_append(session, moves, errpos, 0);
+	/* the default itself, should GnuTLS not take the names it gave */
+	if (gnutls_set_default_priority_append(session, moves, NULL, 0) < 0)
+		return gnutls_set_default_priority(session);
+	return 0;
 }
 
 static int
@@ -290,7 +297,7 @@ setup_session(struct tls *t, struct conn *c, const struct tls_options *o,
 		rc = gnutls_priority_set_direct(t->session, o->priorities,
 		    &errpos);
 	else
-		rc = set_default_priority(t->session, &errpos);
+		rc = set_default_priority(t->session);
 	if (rc < 0)
 		return err_set(e, EX_CONFIG, "tls_priorities: %s%s%s",
 		    gnutls_strerror(rc), errpos ? " at " : "",

@@ -231,54 +231,44 @@ is_ip_literal(const char *name)
 	    inet_pton(AF_INET6, name, buf) == 1;
 }
 
-/* Appends "-NAME:" to minus and "+NAME:" to plus; false when full (or
- * the cipher has no name). */
-static bool
-move_cipher(char *minus, char *plus, size_t size, const char *name)
-{
-	size_t m = strlen(minus), p = strlen(plus);
-	int a, b;
-
-	if (name == NULL)
-		return false;
-	a = snprintf(minus + m, size - m, "-%s:", name);
-	b = snprintf(plus + p, size - p, "+%s:", name);
-	return a > 0 && (size_t)a < size - m && b > 0 && (size_t)b < size - p;
-}
-
 /*
  * The system's default, with AES-128-GCM first: TLS 1.3's mandatory
  * cipher, as safe in practice as GnuTLS's first choice AES-256-GCM,
  * whose 14 rounds cost a tenth more CPU time on a large message (issue
- * 18). The others keep their order behind it: each is removed and
- * appended again, so none that the system leaves out comes back.
+ * 18). The others keep their order behind it: each in turn is removed
+ * and appended again ("-NAME:+NAME"), so none that the system leaves out
+ * comes back.
  */
 static int
 set_default_priority(gnutls_session_t session)
 {
-	char minus[512] = "", plus[512] = "", moves[1024];
+	char moves[1024];
 	gnutls_priority_t def;
 	const unsigned int *list;
+	const char *name;
 	bool first = false, fits = true;
-	int i, n;
+	size_t len = 0;
+	int i, n, w;
 
 	if (gnutls_priority_init(&def, NULL, NULL) < 0)
 		return gnutls_set_default_priority(session);
 	n = gnutls_priority_cipher_list(def, &list);
 	for (i = 0; i < n && fits; i++) {
-		if (list[i] == GNUTLS_CIPHER_AES_128_GCM)
+		if (list[i] == GNUTLS_CIPHER_AES_128_GCM) {
 			first = true;
-		else
-			fits = move_cipher(minus, plus, sizeof(minus),
-			    gnutls_cipher_get_name(list[i]));
+			continue;
+		}
+		name = gnutls_cipher_get_name(list[i]);
+		w = name == NULL ? -1 : snprintf(moves + len,
+		    sizeof(moves) - len, "%s-%s:+%s", len > 0 ? ":" : "",
+		    name, name);
+		fits = w > 0 && (size_t)w < sizeof(moves) - len;
+		len += fits ? (size_t)w : 0;
 	}
 	gnutls_priority_deinit(def);
-	if (!first || !fits || plus[0] == '\0')
-		return gnutls_set_default_priority(session);
-	plus[strlen(plus) - 1] = '\0';
-	snprintf(moves, sizeof(moves), "%s%s", minus, plus);
 	/* the default itself, should GnuTLS not take the names it gave */
-	if (gnutls_set_default_priority_append(session, moves, NULL, 0) < 0)
+	if (!first || !fits || len == 0 ||
+	    gnutls_set_default_priority_append(session, moves, NULL, 0) < 0)
 		return gnutls_set_default_priority(session);
 	return 0;
 }

@@ -419,6 +419,18 @@ $line"
 		fail "Exim did not receive over AES-128-GCM: $(exim_received_line)"
 }
 
+@test "exim STARTTLS: a system default without AES-128-GCM is kept: AES-256-GCM" {
+	printf '[overrides]\ndefault-priority-string = NORMAL:-AES-128-GCM\n' \
+		>"$BATS_TEST_TMPDIR/gnutls.config"
+	export GNUTLS_SYSTEM_PRIORITY_FILE=$BATS_TEST_TMPDIR/gnutls.config
+	run -0 --separate-stderr mailout_exim "$EXIM_PORT" --tls starttls \
+		--tls-trust-file "$EXIM_CERTS/ca.pem" -v alice@example.org
+	assert_stderr_line --regexp '^-- TLS session \(TLS1\.3\)-.*-\(AES-256-GCM\)$'
+	assert_exim_delivered
+	[[ $(exim_received_line) == *"__AES_256_GCM:256 "* ]] ||
+		fail "Exim did not receive over AES-256-GCM: $(exim_received_line)"
+}
+
 @test "exim STARTTLS: --tls-priorities NORMAL: GnuTLS's own first choice, AES-256-GCM" {
 	run -0 --separate-stderr mailout_exim "$EXIM_PORT" --tls starttls \
 		--tls-trust-file "$EXIM_CERTS/ca.pem" --tls-priorities NORMAL \

@@ -459,6 +459,88 @@ assert_bdat_framing() {
 	assert_bdat_framing
 }
 
+# bdat_lines_sent: every "BDAT n [LAST]" line the client sent, read or not
+# by the script (a chunk may end inside a line of the message, so the next
+# BDAT need not start a line; the test messages never say "BDAT").
+bdat_lines_sent() {
+	grep -a -o -E 'BDAT [0-9]+( LAST)?'$'\r' "$SERVER_CAPTURE" | tr -d '\r'
+}
+
+# chunking_envelope: a one-transaction script with PIPELINING (unless
+# --no-pipe) and CHUNKING, up to the first BDAT.
+chunking_envelope() {
+	local caps="PIPELINING CHUNKING"
+	if [ "${1:-}" = --no-pipe ]; then caps=CHUNKING; fi
+	# shellcheck disable=SC2086
+	dialogue_greet $caps
+	cat <<'EOF'
+expect MAIL FROM:<sender@example\.org>.*
+send 250 2.1.0 sender ok
+expect RCPT TO:<a@example\.com>
+send 250 2.1.5 a ok
+EOF
+}
+
+@test "chunking with PIPELINING: the chunks follow one another before their replies; every reply is read, in order" {
+	crlf_message 1000000 "$BATS_TEST_TMPDIR/msg"
+	# the server reads three chunks before it says a word: a client
+	# waiting for each reply would wait for ever here
+	scripted_start --bdat-out "$BATS_TEST_TMPDIR/chunks" < <(chunking_envelope; cat <<'EOF'
+bdat BDAT [0-9]+
+bdat BDAT [0-9]+
+bdat BDAT [0-9]+
+send 250 2.0.0 chunk 1 ok
+send 250 2.0.0 chunk 2 ok
+send 250 2.0.0 chunk 3 ok
+bdat-chunks 250 2.0.0 chunk ok
+send 250 2.0.0 queued
+expect QUIT
+send 221 bye
+EOF
+)
+	fp a@example.com
+	assert_success
+	scripted_wait
+	cmp "$BATS_TEST_TMPDIR/msg" "$BATS_TEST_TMPDIR/chunks" ||
+		fail "the chunks are not the message"
+}
+
+@test "chunking with PIPELINING: a 552 to the second chunk stops the chunks: no LAST, at most 32 out, the reply reported" {
+	crlf_message 6000000 "$BATS_TEST_TMPDIR/msg"
+	scripted_start < <(chunking_envelope; cat <<'EOF'
+bdat BDAT [0-9]+
+send 250 2.0.0 chunk 1 ok
+bdat BDAT [0-9]+
+send 552 5.3.4 message too big for this system
+expect-eof 20
+EOF
+)
+	fp --no-queue a@example.com
+	assert_failure 69
+	assert_output --partial '552 5.3.4 message too big for this system'
+	scripted_wait
+	local chunks
+	chunks=$(bdat_lines_sent | grep -c -v LAST)
+	[ "$chunks" -ge 2 ] && [ "$chunks" -le 33 ] ||
+		fail "$chunks chunks sent (expected 2 to 33: the two answered, up to 31 more in flight)"
+	if grep -a -q 'BDAT [0-9]* LAST' "$SERVER_CAPTURE"; then
+		fail "the LAST chunk was sent after the 552"
+	fi
+}
+
+@test "chunking without PIPELINING: each chunk waits for its reply (a server that never answers gets one)" {
+	crlf_message 1000000 "$BATS_TEST_TMPDIR/msg"
+	scripted_start < <(chunking_envelope --no-pipe; cat <<'EOF'
+bdat BDAT [0-9]+
+close
+EOF
+)
+	fp --no-queue a@example.com
+	assert_failure 75
+	scripted_wait
+	assert_equal "$(bdat_lines_sent)" "BDAT $(bdat_sizes)"
+}
+
 @test "chunking: a 3 MB message from a pipe, without PIPELINING: the same framing" {
 	big_lf_message 3
 	scripted_start --bdat-out "$BATS_TEST_TMPDIR/chunks" < <(bdat_script --no-pipe)

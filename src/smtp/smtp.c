@@ -53,6 +53,12 @@ smtp_read_reply(struct smtp *s, struct reply *r, struct err *e)
 	return 0;
 }
 
+bool
+smtp_reply_waiting(struct smtp *s)
+{
+	return net_has_unread(s->conn);
+}
+
 /* Queue line (without CRLF) for sending; the transcript shows `shown`
  * instead, so secrets never reach it. */
 static int

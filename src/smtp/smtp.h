@@ -90,6 +90,10 @@ int smtp_queue_secret(struct smtp *s, const char *line, const char *shown,
 /* Read one more reply (pipelined commands, LMTP's per-recipient replies). */
 int smtp_read_reply(struct smtp *s, struct reply *r, struct err *e);
 
+/* Whether the server has sent something not read yet: a reply can be read
+ * without waiting for one. */
+bool smtp_reply_waiting(struct smtp *s);
+
 /* Fail with e unless r has the expected first digit; what names the step. */
 int smtp_expect(const struct reply *r, int digit, const char *what,
     struct err *e);

@@ -425,13 +425,40 @@ queue_chunk(struct txn *t, struct err *e)
 	return data_send_chunk(t->s, t->chunks, e);
 }
 
+/*
+ * With PIPELINING, BDAT chunks follow one another without waiting for
+ * their replies (RFC 3030 4.2): each reply is read once it is there, or
+ * once this many chunks are out (4 MiB). Waiting for each one would
+ * cost a round trip per 128 KiB chunk, 2.6 MB/s at 50 ms.
+ */
+#define BDAT_IN_FLIGHT 32
+
+/* The replies to BDAT chunks sent before (not the LAST): those already
+ * there, and as many as bring *unread down to max. A failure stops the
+ * chunks (RFC 3030 4.2: none after it). */
+static int
+read_chunk_replies(struct txn *t, size_t *unread, size_t max,
+    struct err *e)
+{
+	struct reply r;
+
+	while (*unread > 0 && (*unread > max || smtp_reply_waiting(t->s))) {
+		if (smtp_read_reply(t->s, &r, e) < 0)
+			return -1;
+		if (expect(t, &r, 2, "BDAT", e) < 0)
+			return -1;
+		(*unread)--;
+	}
+	return 0;
+}
+
 /* The chunks after the envelope; the first one rode with it when
- * sent_first. */
+ * sent_first. Without PIPELINING each waits for its reply. */
 static int
 send_chunks(struct txn *t, bool sent_first, struct err *e)
 {
 	struct chunk_reader *cr = t->chunks;
-	struct reply r;
+	size_t unread = 0, max = t->pipelining ? BDAT_IN_FLIGHT - 1 : 0;
 
 	for (;;) {
 		if (!sent_first) {
@@ -442,14 +469,14 @@ send_chunks(struct txn *t, bool sent_first, struct err *e)
 		}
 		sent_first = false;
 		if (cr->eof)
-			return read_final_replies(t, e);
+			return read_chunk_replies(t, &unread, 0, e) < 0 ? -1 :
+			    read_final_replies(t, e);
+		unread++;
 		/* The chunk is in the kernel's hands: read the next one while
 		 * the server takes it, then hear what it said. */
 		if (chunk_fill(cr, e) < 0)
 			return -1;
-		if (smtp_read_reply(t->s, &r, e) < 0)
-			return -1;
-		if (expect(t, &r, 2, "BDAT", e) < 0)
+		if (read_chunk_replies(t, &unread, max, e) < 0)
 			return -1;
 	}
 }

@@ -3,7 +3,8 @@
 
 Usage:
   bench.py [--mailout PATH] [--msmtp PATH] [--runs N] [--delay-ms MS]
-           [--big-mb MB] [--big-runs N] [--flush-n N] [--no-exim] [--keep]
+           [--big-mb MB] [--big-runs N] [--flush-n N] [--far-mb MB]
+           [--no-exim] [--keep]
 
 Workloads, each run N times (--runs, default 5) per client, the clients
 alternating, after one untimed warm-up run each:
@@ -24,7 +25,9 @@ alternating, after one untimed warm-up run each:
      timed), then one mailout -q sending them to Exim over STARTTLS
      (at most 3 runs);
   6. the 50 MB message from a pipe (cat FILE |), the queue on;
-  7. CPU time: a 20 MB message to Exim with STARTTLS and in plain text.
+  7. CPU time: a 20 MB message to Exim with STARTTLS and in plain text;
+  8. throughput at a distance: a --far-mb (default 10) MB message to the
+     sink through proxy.py (--delay-ms each way).
 Below the table, the goals of issue 18 as ratios, each from one
 alternation of the clients it compares.
 
@@ -348,6 +351,25 @@ def pipe_row(b, msg, octets, clients, runs, rows, goals):
                   fmt_ratio(row["copy"]["time"], row["copy file"]["time"])))
 
 
+def far_row(b, opts, sconf, rows):
+    """A message to the sink through the latency proxy: what a round trip
+    per chunk would cost (BDAT chunks stream under PIPELINING)."""
+    port = b.start_proxy("far", b.sink_port)
+    log("writing a %d MB message" % opts.far_mb)
+    msg = b.message("far", opts.far_mb * 1000 * 1000, ["a@example.com"])
+    far = b.conf("msmtp-far.conf", open(sconf).read().replace(
+        "port %d\n" % b.sink_port, "port %d\n" % port))
+    rows.append(workload(
+        b, "throughput: %d MB message, discard sink, +%g ms each way"
+        % (opts.far_mb, opts.delay_ms), msg, os.path.getsize(msg),
+        {"mailout": [opts.mailout, "--host", "127.0.0.1", "--port",
+                     str(port), "--tls", "off", "--queue-dir",
+                     b.path("queue"), "-f", SENDER, "a@example.com"],
+         "msmtp": [opts.msmtp, "-C", far, "-f", SENDER, "a@example.com"]},
+        opts.runs))
+    os.unlink(msg)
+
+
 def auth_mechanisms(b, mailout_argv, msmtp_argv, msg):
     """Which AUTH mechanism each client picked (from -v / --debug)."""
     out = {}
@@ -394,6 +416,7 @@ def main():
     ap.add_argument("--big-mb", type=int, default=500)
     ap.add_argument("--big-runs", type=int, default=3)
     ap.add_argument("--flush-n", type=int, default=300)
+    ap.add_argument("--far-mb", type=int, default=10)
     ap.add_argument("--no-exim", action="store_true")
     ap.add_argument("--keep", action="store_true")
     opts = ap.parse_args()
@@ -557,6 +580,7 @@ def main():
                                         row["mailout"]["time"])))
                 pipe_row(b, msg, octets, sink_clients(), runs, rows, goals)
             os.unlink(msg)
+        far_row(b, opts, sconf, rows)
     finally:
         b.stop()
 

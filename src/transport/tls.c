@@ -118,25 +118,31 @@ tls_push(gnutls_transport_ptr_t ptr, const giovec_t *iov, int iovcnt)
 	return n;
 }
 
-/* As many records of iov[0] as TLS_OUT_MAX holds, sent in one system
- * call (what the socket does not take yet, tls_flush sends); the caller
- * comes back for the rest, and for the iovecs after it. */
+/* As many records of the iovecs (a command and a chunk) as TLS_OUT_MAX
+ * holds, sent in one system call (what the socket does not take yet,
+ * tls_flush sends); the caller comes back for the rest. */
 static ssize_t
 tls_send(struct conn *c, const struct iovec *iov, int iovcnt)
 {
 	struct tls *t = tls_of(c);
-	const char *buf = iov[0].iov_base;
-	size_t done = 0, len = iov[0].iov_len;
+	size_t done = 0, at = 0;	/* octets taken; of them, in iov[0] */
 	ssize_t n = 0;
 
-	(void)iovcnt;
 	if (out_send(t) < 0)
 		return -1;
 	t->gathering = true;
-	while (done < len && TLS_OUT_MAX - t->out_len >= TLS_RECORD_ROOM) {
-		n = gnutls_record_send(t->session, buf + done, len - done);
+	while (iovcnt > 0 && TLS_OUT_MAX - t->out_len >= TLS_RECORD_ROOM) {
+		if (at == iov[0].iov_len) {
+			iov++;
+			iovcnt--;
+			at = 0;
+			continue;
+		}
+		n = gnutls_record_send(t->session, (const char *)
+		    iov[0].iov_base + at, iov[0].iov_len - at);
 		if (n < 0)
 			break;
+		at += (size_t)n;
 		done += (size_t)n;
 	}
 	t->gathering = false;

@@ -80,13 +80,17 @@ main(int argc, char **argv)
 	struct sockaddr_in sa;
 	struct stat sb;
 	char head[256];
+	long long size, copied = 0;
 	int fd, len;
 	ssize_t n;
 
-	if (argc < 2 || argc > 3 || fstat(STDIN_FILENO, &sb) < 0) {
-		fprintf(stderr, "usage: copy PORT [SIZE] < FILE\n");
+	if (argc < 2 || argc > 3 || fstat(STDIN_FILENO, &sb) < 0 ||
+	    (argc == 2 && !S_ISREG(sb.st_mode))) {
+		fprintf(stderr, "usage: copy PORT [SIZE] < FILE (SIZE when "
+		    "the input is not a file)\n");
 		return 2;
 	}
+	size = argc == 3 ? atoll(argv[2]) : (long long)sb.st_size;
 	if ((fd = socket(AF_INET, SOCK_STREAM, 0)) < 0)
 		die("socket");
 	memset(&sa, 0, sizeof(sa));
@@ -96,13 +100,20 @@ main(int argc, char **argv)
 	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
 		die("connect");
 	len = snprintf(head, sizeof(head), "EHLO copy.test\r\nMAIL FROM:<>\r\n"
-	    "RCPT TO:<a@example.com>\r\nBDAT %lld LAST\r\n",
-	    argc == 3 ? atoll(argv[2]) : (long long)sb.st_size);
+	    "RCPT TO:<a@example.com>\r\nBDAT %lld LAST\r\n", size);
 	write_all(fd, head, (size_t)len);
-	while ((n = read(STDIN_FILENO, buf, sizeof(buf))) > 0)
+	while ((n = read(STDIN_FILENO, buf, sizeof(buf))) > 0) {
 		write_all(fd, buf, (size_t)n);
+		copied += n;
+	}
 	if (n < 0)
 		die("read");
+	/* a chunk short of its size would leave the sink waiting for ever */
+	if (copied != size) {
+		fprintf(stderr, "copy: %lld octets read, %lld announced\n",
+		    copied, size);
+		return 1;
+	}
 	/* greeting, EHLO (one final line), MAIL, RCPT, BDAT */
 	expect_replies(fd, 5);
 	write_all(fd, "QUIT\r\n", 6);

@@ -174,8 +174,8 @@ EOF
 	fi
 	import "$MSMTPRC/every-command.msmtprc"
 	# no equivalent: a comment naming the line
-	for cmd in tls_crl_file tls_min_dh_prime_bits tls_force_sslv3 proxy_host \
-		proxy_port ntlmdomain tls_host_override from_full_name \
+	for cmd in tls_crl_file tls_min_dh_prime_bits tls_force_sslv3 \
+		ntlmdomain tls_host_override from_full_name \
 		allow_from_override set_from_header set_to_header \
 		logfile_time_format eval tls_nocertcheck; do
 		assert_line --regexp "^# msmtp line [0-9]+, \"$cmd( |\")"
@@ -186,7 +186,8 @@ EOF
 	for line in 'tls = starttls' 'tls_trust_file = /etc/ssl/certs/ca-certificates.crt' \
 		'tls_priorities = NORMAL:-VERS-TLS1.0' 'timeout = 30' 'protocol = smtp' \
 		'dsn_notify = failure,delay' 'dsn_return = hdrs' 'port = 587' \
-		'source_address = 192.0.2.1' 'helo = client.example.org' \
+		'source_address = 192.0.2.1' 'proxy = socks5://127.0.0.1:9050' \
+		'helo = client.example.org' \
 		'auth = SCRAM-SHA-256' 'user = me' 'password_command = pass show mail/example' \
 		'tls_fingerprint = sha256:00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF:00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF' \
 		"tls_cert_file = $HOME/cert.pem" "tls_key_file = $HOME/key.pem" \

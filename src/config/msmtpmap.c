@@ -123,10 +123,6 @@ line_note(enum mkey k, const char *v)
 	case MK_FROM:
 		return substitutes_more(v) ? "mailout substitutes nothing in "
 		    "from: give the sender with -f, or an address here" : NULL;
-	case MK_PROXY_HOST:
-	case MK_PROXY_PORT:
-		return has ? "mailout connects directly, through no SOCKS "
-		    "proxy" : NULL;
 	case MK_NTLMDOMAIN:
 		return "mailout has no NTLM authentication";
 	case MK_TLS_CRL_FILE:
@@ -199,7 +195,8 @@ static const char *const okey_names[OK_COUNT] = {
 	"match_from", "host", "port", "socket", "protocol", "tls",
 	"tls_trust_file", "tls_fingerprint", "tls_cert_file", "tls_key_file",
 	"tls_priorities", "auth", "user", "password", "password_command",
-	"from", "helo", "source_address", "timeout", "aliases", "domain",
+	"from", "helo", "source_address", "proxy", "timeout", "aliases",
+	"domain",
 	"add_missing_headers", "remove_bcc", "dsn_notify", "dsn_return", "log",
 	"syslog_facility",
 };
@@ -367,6 +364,17 @@ convert_from(char *const eff[MK_COUNT], const char *mailname,
 		convert_address_from(from, auto_from, out);
 }
 
+/* msmtp's proxy is SOCKS5, as mailout's; both default to port 1080. */
+static void
+convert_proxy(const char *host, const char *port, struct ovalue *out)
+{
+	if (!given(host))
+		return;
+	put(out, OK_PROXY, NULL, strchr(host, ':') != NULL ? "socks5://[%s]%s%s" :
+	    "socks5://%s%s%s", host, given(port) ? ":" : "",
+	    given(port) ? port : "");
+}
+
 /* msmtp's domain is the EHLO name; mailout's domain is something else. */
 static void
 convert_helo(const char *domain, const char *mailname, struct ovalue *out)
@@ -441,6 +449,7 @@ msmtp_convert(char *const eff[MK_COUNT], const char *home,
 	copy(out, OK_SOCKET, eff[MK_SOCKET]);
 	copy(out, OK_PROTOCOL, eff[MK_PROTOCOL]);
 	copy(out, OK_SOURCE_ADDRESS, eff[MK_SOURCE_IP]);
+	convert_proxy(eff[MK_PROXY_HOST], eff[MK_PROXY_PORT], out);
 	copy(out, OK_TIMEOUT, eff[MK_TIMEOUT]);
 	path(out, OK_ALIASES, eff[MK_ALIASES], home);
 	if (out[OK_ALIASES].value != NULL)

@@ -185,7 +185,7 @@ usage_queue(const char *progname)
 	    "                       JSON object on stdout\n"
 	    "      --import-msmtprc [FILE]  print the mailout.conf that does what\n"
 	    "                       msmtp's FILE does (default ~/.msmtprc, then\n"
-	    "                       /etc/msmtprc)\n"
+	    "                       ~/.config/msmtp/config, /etc/msmtprc)\n"
 	    "      --help, --version\n"
 	    "\n"
 	    "Without a configuration of its own, and when the mailout service\n"

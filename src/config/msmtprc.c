@@ -21,6 +21,7 @@
 #include "config/files.h"
 #include "config/msmtpmap.h"
 #include "config/msmtprc.h"
+#include "lib/dirs.h"
 
 #define LINE_OCTETS_MAX 4096	/* msmtp's own limit is 500 */
 #define NAME_MAX_OCTETS 256	/* an account name, so its lines fit */
@@ -689,31 +690,61 @@ read_mailname(void)
 	return line;
 }
 
-/* msmtp's user files, then its system file. */
-static const char *
-default_path(char *buf, size_t n)
+/* The i-th place msmtp looks for its configuration, into path. */
+static bool
+candidate(int i, char *path, size_t n)
 {
-	const char *home = getenv("HOME"), *xdg = getenv("XDG_CONFIG_HOME");
+	const char *home = getenv("HOME");
+
+	if (i == 0)
+		return home != NULL && *home == '/' &&
+		    snprintf(path, n, "%s/.msmtprc", home) < (int)n;
+	if (i == 1)
+		return dirs_user(path, n, "XDG_CONFIG_HOME", ".config",
+		    "msmtp/config") == 0;
+	snprintf(path, n, "/etc/msmtprc");
+	return true;
+}
+
+/* msmtp's user files, then its system file: the first that is there,
+ * open. One that is there but cannot be read is an error, as it is to
+ * msmtp, not a reason to take the next. */
+static FILE *
+open_default(char *path, size_t n, struct err *e)
+{
 	FILE *fp;
 	int i;
 
 	for (i = 0; i < 3; i++) {
-		if (i == 0 && home != NULL && *home == '/')
-			snprintf(buf, n, "%s/.msmtprc", home);
-		else if (i == 1 && xdg != NULL && *xdg == '/')
-			snprintf(buf, n, "%s/msmtp/config", xdg);
-		else if (i == 1 && home != NULL && *home == '/')
-			snprintf(buf, n, "%s/.config/msmtp/config", home);
-		else if (i == 2)
-			snprintf(buf, n, "/etc/msmtprc");
-		else
+		if (!candidate(i, path, n))
 			continue;
-		if ((fp = fopen(buf, "re")) != NULL) {
-			fclose(fp);
-			return buf;
+		if ((fp = fopen(path, "re")) != NULL)
+			return fp;
+		if (errno != ENOENT && errno != ENOTDIR) {
+			err_set(e, EX_NOINPUT, "cannot read %s: %s", path,
+			    strerror(errno));
+			return NULL;
 		}
 	}
+	err_set(e, EX_NOINPUT, "no msmtp configuration: none of ~/.msmtprc, "
+	    "~/.config/msmtp/config, /etc/msmtprc");
 	return NULL;
+}
+
+/* The file named, or msmtp's own choice. */
+static FILE *
+open_msmtprc(const char **path, char *found, size_t n, struct err *e)
+{
+	FILE *fp;
+
+	if (*path == NULL) {
+		*path = found;
+		return open_default(found, n, e);
+	}
+	if ((fp = fopen(*path, "re")) == NULL)
+		err_set(e, EX_NOINPUT, "cannot read %s: %s", *path,
+		    strerror(errno));
+	return fp;
 }
 
 int
@@ -725,12 +756,8 @@ msmtprc_import(const char *path, FILE *out, struct err *e)
 	size_t i;
 	int rc;
 
-	if (path == NULL && (path = default_path(found, sizeof(found))) == NULL)
-		return err_set(e, EX_NOINPUT, "no msmtp configuration: none of "
-		    "~/.msmtprc, ~/.config/msmtp/config, /etc/msmtprc");
-	if ((fp = fopen(path, "re")) == NULL)
-		return err_set(e, EX_NOINPUT, "cannot read %s: %s", path,
-		    strerror(errno));
+	if ((fp = open_msmtprc(&path, found, sizeof(found), e)) == NULL)
+		return -1;
 	memset(&m, 0, sizeof(m));
 	m.file = path;
 	m.e = e;
@@ -738,8 +765,13 @@ msmtprc_import(const char *path, FILE *out, struct err *e)
 	m.mailname = read_mailname();
 	m.defaults.base = m.first.base = NO_BASE;
 	m.cur = NULL;
-	if ((rc = read_lines(&m, fp)) == 0)
+	if ((rc = read_lines(&m, fp)) == 0) {
 		write_all(&m, out);
+		/* a full disk must not leave half a configuration and 0 */
+		if (fflush(out) != 0 || ferror(out))
+			rc = err_set(e, EX_IOERR, "cannot write the mailout "
+			    "configuration: %s", strerror(errno));
+	}
 	fclose(fp);
 	for (i = 0; i < m.n; i++)
 		free_block(&m.v[i]);

@@ -392,6 +392,16 @@ size_line_buffer(void)
 #endif
 }
 
+size_t
+conf_line_max(void)
+{
+#ifdef HAVE_INI_RUNTIME_LINE
+	return CONF_LINE_MAX;
+#else
+	return INI_MAX_LINE - 3;	/* inih's buffer as it was built */
+#endif
+}
+
 static int
 parse_file(struct reader *r)
 {

@@ -97,6 +97,9 @@ void conf_print(const struct settings *st, const struct conf_choice *ch,
 
 void conf_free(struct conf *cf);
 
+/* The longest line a configuration file may have (its line end aside). */
+size_t conf_line_max(void);
+
 /* Whether value is one key may take (a setting's, or match_from's,
  * inherit's, default_profile's), as a file line would be checked; the
  * error does not name the key. */

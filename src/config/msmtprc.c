@@ -434,14 +434,15 @@ same(const char *a, const char *b)
 	return a == NULL || b == NULL ? a == b : strcmp(a, b) == 0;
 }
 
-/* Whether mailout.conf can hold value for key: inih cuts a value at a
- * ';' after white space and drops white space (isspace) at its ends. */
+/* Whether mailout.conf can hold value for key: "key = value" within
+ * its line length; inih cuts a value at a ';' after white space and
+ * drops white space (isspace) at its ends. */
 static bool
 representable(const char *key, const char *value)
 {
 	size_t len = strlen(value), i;
 
-	if (strlen(key) + 3 + len > LINE_OCTETS_MAX || value[0] == ';' ||
+	if (strlen(key) + 3 + len > conf_line_max() || value[0] == ';' ||
 	    (len > 0 && (isspace((unsigned char)value[0]) ||
 	    isspace((unsigned char)value[len - 1]))))
 		return false;

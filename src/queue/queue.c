@@ -127,6 +127,16 @@ give_to_queue_owner(const struct queue *q, int fd)
 	return fchown(fd, q->uid, q->gid);
 }
 
+static void
+drop_tmp(struct queue *q, int fd, const char *name)
+{
+	char tmp[QUEUE_ID_MAX + 16];
+
+	close(fd);
+	snprintf(tmp, sizeof(tmp), TMP_PREFIX "%s", name);
+	unlinkat(q->dirfd, tmp, 0);
+}
+
 static int
 create_tmp(struct queue *q, const char *name, struct err *e)
 {
@@ -139,23 +149,11 @@ create_tmp(struct queue *q, const char *name, struct err *e)
 	if (fd < 0 || give_to_queue_owner(q, fd) < 0) {
 		err_set(e, EX_CANTCREAT, "queue %s: cannot create %s: %s",
 		    q->dir, tmp, strerror(errno));
-		if (fd >= 0) {
-			close(fd);
-			unlinkat(q->dirfd, tmp, 0);
-		}
+		if (fd >= 0)
+			drop_tmp(q, fd, name);
 		return -1;
 	}
 	return fd;
-}
-
-static void
-drop_tmp(struct queue *q, int fd, const char *name)
-{
-	char tmp[QUEUE_ID_MAX + 16];
-
-	close(fd);
-	snprintf(tmp, sizeof(tmp), TMP_PREFIX "%s", name);
-	unlinkat(q->dirfd, tmp, 0);
 }
 
 int
@@ -297,9 +295,8 @@ copy_message(struct queue *q, struct queue_writer *w,
 	return rc;
 }
 
-/* queue_add, the entry still locked: returns the lock (close it). */
-static int
-queue_add_locked(struct queue *q, struct queue_entry *qe,
+int
+queue_add(struct queue *q, struct queue_entry *qe,
     struct message_source *src, bool dot_ends, struct err *e)
 {
 	struct queue_writer w;
@@ -312,18 +309,7 @@ queue_add_locked(struct queue *q, struct queue_entry *qe,
 	}
 	if (queue_commit(q, &w, qe, e) < 0)
 		return -1;
-	return w.fd;
-}
-
-int
-queue_add(struct queue *q, struct queue_entry *qe,
-    struct message_source *src, bool dot_ends, struct err *e)
-{
-	int lock = queue_add_locked(q, qe, src, dot_ends, e);
-
-	if (lock < 0)
-		return -1;
-	close(lock);
+	close(w.fd);	/* the entry's lock: it is whole now */
 	return 0;
 }
 

@@ -116,7 +116,7 @@ serve_client(struct pool *p, int slot, const struct listener *l)
 	wake(p->wake[1]);		/* all busy: more workers */
 	server_init(&s, fd, l->local, sv->st.timeout, &submit_ops, &sub);
 	s.hostname = sv->hostname;
-	s.domain = l->local ? sv->domain : NULL;
+	s.domain = l->local ? sv->st.domain : NULL;
 	s.size_max = sv->size_max;
 	s.stop = sv->stop;
 	if (allowed) {

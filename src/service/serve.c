@@ -70,8 +70,6 @@ setup(struct service *sv, const struct options *o,
 	if (queue_open(&sv->q, &sv->st, e) < 0)
 		return -1;
 	sv->hostname = local_hostname();
-	/* bare names get the service's domain, whoever sends them */
-	sv->domain = sv->st.domain;
 	sv->size_max = SERVICE_SIZE_MAX;
 	return 0;
 }

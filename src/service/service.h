@@ -24,7 +24,6 @@ struct service {
 	struct resolve_request rq;	/* how: its -C and command line */
 	struct queue q;			/* the system queue */
 	const char *hostname;		/* in greetings and Received: */
-	const char *domain;		/* what bare addresses get */
 	long long size_max;
 	struct upstream *relay;		/* a worker's; NULL in the master */
 	struct rate_table *rates;	/* rate_limit's, shared by workers */

@@ -167,7 +167,7 @@ check_policy(struct submission *sub, const struct conf_choice *ch,
 		    "\"%s\"", ch->profile);
 		return -1;
 	}
-	if (!policy_sender_allowed(&st, &sub->caller, sv->domain,
+	if (!policy_sender_allowed(&st, &sub->caller, sv->st.domain,
 	    sub->env.sender)) {
 		service_reply_set(r, 550, "5.7.1", "You may not send as <%s>: "
 		    "allow_from_override is off", sub->env.sender);
@@ -217,8 +217,8 @@ expand(struct submission *sub, const char *addr, struct addr_list *out,
 	char local[ADDR_MAX + 1];
 	struct err e;
 
-	if (at != NULL && st->aliases != NULL && sub->sv->domain != NULL &&
-	    strcasecmp(at + 1, sub->sv->domain) == 0) {
+	if (at != NULL && st->aliases != NULL &&
+	    strcasecmp(at + 1, sub->sv->st.domain) == 0) {
 		snprintf(local, sizeof(local), "%.*s", (int)(at - addr), addr);
 		addr = local;
 	}

@@ -54,7 +54,6 @@ struct msmtprc {
 	int line;
 	struct block defaults;	/* msmtp's, as they stand */
 	struct block first;	/* as they stood at the first account */
-	bool first_taken;
 	struct block *v;	/* the accounts, in file order */
 	size_t n, cap;
 	struct block *cur;	/* where lines go; NULL before any */
@@ -239,11 +238,9 @@ add_account(struct msmtprc *m, const char *name)
 {
 	struct block *b;
 
-	if (!m->first_taken) {	/* [defaults] is what the first one got */
-		if (copy_settings(m, m->first.set, m->defaults.set) < 0)
-			return -1;
-		m->first_taken = true;
-	}
+	/* [defaults] is what the first one got */
+	if (m->n == 0 && copy_settings(m, m->first.set, m->defaults.set) < 0)
+		return -1;
 	if (m->n == m->cap) {
 		m->cap = m->cap ? 2 * m->cap : 8;
 		if ((b = reallocarray(m->v, m->cap, sizeof(*b))) == NULL)
@@ -380,7 +377,7 @@ read_lines(struct msmtprc *m, FILE *fp)
 	if (ferror(fp))
 		return err_set(m->e, EX_NOINPUT, "cannot read %s: %s",
 		    m->file, strerror(errno));
-	if (!m->first_taken)
+	if (m->n == 0)
 		return copy_settings(m, m->first.set, m->defaults.set);
 	return 0;
 }

@@ -427,15 +427,16 @@ queue_chunk(struct txn *t, struct err *e)
 
 /*
  * With PIPELINING, BDAT chunks follow one another without waiting for
- * their replies (RFC 3030 4.2): each reply is read once it is there, or
- * once this many chunks are out (4 MiB). Waiting for each one would
- * cost a round trip per 128 KiB chunk, 2.6 MB/s at 50 ms.
+ * their replies (RFC 3030: the server must then take and discard chunks
+ * already in the pipeline after one it failed): each reply is read once
+ * it is there, or once this many chunks are out (4 MiB). Waiting for
+ * each one would cost a round trip per 128 KiB chunk, 2.6 MB/s at 50 ms.
  */
 #define BDAT_IN_FLIGHT 32
 
 /* The replies to BDAT chunks sent before (not the LAST): those already
  * there, and as many as bring *unread down to max. A failure stops the
- * chunks (RFC 3030 4.2: none after it). */
+ * chunks (RFC 3030: none is sent after it). */
 static int
 read_chunk_replies(struct txn *t, size_t *unread, size_t max,
     struct err *e)

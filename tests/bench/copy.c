@@ -15,6 +15,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -81,7 +82,7 @@ main(int argc, char **argv)
 	struct stat sb;
 	char head[256];
 	long long size, copied = 0;
-	int fd, len;
+	int fd, len, one = 1;
 	ssize_t n;
 
 	if (argc < 2 || argc > 3 || fstat(STDIN_FILENO, &sb) < 0 ||
@@ -99,6 +100,11 @@ main(int argc, char **argv)
 	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
 		die("connect");
+	/* The sink says nothing until the whole chunk is in, so under
+	 * Nagle the last short segment waited for its delayed ACK: 40 ms
+	 * more in 12 of 30 runs, which flattered mailout's ratio. */
+	if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) < 0)
+		die("setsockopt");
 	len = snprintf(head, sizeof(head), "EHLO copy.test\r\nMAIL FROM:<>\r\n"
 	    "RCPT TO:<a@example.com>\r\nBDAT %lld LAST\r\n", size);
 	write_all(fd, head, (size_t)len);

@@ -299,9 +299,9 @@ EOF
 ###########################################################################
 # CHUNKING / BDAT framing
 
-# A one-transaction script with CHUNKING (PIPELINING too unless --no-pipe):
-# the chunks are read with bdat-chunks (250 to each), the LAST gets 250.
-bdat_script() {
+# chunking_envelope: a one-transaction script with PIPELINING (unless
+# --no-pipe) and CHUNKING, up to the first BDAT.
+chunking_envelope() {
 	local caps="PIPELINING CHUNKING"
 	if [ "${1:-}" = --no-pipe ]; then caps=CHUNKING; fi
 	# shellcheck disable=SC2086
@@ -311,6 +311,14 @@ expect MAIL FROM:<sender@example\.org>.*
 send 250 2.1.0 sender ok
 expect RCPT TO:<a@example\.com>
 send 250 2.1.5 a ok
+EOF
+}
+
+# A one-transaction script with CHUNKING (PIPELINING too unless --no-pipe):
+# the chunks are read with bdat-chunks (250 to each), the LAST gets 250.
+bdat_script() {
+	chunking_envelope "$@"
+	cat <<'EOF'
 bdat-chunks 250 2.0.0 chunk ok
 send 250 2.0.0 queued
 expect QUIT
@@ -464,21 +472,6 @@ assert_bdat_framing() {
 # BDAT need not start a line; the test messages never say "BDAT").
 bdat_lines_sent() {
 	grep -a -o -E 'BDAT [0-9]+( LAST)?'$'\r' "$SERVER_CAPTURE" | tr -d '\r'
-}
-
-# chunking_envelope: a one-transaction script with PIPELINING (unless
-# --no-pipe) and CHUNKING, up to the first BDAT.
-chunking_envelope() {
-	local caps="PIPELINING CHUNKING"
-	if [ "${1:-}" = --no-pipe ]; then caps=CHUNKING; fi
-	# shellcheck disable=SC2086
-	dialogue_greet $caps
-	cat <<'EOF'
-expect MAIL FROM:<sender@example\.org>.*
-send 250 2.1.0 sender ok
-expect RCPT TO:<a@example\.com>
-send 250 2.1.5 a ok
-EOF
 }
 
 @test "chunking with PIPELINING: the chunks follow one another before their replies; every reply is read, in order" {

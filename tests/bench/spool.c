@@ -1,8 +1,9 @@
 /*
  * spool.c — the least that a copy of a message from a pipe costs, for
  * make bench's note beside the pipe row: SIZE octets written 64 KiB at
- * a time (what a pipe gives a read) into an unlinked file in DIR, as
- * mailout's queue keeps them, and the file closed.
+ * a time (what a pipe gives a read) into an unlinked file in DIR, where
+ * mailout keeps its copy of a piped message (TMPDIR, else /tmp), and the
+ * file closed.
  *
  *   spool DIR SIZE
  *
